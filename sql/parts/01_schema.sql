@@ -1,0 +1,238 @@
+-- Flowent schema: tables and enums (seed §5 plus what DESIGN §2 adds).
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION flowent" to load this file. \quit
+
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flowent_gateway') THEN
+		CREATE ROLE flowent_gateway NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flowent_admin') THEN
+		CREATE ROLE flowent_admin NOLOGIN;
+	END IF;
+END
+$$;
+
+CREATE TYPE flowent.workflow_status AS ENUM ('draft', 'active', 'archived');
+CREATE TYPE flowent.workflow_visibility AS ENUM ('private', 'team', 'public');
+CREATE TYPE flowent.template_category AS ENUM (
+	'customer-support', 'data-analysis', 'content-generation',
+	'automation', 'research', 'sales', 'marketing', 'other');
+CREATE TYPE flowent.template_complexity AS ENUM ('beginner', 'intermediate', 'advanced');
+CREATE TYPE flowent.execution_status AS ENUM ('pending', 'running', 'success', 'error', 'suspended', 'cancelled');
+CREATE TYPE flowent.node_log_status AS ENUM ('started', 'running', 'success', 'error', 'skipped', 'waiting');
+CREATE TYPE flowent.approval_status AS ENUM ('pending', 'approved', 'rejected', 'expired');
+
+-- The acting user: the gateway's per-request setting, else the SQL role.
+CREATE FUNCTION flowent.current_user_id() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT CASE
+		WHEN pg_has_role(session_user, 'flowent_gateway', 'MEMBER')
+			AND coalesce(current_setting('flowent.user_id', true), '') <> ''
+		THEN current_setting('flowent.user_id', true)
+		ELSE current_user::text
+	END
+$$;
+
+CREATE TABLE flowent.workspaces (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	name varchar(255) NOT NULL,
+	created_by varchar(255) NOT NULL DEFAULT flowent.current_user_id(),
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE flowent.workspace_members (
+	workspace_id uuid NOT NULL REFERENCES flowent.workspaces(id) ON DELETE CASCADE,
+	user_id varchar(255) NOT NULL,
+	role text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+	added_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (workspace_id, user_id)
+);
+CREATE INDEX ON flowent.workspace_members (user_id);
+
+CREATE TABLE flowent.workflows (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	name varchar(255) NOT NULL,
+	description text,
+	nodes jsonb NOT NULL DEFAULT '[]',
+	edges jsonb NOT NULL DEFAULT '[]',
+	status flowent.workflow_status DEFAULT 'draft',
+	visibility flowent.workflow_visibility DEFAULT 'private',
+	is_template boolean DEFAULT false,
+	template_category flowent.template_category,
+	tags jsonb DEFAULT '[]',
+	roi_badge varchar(100),
+	complexity flowent.template_complexity DEFAULT 'beginner',
+	is_featured boolean DEFAULT false,
+	download_count integer DEFAULT 0,
+	rating numeric(2,1) DEFAULT 0.0,
+	is_published boolean DEFAULT false,
+	webhook_secret varchar(64),
+	published_version integer DEFAULT 0,
+	user_id varchar(255) NOT NULL DEFAULT flowent.current_user_id(),
+	workspace_id uuid REFERENCES flowent.workspaces(id) ON DELETE SET NULL,
+	version integer NOT NULL DEFAULT 1,
+	run_as name NOT NULL DEFAULT current_user,
+	settings jsonb NOT NULL DEFAULT '{}',
+	created_at timestamptz DEFAULT now(),
+	updated_at timestamptz DEFAULT now()
+);
+CREATE INDEX ON flowent.workflows (user_id);
+CREATE INDEX ON flowent.workflows (workspace_id);
+
+CREATE TABLE flowent.workflow_versions (
+	workflow_id uuid NOT NULL REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	version integer NOT NULL,
+	name varchar(255) NOT NULL,
+	nodes jsonb NOT NULL,
+	edges jsonb NOT NULL,
+	message text,
+	created_by varchar(255) NOT NULL DEFAULT flowent.current_user_id(),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (workflow_id, version)
+);
+
+CREATE TABLE flowent.workflow_executions (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	workflow_version integer NOT NULL,
+	input jsonb,
+	output jsonb,
+	logs jsonb DEFAULT '[]',
+	status flowent.execution_status DEFAULT 'pending',
+	error text,
+	error_code text,
+	error_node_id text,
+	started_at timestamptz,
+	completed_at timestamptz,
+	duration_ms integer,
+	user_id varchar(255) NOT NULL,
+	is_test boolean DEFAULT false,
+	mode text NOT NULL DEFAULT 'sync' CHECK (mode IN ('sync', 'async')),
+	trigger_type text NOT NULL DEFAULT 'manual',
+	options jsonb NOT NULL DEFAULT '{}',
+	variables jsonb NOT NULL DEFAULT '{}',
+	parent_execution_id uuid REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	parent_node_id text,
+	rerun_of uuid,
+	total_cost numeric(12,6) NOT NULL DEFAULT 0,
+	total_tokens integer NOT NULL DEFAULT 0,
+	seq integer NOT NULL DEFAULT 0,
+	cancel_reason text,
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
+CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
+CREATE INDEX ON flowent.workflow_executions (status) WHERE status IN ('pending', 'running', 'suspended');
+
+CREATE TABLE flowent.workflow_node_logs (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	node_id varchar(100) NOT NULL,
+	node_type varchar(50) NOT NULL,
+	node_name varchar(255),
+	status flowent.node_log_status DEFAULT 'started',
+	input jsonb,
+	output jsonb,
+	error text,
+	error_code text,
+	handle text,
+	iteration text NOT NULL DEFAULT '',
+	attempts integer NOT NULL DEFAULT 1,
+	seq integer NOT NULL,
+	started_at timestamptz DEFAULT now(),
+	completed_at timestamptz,
+	duration_ms integer,
+	tokens_used integer,
+	cost_usd numeric(10,6)
+);
+CREATE INDEX ON flowent.workflow_node_logs (execution_id, seq);
+
+CREATE TABLE flowent.workflow_approval_requests (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	node_id varchar(100) NOT NULL,
+	status flowent.approval_status DEFAULT 'pending',
+	title varchar(255) NOT NULL,
+	message text,
+	context_data jsonb,
+	preview_data jsonb,
+	suspended_state jsonb,
+	assigned_user_id varchar(255),
+	resolved_by varchar(255),
+	resolved_at timestamptz,
+	rejection_reason text,
+	comment text,
+	on_expire text NOT NULL DEFAULT 'reject' CHECK (on_expire IN ('reject', 'fail')),
+	expires_at timestamptz,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON flowent.workflow_approval_requests (execution_id);
+CREATE INDEX ON flowent.workflow_approval_requests (status) WHERE status = 'pending';
+
+-- Registry of node types: builtin C executors and custom SQL handlers.
+CREATE TABLE flowent.node_types (
+	type text PRIMARY KEY,
+	category text NOT NULL,
+	label text NOT NULL,
+	description text,
+	handles jsonb NOT NULL DEFAULT '["out"]',
+	config_schema jsonb NOT NULL DEFAULT '{"type": "object", "properties": {}, "required": []}',
+	cost_model jsonb NOT NULL DEFAULT '{"kind": "free"}',
+	builtin boolean NOT NULL DEFAULT false,
+	handler regprocedure,
+	created_by varchar(255) NOT NULL DEFAULT flowent.current_user_id(),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	CHECK (builtin OR handler IS NOT NULL)
+);
+
+CREATE TABLE flowent.credentials (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	owner varchar(255) NOT NULL DEFAULT flowent.current_user_id(),
+	name text NOT NULL,
+	secret jsonb NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (owner, name)
+);
+
+CREATE TABLE flowent.model_prices (
+	model text PRIMARY KEY,
+	prompt_per_1k numeric(12,6) NOT NULL,
+	completion_per_1k numeric(12,6) NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE flowent.budgets (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id varchar(255) NOT NULL,
+	period text NOT NULL DEFAULT 'month' CHECK (period IN ('day', 'week', 'month', 'total')),
+	limit_usd numeric(12,6),
+	limit_tokens bigint,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (user_id, period)
+);
+
+-- Work for the background worker: executions to start or continue.
+CREATE TABLE flowent.run_queue (
+	id bigserial PRIMARY KEY,
+	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	reason text NOT NULL DEFAULT 'start',
+	available_at timestamptz NOT NULL DEFAULT now(),
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON flowent.run_queue (available_at);
+
+-- Delays, approval expiry, wait deadlines and retry backoff.
+CREATE TABLE flowent.timers (
+	id bigserial PRIMARY KEY,
+	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	node_id text NOT NULL,
+	kind text NOT NULL CHECK (kind IN ('delay', 'approval_expiry', 'wait_timeout', 'retry')),
+	fire_at timestamptz NOT NULL,
+	payload jsonb NOT NULL DEFAULT '{}',
+	fired_at timestamptz
+);
+CREATE INDEX ON flowent.timers (fire_at) WHERE fired_at IS NULL;
