@@ -138,6 +138,7 @@ typedef struct fl_sched
 	fl_heap    *ready;			/* one min-heap per scope slot */
 	int		   *skipped;		/* nodes skipped since the last drain */
 	int			nskipped;
+	int			skip_head;
 	int		   *stack;			/* propagation work list */
 } fl_sched;
 
