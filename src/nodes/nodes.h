@@ -1,0 +1,105 @@
+/*
+ * nodes.h
+ *	  The executor interface every node type implements.
+ *
+ * The engine resolves the node's {{…}} templates (unless the type resolves
+ * its own fields, as condition/switch/filter do), computes its input, and
+ * calls execute().  The executor fills an FlNodeResult: success with an
+ * output and the live handle, a runtime error with a stable code, or a
+ * suspension.  Executors that run SQL are isolated in a subtransaction by
+ * the engine (FL_NT_SQL), so an SQL error becomes the node's error.
+ */
+#ifndef FL_NODES_H
+#define FL_NODES_H
+
+#include "pg/engine.h"
+
+typedef enum FlOutcome
+{
+	FL_SUCCESS,
+	FL_ERROR,
+	FL_SUSPEND
+} FlOutcome;
+
+typedef struct FlNodeResult
+{
+	FlOutcome	outcome;
+	Jsonb	   *output;
+	const char *handle;			/* live handle; NULL: the node's first */
+	/* FL_ERROR */
+	const char *error_code;
+	char	   *error_message;
+	Jsonb	   *error_details;
+	/* FL_SUSPEND */
+	const char *wait_kind;
+	char	   *approval_id;
+	Jsonb	   *suspend_info;	/* merged into the node:suspended event */
+	/* accounting */
+	int64		tokens;
+	Numeric		cost;
+} FlNodeResult;
+
+typedef struct FlNodeCall
+{
+	FlExec	   *ex;
+	int			node;
+	FlNodeDef  *def;
+	Jsonb	   *config;			/* resolved data (raw for FL_NT_SELF_RESOLVE) */
+	Jsonb	   *input;
+	Jsonb	   *resume_data;	/* set when a suspended node continues */
+	int			attempt;
+} FlNodeCall;
+
+/* flags */
+#define FL_NT_SQL			0x01	/* runs SQL: isolate in a subtransaction */
+#define FL_NT_SELF_RESOLVE	0x02	/* resolves its own templates */
+#define FL_NT_SUSPENDS		0x04	/* may suspend; resume() continues it */
+#define FL_NT_RUN_AS		0x08	/* runs SQL as the workflow's run_as role */
+
+typedef struct FlNodeType
+{
+	const char *type;
+	int			flags;
+	const char *sql_error_code;	/* code of an SQL error; NULL: SQL_ERROR */
+	void		(*execute) (FlNodeCall *call, FlNodeResult *res);
+	/* a suspended node continues with call->resume_data */
+	void		(*resume) (FlNodeCall *call, FlNodeResult *res);
+	/* re-apply side effects on the run state when an earlier output is reused */
+	void		(*replay) (FlExec *ex, int node, Jsonb *output);
+} FlNodeType;
+
+extern const FlNodeType *fl_builtin_node_type(const char *type);
+
+/* helpers for executors */
+extern void fl_fail(FlNodeResult *res, const char *code, const char *fmt,...) pg_attribute_printf(3, 4);
+extern void fl_succeed(FlNodeResult *res, Jsonb *output, const char *handle);
+/* config accessors; on a wrong type they fail the node with INVALID_CONFIG */
+extern bool fl_cfg_string(FlNodeCall *call, FlNodeResult *res, const char *field,
+						  bool required, char **out);
+extern bool fl_cfg_int(FlNodeCall *call, FlNodeResult *res, const char *field,
+					   int64 dflt, int64 min, int64 max, int64 *out);
+extern bool fl_cfg_bool(FlNodeCall *call, FlNodeResult *res, const char *field,
+						bool dflt, bool *out);
+extern bool fl_cfg_value(FlNodeCall *call, const char *field, JsonbValue *out);
+extern bool fl_contains_template(const char *s);
+
+/* the builtin executors, one per file in src/nodes */
+extern const FlNodeType fl_node_trigger;
+extern const FlNodeType fl_node_output;
+extern const FlNodeType fl_node_set_variable;
+extern const FlNodeType fl_node_data_transform;
+extern const FlNodeType fl_node_condition;
+extern const FlNodeType fl_node_switch;
+extern const FlNodeType fl_node_merge;
+extern const FlNodeType fl_node_loop;
+extern const FlNodeType fl_node_filter;
+extern const FlNodeType fl_node_delay;
+extern const FlNodeType fl_node_wait;
+extern const FlNodeType fl_node_approval;
+extern const FlNodeType fl_node_sub_workflow;
+extern const FlNodeType fl_node_stop_error;
+extern const FlNodeType fl_node_database_query;
+extern const FlNodeType fl_node_notify;
+extern const FlNodeType fl_node_custom;
+
+#endif

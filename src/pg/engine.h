@@ -1,0 +1,222 @@
+/*
+ * engine.h
+ *	  The execution engine: workflows, executions, node calls.
+ */
+#ifndef FL_ENGINE_H
+#define FL_ENGINE_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+#include "nodes/pg_list.h"
+
+#include "core/graph.h"
+
+/* GUCs (init.c) */
+extern int	fl_max_nodes;
+extern int	fl_max_payload_bytes;
+extern int	fl_max_depth;
+
+/* error handling per node */
+typedef enum FlOnError
+{
+	FL_ONERROR_STOP,
+	FL_ONERROR_CONTINUE,
+	FL_ONERROR_BRANCH
+} FlOnError;
+
+struct FlNodeType;
+
+/* One registered node type (registry.c). */
+typedef struct FlTypeInfo
+{
+	char	   *type;
+	char	   *category;
+	const char **handles;
+	int			nhandles;
+	Jsonb	   *schema;
+	Oid			handler;		/* custom SQL handler, else InvalidOid */
+	const struct FlNodeType *impl;
+} FlTypeInfo;
+
+/* A node of a parsed workflow. */
+typedef struct FlNodeDef
+{
+	char	   *id;
+	char	   *type;
+	char	   *label;
+	Jsonb	   *data;			/* node.data, unresolved */
+	const FlTypeInfo *info;		/* NULL: unknown type */
+	int			retry_max;		/* attempts in all, >= 1 */
+	int			retry_backoff_ms;
+	int			timeout_ms;		/* 0: none */
+	FlOnError	on_error;
+	bool		breakpoint;
+	const char **handles;
+	int			nhandles;
+	int			error_handle;	/* index of "error", or -1 */
+} FlNodeDef;
+
+/* A parsed, validated workflow version; cached per backend. */
+typedef struct FlWorkflow
+{
+	pg_uuid_t	id;
+	int			version;
+	char	   *name;
+	char	   *owner;			/* user_id */
+	Oid			run_as;
+	int			nnodes;
+	FlNodeDef  *nodes;
+	fl_graph   *graph;
+	fl_issues	issues;
+	bool		valid;
+	uint64		registry_generation;
+	MemoryContext cxt;
+} FlWorkflow;
+
+/* Kinds of suspension */
+#define FL_WAIT_APPROVAL "approval"
+#define FL_WAIT_DELAY "delay"
+#define FL_WAIT_WAIT "wait"
+#define FL_WAIT_BREAKPOINT "breakpoint"
+#define FL_WAIT_SUB "sub-workflow"
+
+typedef struct FlWaiting
+{
+	char	   *execution_id;
+	char	   *node_id;
+	const char *kind;
+	char	   *approval_id;	/* NULL unless approval */
+} FlWaiting;
+
+/* What an earlier run left for a node (resume, rerun). */
+typedef struct FlPrior
+{
+	char		status;			/* 's' success, 'w' waiting */
+	Jsonb	   *output;
+	char	   *handle;
+	int			seq;
+} FlPrior;
+
+/* A loop iteration in progress */
+typedef struct FlLoopFrame
+{
+	int			node;
+	Jsonb	   *item;
+	int			index;
+	int			count;
+} FlLoopFrame;
+
+/* An execution in progress (one call of run/approve/resume/rerun). */
+typedef struct FlExec
+{
+	FlWorkflow *wf;
+	pg_uuid_t	id;
+	char		id_str[UUID_LEN * 2 + 5];
+	char		wf_id_str[UUID_LEN * 2 + 5];
+	char	   *user_id;
+	bool		sync;
+	bool		is_test;
+	const char *trigger_type;
+	int			depth;
+	char	   *parent_id;		/* parent execution, or NULL */
+	char	   *parent_node_id;
+	Jsonb	   *payload;
+	Jsonb	   *options;
+	TimestampTz started_at;
+	Jsonb	   *trigger;		/* {type, payload, timestamp} */
+	fl_sched   *sched;
+	Jsonb	  **outputs;		/* per node, current iteration */
+	Jsonb	  **inputs_seen;
+	/* variables: names and values, in first-set order */
+	List	   *var_names;
+	List	   *var_values;
+	/* loop stack, innermost last */
+	FlLoopFrame *loops;
+	int			nloops;
+	char		iteration[256];
+	/* breakpoints from options */
+	List	   *breakpoints;
+	/* resume / rerun */
+	FlPrior   **prior;			/* per node or NULL */
+	int			resume_node;	/* node being continued, or -1 */
+	Jsonb	   *resume_data;
+	bool		resume_is_approval;
+	/* results */
+	int			seq;
+	int			last_completed;
+	int			last_output_node;
+	bool		failed;
+	char	   *error_code;
+	char	   *error_message;
+	char	   *error_node;
+	Jsonb	   *error_details;
+	bool		cancelled;
+	List	   *waiting;		/* FlWaiting* */
+	Numeric		total_cost;
+	int64		total_tokens;
+	MemoryContext cxt;
+} FlExec;
+
+/* registry.c */
+extern const FlTypeInfo *fl_registry_lookup(const char *type);
+extern uint64 fl_registry_generation(void);
+extern void fl_registry_init(void);
+
+/* workflow.c */
+extern FlWorkflow *fl_workflow_build(Jsonb *nodes, Jsonb *edges, MemoryContext parent);
+extern FlWorkflow *fl_workflow_load(pg_uuid_t *id, int version, bool published);
+extern Jsonb *fl_issues_to_jsonb(FlWorkflow *wf);
+extern void fl_workflow_check_runnable(FlWorkflow *wf);
+
+/* resolve.c */
+extern bool fl_lookup_root(FlExec *ex, const char *root, JsonbValue *out, bool *is_credential);
+/* Resolve all templates in v; false on failure with code/message set in ex-less form */
+typedef struct FlResolveError
+{
+	const char *code;
+	char	   *message;
+} FlResolveError;
+extern bool fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
+					   bool lenient, bool *missing, FlResolveError *err);
+extern Jsonb *fl_node_input(FlExec *ex, int node);
+
+/* exec.c */
+extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
+							  const char *trigger_type, const char *parent_id,
+							  const char *parent_node_id, int depth, char **exec_id_out);
+extern Jsonb *fl_continue_execution(const char *exec_id, const char *node_id,
+									Jsonb *data, bool is_approval, bool *finished_out);
+extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
+								 char **new_id);
+extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);
+extern Jsonb *fl_variables_object(FlExec *ex);
+extern Jsonb *fl_state_object(FlExec *ex);
+extern Jsonb *fl_result_object(FlExec *ex, const char *status, Jsonb *output);
+
+/* store.c: bookkeeping writes, run as the extension owner */
+extern void fl_owner_begin(Oid *saved_uid, int *saved_sec);
+extern void fl_owner_end(Oid saved_uid, int saved_sec);
+extern void fl_store_execution_insert(FlExec *ex);
+extern void fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output);
+extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
+							  Jsonb *output, const char *error_code, const char *error,
+							  const char *handle, TimestampTz started, int attempts);
+extern void fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
+								const char *error_code, const char *error, const char *handle);
+extern char *fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,
+							   const char *on_expire);
+extern void fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at,
+						   Jsonb *payload);
+
+/* events.c */
+extern void fl_emit(FlExec *ex, const char *event, int node, const char *status,
+					Jsonb *output, int duration_ms, Jsonb *extra);
+
+/* run as the workflow's run_as role (security-restricted) */
+extern void fl_run_as_begin(FlExec *ex, Oid *saved_uid, int *saved_sec);
+extern void fl_run_as_end(Oid saved_uid, int saved_sec);
+
+#define FL_UUID_STR(u) DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(u)))
+
+#endif
