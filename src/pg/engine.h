@@ -6,6 +6,7 @@
 #define FL_ENGINE_H
 
 #include "postgres.h"
+#include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 #include "nodes/pg_list.h"
@@ -121,6 +122,7 @@ typedef struct FlExec
 	int			depth;
 	char	   *parent_id;		/* parent execution, or NULL */
 	char	   *parent_node_id;
+	char	   *rerun_of;
 	Jsonb	   *payload;
 	Jsonb	   *options;
 	TimestampTz started_at;
@@ -135,8 +137,16 @@ typedef struct FlExec
 	FlLoopFrame *loops;
 	int			nloops;
 	char		iteration[256];
+	Jsonb	   *cur_input;		/* input of the node being resolved */
+	bool		used_credentials;	/* the current node resolved a secret */
+	bool		events_off;		/* notification queue nearly full */
+	int			live_triggers;	/* triggers matching the trigger type */
+	/* filter: the element being tested, as {{item}} */
+	Jsonb	   *item;
+	int			item_index;
 	/* breakpoints from options */
 	List	   *breakpoints;
+	bool		breakpoints_given;
 	/* resume / rerun */
 	FlPrior   **prior;			/* per node or NULL */
 	int			resume_node;	/* node being continued, or -1 */
@@ -180,6 +190,8 @@ typedef struct FlResolveError
 extern bool fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
 					   bool lenient, bool *missing, FlResolveError *err);
 extern Jsonb *fl_node_input(FlExec *ex, int node);
+extern void fl_set_current_item(FlExec *ex, Jsonb *item, int index);
+extern void fl_clear_current_item(FlExec *ex);
 
 /* exec.c */
 extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
@@ -195,6 +207,8 @@ extern Jsonb *fl_state_object(FlExec *ex);
 extern Jsonb *fl_result_object(FlExec *ex, const char *status, Jsonb *output);
 
 /* store.c: bookkeeping writes, run as the extension owner */
+extern void fl_new_uuid(pg_uuid_t *u);
+extern char *fl_current_user_id(void);
 extern void fl_owner_begin(Oid *saved_uid, int *saved_sec);
 extern void fl_owner_end(Oid saved_uid, int saved_sec);
 extern void fl_store_execution_insert(FlExec *ex);

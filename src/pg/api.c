@@ -1,0 +1,489 @@
+/*
+ * api.c
+ *	  SQL-callable entry points: validate, run, approve, resume, cancel, rerun.
+ *
+ * These are SECURITY INVOKER: what the caller may see is decided by
+ * row-level security on the reads below; the engine's own bookkeeping
+ * writes go through store.c.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "pg/engine.h"
+#include "pg/jsonb_util.h"
+
+PG_FUNCTION_INFO_V1(flowent_validate);
+PG_FUNCTION_INFO_V1(flowent_run);
+PG_FUNCTION_INFO_V1(flowent_approve);
+PG_FUNCTION_INFO_V1(flowent_resume);
+PG_FUNCTION_INFO_V1(flowent_cancel);
+PG_FUNCTION_INFO_V1(flowent_rerun);
+
+/* Connect to SPI but keep allocating in the caller's memory context. */
+static void
+spi_begin(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(caller);
+}
+
+static Jsonb *
+arg_jsonb(FunctionCallInfo fcinfo, int i, const char *dflt)
+{
+	if (PG_ARGISNULL(i))
+		return jsonb_from_cstring(dflt, strlen(dflt));
+	return PG_GETARG_JSONB_P(i);
+}
+
+/* options: an object with known keys only. */
+static void
+check_options(Jsonb *options, const char *const *allowed)
+{
+	JsonbValue	o;
+	JsonbIterator *it;
+	JsonbValue	k;
+	JsonbIteratorToken tok;
+
+	jbv_from_jsonb(options, &o);
+	if (!jbv_is_object(&o))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options must be a JSON object, got %s", jbv_type_name(&o))));
+	it = JsonbIteratorInit(o.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *key;
+		bool		ok = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = jbv_cstring(&k);
+		for (int i = 0; allowed[i]; i++)
+			if (strcmp(allowed[i], key) == 0)
+				ok = true;
+		if (!ok)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("unknown option \"%s\"", key),
+							errhint("Known options: variables, skipBudgetCheck, isTest, version, breakpoints, mode, triggerType.")));
+	}
+}
+
+static const char *const run_options[] = {
+	"variables", "skipBudgetCheck", "isTest", "version", "breakpoints", "mode", "triggerType", NULL
+};
+
+/* The payload must fit flowent.max_payload_bytes. */
+static void
+check_payload(Jsonb *payload)
+{
+	if ((int64) VARSIZE(payload) > fl_max_payload_bytes)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("payload is %d bytes; the limit is %d (flowent.max_payload_bytes)",
+							   (int) VARSIZE(payload), fl_max_payload_bytes)));
+}
+
+/* options.mode: only sync until the background worker exists. */
+static void
+check_sync_mode(Jsonb *options)
+{
+	char	   *mode = jb_get_cstring(options, "mode");
+
+	if (mode && strcmp(mode, "sync") != 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("options.mode \"%s\" is not available: asynchronous execution needs the background worker", mode),
+						errhint("Use mode \"sync\".")));
+}
+
+Datum
+flowent_validate(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *nodes = arg_jsonb(fcinfo, 0, "[]");
+	Jsonb	   *edges = arg_jsonb(fcinfo, 1, "[]");
+	FlWorkflow *wf;
+	Jsonb	   *res;
+
+	spi_begin();
+	wf = fl_workflow_build(nodes, edges, CurrentMemoryContext);
+	res = fl_issues_to_jsonb(wf);
+	SPI_finish();
+	PG_RETURN_JSONB_P(res);
+}
+
+Datum
+flowent_run(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *id;
+	Jsonb	   *payload = arg_jsonb(fcinfo, 1, "{}");
+	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
+	FlWorkflow *wf;
+	Jsonb	   *res;
+	JsonbValue	v;
+	int			version = 0;
+	char	   *trigger_type;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("workflow_id must not be null")));
+	id = PG_GETARG_UUID_P(0);
+	check_payload(payload);
+	check_options(options, run_options);
+	check_sync_mode(options);
+	if (jb_get(options, "version", &v) && v.type != jbvNull)
+	{
+		if (v.type != jbvNumeric)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
+		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		if (version < 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be 1 or more")));
+	}
+	trigger_type = jb_get_cstring(options, "triggerType");
+	if (trigger_type && strcmp(trigger_type, "manual") != 0 && strcmp(trigger_type, "schedule") != 0 &&
+		strcmp(trigger_type, "webhook") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.triggerType must be manual, schedule or webhook")));
+
+	spi_begin();
+	wf = fl_workflow_load(id, version, false);
+	res = fl_run_workflow(wf, payload, options, trigger_type ? trigger_type : "manual",
+						  NULL, NULL, 0, NULL);
+	SPI_finish();
+	PG_RETURN_JSONB_P(res);
+}
+
+/* Is the execution visible to the caller (row-level security)? */
+static void
+check_execution_visible(const char *exec_id)
+{
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	if (SPI_execute_with_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1",
+							  1, types, a, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read executions");
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+						errmsg("execution %s does not exist or is not visible", exec_id)));
+}
+
+/* {success, executionId, status, resumedFromNodeId, output, error, waiting…} */
+static Jsonb *
+continue_result(Jsonb *result, const char *resumed_node, const char *approval_id)
+{
+	JB			b = {0};
+	JsonbValue	o;
+	JsonbIterator *it;
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	jb_obj_begin(&b);
+	jb_kv_bool(&b, "success", true);
+	jb_kv_str(&b, "resumedFromNodeId", resumed_node);
+	if (approval_id)
+		jb_kv_str(&b, "decidedApprovalId", approval_id);
+	jbv_from_jsonb(result, &o);
+	it = JsonbIteratorInit(o.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &v, true);
+		jb_key(&b, jbv_cstring(&k));
+		jb_val(&b, &v);
+	}
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
+Datum
+flowent_approve(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	bool		approved;
+	char	   *comment = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *approved_by = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	char	   *approval_id,
+			   *exec_id,
+			   *node_id,
+			   *status,
+			   *exec_mode,
+			   *assignee,
+			   *me;
+	bool		is_owner;
+	Jsonb	   *data,
+			   *res;
+	JB			b = {0};
+	char	   *decided_at;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("execution_id and approved must not be null")));
+	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
+	approved = PG_GETARG_BOOL(1);
+	a[0] = PG_GETARG_DATUM(0);
+
+	spi_begin();
+	me = fl_current_user_id();
+	/* an approval id, else an execution id with exactly one pending approval */
+	if (SPI_execute_with_args(
+							  "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, e.mode, "
+							  "       a.assigned_user_id, w.user_id = flowent.current_user_id() "
+							  "FROM flowent.workflow_approval_requests a "
+							  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
+							  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
+							  "WHERE a.id = $1", 1, types, a, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read approvals");
+	if (SPI_processed == 0)
+	{
+		check_execution_visible(id);
+		if (SPI_execute_with_args(
+								  "WITH RECURSIVE tree(id) AS ("
+								  "  SELECT $1::uuid UNION ALL "
+								  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id) "
+								  "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, e.mode, "
+								  "       a.assigned_user_id, w.user_id = flowent.current_user_id() "
+								  "FROM flowent.workflow_approval_requests a "
+								  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
+								  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
+								  "WHERE a.execution_id IN (SELECT id FROM tree) AND a.status = 'pending' "
+								  "ORDER BY a.created_at", 1, types, a, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read approvals");
+		if (SPI_processed != 1)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("execution %s has %d pending approvals; pass the approval id", id,
+								   (int) SPI_processed)));
+	}
+	approval_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	exec_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	node_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	exec_mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	assignee = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	{
+		char	   *o = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+
+		is_owner = o && strcmp(o, "t") == 0;
+	}
+	if (strcmp(status, "pending") != 0)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("approval %s was already decided (%s)", approval_id, status)));
+	if (assignee && strcmp(assignee, me) != 0 && !is_owner && !superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("approval %s is assigned to \"%s\"", approval_id, assignee)));
+	if (strcmp(exec_mode, "sync") != 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("execution %s is asynchronous; approving it needs the background worker", exec_id)));
+
+	/* record the decision */
+	{
+		Oid			t2[4] = {UUIDOID, BOOLOID, TEXTOID, TEXTOID};
+		Datum		a2[4];
+		char		n2[4] = {' ', ' ', ' ', ' '};
+		Oid			uid;
+		int			sec;
+
+		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(approval_id));
+		a2[1] = BoolGetDatum(approved);
+		a2[2] = comment ? CStringGetTextDatum(comment) : (Datum) 0;
+		n2[2] = comment ? ' ' : 'n';
+		a2[3] = CStringGetTextDatum(approved_by ? approved_by : me);
+		fl_owner_begin(&uid, &sec);
+		if (SPI_execute_with_args("UPDATE flowent.workflow_approval_requests SET "
+								  " status = CASE WHEN $2 THEN 'approved' ELSE 'rejected' END::flowent.approval_status, "
+								  " resolved_by = $4, resolved_at = clock_timestamp(), comment = $3, "
+								  " rejection_reason = CASE WHEN $2 THEN NULL ELSE $3 END "
+								  "WHERE id = $1 AND status = 'pending'", 4, t2, a2, n2, false, 0) != SPI_OK_UPDATE ||
+			SPI_processed != 1)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("approval %s was decided concurrently", approval_id)));
+		fl_owner_end(uid, sec);
+	}
+	decided_at = DatumGetCString(DirectFunctionCall1(timestamptz_out,
+													 TimestampTzGetDatum(GetCurrentTimestamp())));
+	jb_obj_begin(&b);
+	jb_kv_bool(&b, "approved", approved);
+	jb_kv_str(&b, "comment", comment);
+	jb_kv_str(&b, "approvedBy", approved_by ? approved_by : me);
+	jb_kv_str(&b, "decidedAt", decided_at);
+	jb_obj_end(&b);
+	data = jb_finish(&b);
+	res = fl_continue_execution(exec_id, node_id, data, true, NULL);
+	res = continue_result(res, node_id, approval_id);
+	SPI_finish();
+	PG_RETURN_JSONB_P(res);
+}
+
+Datum
+flowent_resume(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	Jsonb	   *data = arg_jsonb(fcinfo, 1, "{}");
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	char	   *exec_id,
+			   *node_id,
+			   *mode;
+	Jsonb	   *res;
+	Oid			uid;
+	int			sec;
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("execution_id must not be null")));
+	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
+	check_payload(data);
+	a[0] = PG_GETARG_DATUM(0);
+	spi_begin();
+	check_execution_visible(id);
+	fl_owner_begin(&uid, &sec);
+	ret = SPI_execute_with_args(
+								"WITH RECURSIVE tree(id, depth) AS ("
+								"  SELECT $1::uuid, 0 UNION ALL "
+								"  SELECT e.id, t.depth + 1 FROM flowent.workflow_executions e "
+								"  JOIN tree t ON e.parent_execution_id = t.id) "
+								"SELECT l.execution_id::text, l.node_id, e.mode "
+								"FROM flowent.workflow_node_logs l JOIN tree t ON t.id = l.execution_id "
+								"JOIN flowent.workflow_executions e ON e.id = l.execution_id "
+								"WHERE l.status = 'waiting' AND l.iteration = '' AND e.status = 'suspended' "
+								"  AND l.output->>'kind' IN ('delay', 'wait', 'breakpoint') "
+								"ORDER BY t.depth, l.seq LIMIT 1", 1, types, a, NULL, true, 1);
+	fl_owner_end(uid, sec);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read node logs");
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("execution %s has no node waiting on a delay, wait or breakpoint", id),
+						errhint("Approvals are decided with flowent.approve().")));
+	exec_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	node_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (strcmp(mode, "sync") != 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("execution %s is asynchronous; resuming it needs the background worker", exec_id)));
+	{
+		Oid			t2[2] = {UUIDOID, TEXTOID};
+		Datum		a2[2];
+
+		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+		a2[1] = CStringGetTextDatum(node_id);
+		fl_owner_begin(&uid, &sec);
+		SPI_execute_with_args("DELETE FROM flowent.timers WHERE execution_id = $1 AND node_id = $2",
+							  2, t2, a2, NULL, false, 0);
+		fl_owner_end(uid, sec);
+	}
+	res = fl_continue_execution(exec_id, node_id, data, false, NULL);
+	res = continue_result(res, node_id, NULL);
+	SPI_finish();
+	PG_RETURN_JSONB_P(res);
+}
+
+Datum
+flowent_cancel(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	char		n[2] = {' ', ' '};
+	char	   *previous;
+	Oid			uid;
+	int			sec;
+	JB			b = {0};
+	Jsonb	   *res;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("execution_id must not be null")));
+	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
+	a[0] = PG_GETARG_DATUM(0);
+	a[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	n[1] = reason ? ' ' : 'n';
+	spi_begin();
+	check_execution_visible(id);
+	fl_owner_begin(&uid, &sec);
+	if (SPI_execute_with_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+							  1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read execution");
+	previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&
+		strcmp(previous, "suspended") != 0)
+	{
+		fl_owner_end(uid, sec);
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("execution %s already finished (%s)", id, previous)));
+	}
+	/* the execution and its sub-executions, with their approvals and timers */
+	if (SPI_execute_with_args(
+							  "WITH RECURSIVE tree(id) AS ("
+							  "  SELECT $1::uuid UNION ALL "
+							  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id), "
+							  "ex AS (UPDATE flowent.workflow_executions e SET status = 'cancelled', "
+							  "  cancel_reason = $2, error_code = 'CANCELLED', "
+							  "  error = coalesce('cancelled: ' || $2, 'cancelled'), completed_at = clock_timestamp(), "
+							  "  duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
+							  "  seq = seq + 1, updated_at = clock_timestamp() "
+							  "  WHERE e.id IN (SELECT id FROM tree) AND e.status IN ('pending', 'running', 'suspended') "
+							  "  RETURNING e.id, e.workflow_id, e.seq), "
+							  "ap AS (UPDATE flowent.workflow_approval_requests a SET status = 'rejected', "
+							  "  resolved_by = 'system', resolved_at = clock_timestamp(), rejection_reason = 'execution cancelled' "
+							  "  WHERE a.execution_id IN (SELECT id FROM ex) AND a.status = 'pending' RETURNING 1), "
+							  "ti AS (DELETE FROM flowent.timers WHERE execution_id IN (SELECT id FROM ex) RETURNING 1), "
+							  "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM ex) RETURNING 1) "
+							  "SELECT pg_notify('flowent', jsonb_build_object('event', 'workflow:complete', "
+							  "  'executionId', id, 'workflowId', workflow_id, 'seq', seq, 'nodeId', null, "
+							  "  'nodeType', null, 'status', 'cancelled', 'output', null, 'durationMs', null, "
+							  "  'ts', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+							  "  'truncated', false, 'reason', $2)::text) "
+							  "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
+							  2, types, a, n, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not cancel execution");
+	fl_owner_end(uid, sec);
+	jb_obj_begin(&b);
+	jb_kv_bool(&b, "success", true);
+	jb_kv_str(&b, "executionId", id);
+	jb_kv_str(&b, "status", "cancelled");
+	jb_kv_str(&b, "previousStatus", previous);
+	jb_key(&b, "error");
+	jb_null(&b);
+	jb_obj_end(&b);
+	res = jb_finish(&b);
+	SPI_finish();
+	PG_RETURN_JSONB_P(res);
+}
+
+Datum
+flowent_rerun(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	char	   *from_node;
+	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
+	char	   *new_id;
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("execution_id and from_node must not be null")));
+	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
+	from_node = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	check_options(options, run_options);
+	check_sync_mode(options);
+	spi_begin();
+	check_execution_visible(id);
+	(void) fl_rerun_execution(id, from_node, options, &new_id);
+	result = DirectFunctionCall1(uuid_in, CStringGetDatum(new_id));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,44 @@
+/*
+ * init.c
+ *	  Module load: settings and hooks.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "pg/engine.h"
+
+PG_MODULE_MAGIC;
+
+int			fl_max_nodes = 10000;
+int			fl_max_payload_bytes = 8 * 1024 * 1024;
+int			fl_max_depth = 10;
+static char *fl_user_id_setting = NULL;
+
+void		_PG_init(void);
+
+/* Define the settings every backend has, preloaded or not. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("flowent.max_nodes",
+							"Largest number of nodes a workflow may have.",
+							NULL, &fl_max_nodes, 10000, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.max_payload_bytes",
+							"Largest trigger payload accepted, in bytes.",
+							NULL, &fl_max_payload_bytes, 8 * 1024 * 1024, 1024, INT_MAX,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.max_depth",
+							"Deepest nesting of sub-workflows.",
+							NULL, &fl_max_depth, 10, 1, 100,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("flowent.user_id",
+							   "Acting user, set per request by the gateway (honoured only for members of flowent_gateway).",
+							   NULL, &fl_user_id_setting, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	fl_registry_init();
+}

@@ -1,0 +1,485 @@
+/*
+ * resolve.c
+ *	  {{…}} variable resolution over jsonb, just before a node runs.
+ *
+ * Templates are parsed by src/core/template.c; values come from the run
+ * state as jsonb, so they keep their JSON type and exact numbers.  A string
+ * that is exactly one reference takes the referenced value; inside longer
+ * text the value is rendered as text.  One pass: resolved data is never read
+ * again as a template.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/jsonapi.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonfuncs.h"
+
+#include "core/template.h"
+#include "pg/engine.h"
+#include "pg/jsonb_util.h"
+
+/* {{item}}: the element being tested by a filter. */
+void
+fl_set_current_item(FlExec *ex, Jsonb *item, int index)
+{
+	ex->item = item;
+	ex->item_index = index;
+}
+
+void
+fl_clear_current_item(FlExec *ex)
+{
+	ex->item = NULL;
+}
+
+/* {item, index, count} of a loop frame */
+static Jsonb *
+frame_object(FlLoopFrame *f)
+{
+	JB			b = {0};
+
+	jb_obj_begin(&b);
+	jb_kv_jsonb(&b, "item", f->item);
+	jb_kv_int(&b, "index", f->index);
+	jb_kv_int(&b, "count", f->count);
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
+/* A credential secret of the workflow owner, read as the extension owner. */
+static bool
+lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	Oid			uid;
+	int			sec;
+	bool		isnull;
+	bool		found = false;
+
+	fl_owner_begin(&uid, &sec);
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT secret FROM flowent.credentials WHERE owner = $1 AND name = $2",
+									2, types);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed");
+		SPI_keepplan(p);
+		plan = p;
+	}
+	args[0] = CStringGetTextDatum(ex->wf->owner);
+	args[1] = CStringGetTextDatum(name);
+	if (SPI_execute_plan(plan, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed > 0)
+	{
+		Jsonb	   *j = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+
+		jbv_from_jsonb(j, out);
+		found = true;
+	}
+	fl_owner_end(uid, sec);
+	return found;
+}
+
+/*
+ * The value of a root name: reserved roots, then node ids, then variables.
+ * Returns false when it does not exist (yet).
+ */
+bool
+fl_lookup_root(FlExec *ex, const char *root, JsonbValue *out, bool *is_credential)
+{
+	int			n;
+
+	*is_credential = false;
+	if (strcmp(root, "trigger") == 0)
+	{
+		jbv_from_jsonb(ex->trigger, out);
+		return true;
+	}
+	if (strcmp(root, "variables") == 0)
+	{
+		jbv_from_jsonb(fl_variables_object(ex), out);
+		return true;
+	}
+	if (strcmp(root, "input") == 0)
+	{
+		if (ex->cur_input == NULL)
+			return false;
+		jbv_from_jsonb(ex->cur_input, out);
+		return true;
+	}
+	if (strcmp(root, "loop") == 0)
+	{
+		if (ex->nloops == 0)
+			return false;
+		jbv_from_jsonb(frame_object(&ex->loops[ex->nloops - 1]), out);
+		return true;
+	}
+	if (strcmp(root, "item") == 0)
+	{
+		if (ex->item)
+			jbv_from_jsonb(ex->item, out);
+		else if (ex->nloops > 0)
+			jbv_from_jsonb(ex->loops[ex->nloops - 1].item, out);
+		else
+			return false;
+		return true;
+	}
+	if (strcmp(root, "execution") == 0 || strcmp(root, "workflow") == 0)
+	{
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		if (root[0] == 'e')
+		{
+			jb_kv_str(&b, "id", ex->id_str);
+			jb_kv_str(&b, "workflowId", ex->wf_id_str);
+			jb_kv_bool(&b, "isTest", ex->is_test);
+			jb_kv_str(&b, "mode", ex->sync ? "sync" : "async");
+			jb_kv_str(&b, "parentId", ex->parent_id);
+		}
+		else
+		{
+			jb_kv_str(&b, "id", ex->wf_id_str);
+			jb_kv_str(&b, "name", ex->wf->name);
+			jb_kv_int(&b, "version", ex->wf->version);
+		}
+		jb_obj_end(&b);
+		jbv_from_jsonb(jb_finish(&b), out);
+		return true;
+	}
+	if (strcmp(root, "nodes") == 0)
+	{
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		for (int i = 0; i < ex->wf->nnodes; i++)
+			if (ex->outputs[i])
+				jb_kv_jsonb(&b, ex->wf->nodes[i].id, ex->outputs[i]);
+		jb_obj_end(&b);
+		jbv_from_jsonb(jb_finish(&b), out);
+		return true;
+	}
+	if (strcmp(root, "credentials") == 0)
+	{
+		*is_credential = true;
+		return false;			/* handled by the caller with the next segment */
+	}
+	n = fl_graph_find(ex->wf->graph, root);
+	if (n >= 0)
+	{
+		for (int k = ex->nloops - 1; k >= 0; k--)
+			if (ex->loops[k].node == n)
+			{
+				jbv_from_jsonb(frame_object(&ex->loops[k]), out);
+				return true;
+			}
+		if (ex->outputs[n] == NULL)
+			return false;
+		jbv_from_jsonb(ex->outputs[n], out);
+		return true;
+	}
+	{
+		ListCell   *ln,
+				   *lv;
+
+		forboth(ln, ex->var_names, lv, ex->var_values)
+		{
+			if (strcmp(lfirst(ln), root) == 0)
+			{
+				jbv_from_jsonb(lfirst(lv), out);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Step into an object member or array element. */
+static bool
+step(const JsonbValue *cur, const char *seg, JsonbValue *out)
+{
+	if (jbv_is_object(cur))
+		return jbv_get_key(cur, seg, out);
+	if (jbv_is_array(cur))
+	{
+		char	   *end;
+		long		idx;
+
+		errno = 0;
+		idx = strtol(seg, &end, 10);
+		if (errno != 0 || *seg == '\0' || *end != '\0')
+			return false;
+		if (idx < 0)
+			idx += jbv_array_size(cur);
+		return jbv_get_index(cur, (int) idx, out);
+	}
+	return false;
+}
+
+/* Parse a default: a JSON literal if it parses, else text. */
+static void
+default_value(const fl_segment *seg, JsonbValue *out)
+{
+	JsonLexContext *lex;
+
+	lex = makeJsonLexContextCstringLen(seg->deflt, seg->deflt_len, GetDatabaseEncoding(), false);
+	if (seg->deflt_len > 0 && pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS)
+	{
+		jbv_from_jsonb(jsonb_from_cstring(seg->deflt, seg->deflt_len), out);
+		return;
+	}
+	out->type = jbvString;
+	out->val.string.val = seg->deflt;
+	out->val.string.len = seg->deflt_len;
+}
+
+/*
+ * Evaluate one reference.  Returns true with *out, or false: *missing when
+ * the path does not resolve (err filled), else a hard error in err.
+ */
+static bool
+eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
+		 bool *missing, FlResolveError *err)
+{
+	JsonbValue	cur;
+	bool		is_cred;
+	int			i = 1;
+	const char *nid = node >= 0 ? ex->wf->nodes[node].id : "";
+
+	*missing = false;
+	if (!fl_lookup_root(ex, seg->path[0], &cur, &is_cred))
+	{
+		if (is_cred)
+		{
+			if (seg->npath < 2)
+			{
+				err->code = "INVALID_CONFIG";
+				err->message = psprintf("node \"%s\": {{credentials}} needs a name: {{credentials.<name>}}", nid);
+				return false;
+			}
+			if (!lookup_credential(ex, seg->path[1], &cur))
+			{
+				err->code = "CREDENTIAL_NOT_FOUND";
+				err->message = psprintf("node \"%s\": credential \"%s\" does not exist for the workflow owner",
+										nid, seg->path[1]);
+				return false;
+			}
+			i = 2;
+			ex->used_credentials = true;
+		}
+		else
+			goto not_found;
+	}
+	for (; i < seg->npath; i++)
+	{
+		JsonbValue	next;
+
+		if (!step(&cur, seg->path[i], &next))
+			goto not_found;
+		cur = next;
+	}
+	*out = cur;
+	return true;
+
+not_found:
+	if (seg->has_default)
+	{
+		default_value(seg, out);
+		return true;
+	}
+	*missing = true;
+	err->code = "VARIABLE_NOT_FOUND";
+	err->message = psprintf("node \"%s\": variable {{%s}} does not resolve", nid, seg->raw);
+	return false;
+}
+
+/* Resolve one string value. */
+static bool
+resolve_string(FlExec *ex, int node, const char *s, int len, JsonbValue *out,
+			   bool lenient, bool *missing, FlResolveError *err)
+{
+	fl_template t;
+	char		errbuf[256];
+	StringInfoData buf;
+	const char *nid = node >= 0 ? ex->wf->nodes[node].id : "";
+
+	if (!fl_template_maybe(s, len))
+	{
+		out->type = jbvString;
+		out->val.string.val = (char *) s;
+		out->val.string.len = len;
+		return true;
+	}
+	if (!fl_template_parse(s, len, &t, errbuf, sizeof(errbuf)))
+	{
+		err->code = "INVALID_CONFIG";
+		err->message = psprintf("node \"%s\": bad template: %s", nid, errbuf);
+		return false;
+	}
+	if (t.single_ref)
+	{
+		bool		ok = eval_ref(ex, node, &t.segs[0], out, missing, err);
+
+		if (!ok && *missing && lenient)
+			return true;
+		return ok;
+	}
+	initStringInfo(&buf);
+	for (int i = 0; i < t.nsegs; i++)
+	{
+		JsonbValue	v;
+
+		if (t.segs[i].kind == FL_SEG_TEXT)
+		{
+			appendBinaryStringInfo(&buf, t.segs[i].text, t.segs[i].text_len);
+			continue;
+		}
+		if (!eval_ref(ex, node, &t.segs[i], &v, missing, err))
+		{
+			if (*missing && lenient)
+				return true;
+			return false;
+		}
+		appendStringInfoString(&buf, jbv_to_text(&v));
+	}
+	out->type = jbvString;
+	out->val.string.val = buf.data;
+	out->val.string.len = buf.len;
+	return true;
+}
+
+/* Does a container hold "{{" anywhere (keys and strings are stored raw)? */
+static bool
+container_maybe_template(const JsonbValue *v)
+{
+	const char *p = (const char *) v->val.binary.data;
+	int			len = v->val.binary.len;
+
+	return len >= 2 && memmem(p, len, "{{", 2) != NULL;
+}
+
+/* Rebuild a container with every string value resolved. */
+static bool
+resolve_container(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
+				  bool lenient, bool *missing, FlResolveError *err)
+{
+	JsonbIterator *it = JsonbIteratorInit(in->val.binary.data);
+	JsonbParseState *st = NULL;
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvString)
+		{
+			JsonbValue	r;
+
+			if (!resolve_string(ex, node, v.val.string.val, v.val.string.len, &r,
+								lenient, missing, err))
+				return false;
+			if (*missing)
+			{
+				/* lenient and missing: keep as null so shapes stay intact */
+				r.type = jbvNull;
+				*missing = false;
+			}
+			if (r.type == jbvBinary && JsonContainerIsScalar(r.val.binary.data))
+			{
+				JsonbValue	s;
+
+				JsonbExtractScalar(r.val.binary.data, &s);
+				r = s;
+			}
+			res = pushJsonbValue(&st, tok, &r);
+		}
+		else
+			res = pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY || (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar) ? &v : NULL);
+	}
+	jbv_from_jsonb(JsonbValueToJsonb(res), out);
+	return true;
+}
+
+/*
+ * Resolve every template in a value.  lenient: a missing path sets *missing
+ * (for a whole-string reference) instead of failing.
+ */
+bool
+fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
+		   bool lenient, bool *missing, FlResolveError *err)
+{
+	bool		dummy;
+
+	if (missing == NULL)
+		missing = &dummy;
+	*missing = false;
+	err->code = NULL;
+	err->message = NULL;
+	CHECK_FOR_INTERRUPTS();
+	if (in->type == jbvString)
+		return resolve_string(ex, node, in->val.string.val, in->val.string.len, out,
+							  lenient, missing, err);
+	if (in->type == jbvBinary && container_maybe_template(in))
+		return resolve_container(ex, node, in, out, lenient, missing, err);
+	*out = *in;
+	return true;
+}
+
+/*
+ * The input of a node: the output of its single live predecessor, or an
+ * object keyed by predecessor id when there are several.  The first node of
+ * a loop body receives the loop item.
+ */
+Jsonb *
+fl_node_input(FlExec *ex, int node)
+{
+	const fl_graph *g = ex->wf->graph;
+	int			live = 0;
+	int			last = -1;
+	JB			b = {0};
+
+	for (int k = g->in_start[node]; k < g->in_start[node + 1]; k++)
+	{
+		int			e = g->in_edges[k];
+
+		if (ex->sched->estate[e] == FL_EDGE_LIVE)
+		{
+			live++;
+			last = e;
+		}
+	}
+	if (live == 0)
+		return ex->payload;
+	if (live == 1)
+	{
+		int			src = g->edges[last].source;
+
+		if ((g->nodes[src].flags & FL_NODE_LOOP) && ex->nloops > 0 &&
+			ex->loops[ex->nloops - 1].node == src)
+			return ex->loops[ex->nloops - 1].item;
+		return ex->outputs[src] ? ex->outputs[src] : jsonb_null();
+	}
+	jb_obj_begin(&b);
+	for (int k = g->in_start[node]; k < g->in_start[node + 1]; k++)
+	{
+		int			e = g->in_edges[k];
+		int			src = g->edges[e].source;
+
+		if (ex->sched->estate[e] != FL_EDGE_LIVE)
+			continue;
+		if ((g->nodes[src].flags & FL_NODE_LOOP) && ex->nloops > 0 &&
+			ex->loops[ex->nloops - 1].node == src)
+			jb_kv_jsonb(&b, g->nodes[src].id, ex->loops[ex->nloops - 1].item);
+		else
+			jb_kv_jsonb(&b, g->nodes[src].id, ex->outputs[src]);
+	}
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}

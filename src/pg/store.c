@@ -1,0 +1,363 @@
+/*
+ * store.c
+ *	  The engine's bookkeeping writes: executions, node logs, approvals, timers.
+ *
+ * Users get only SELECT on these tables (row-level security decides what
+ * they see); the engine writes them after switching to the owner of the
+ * flowent schema, through these few prepared statements and nothing else.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "pg/engine.h"
+#include "pg/jsonb_util.h"
+
+static Oid	owner_oid = InvalidOid;
+
+/* Become the owner of the flowent schema for a bookkeeping write. */
+void
+fl_owner_begin(Oid *saved_uid, int *saved_sec)
+{
+	GetUserIdAndSecContext(saved_uid, saved_sec);
+	if (!OidIsValid(owner_oid))
+	{
+		HeapTuple	tup = SearchSysCache1(NAMESPACEOID,
+										  ObjectIdGetDatum(get_namespace_oid("flowent", false)));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "schema flowent not found");
+		owner_oid = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+		ReleaseSysCache(tup);
+	}
+	SetUserIdAndSecContext(owner_oid, *saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+fl_owner_end(Oid saved_uid, int saved_sec)
+{
+	SetUserIdAndSecContext(saved_uid, saved_sec);
+}
+
+/*
+ * The acting user: the gateway's flowent.user_id when the session user is a
+ * member of flowent_gateway, else the current role (as SQL's
+ * flowent.current_user_id()).
+ */
+char *
+fl_current_user_id(void)
+{
+	Oid			gw = get_role_oid("flowent_gateway", true);
+	const char *setting = GetConfigOption("flowent.user_id", true, false);
+
+	if (OidIsValid(gw) && setting && setting[0] &&
+		is_member_of_role(GetSessionUserId(), gw))
+		return pstrdup(setting);
+	return GetUserNameFromId(GetUserId(), false);
+}
+
+/* Become the workflow's run_as role for user SQL (security-restricted). */
+void
+fl_run_as_begin(FlExec *ex, Oid *saved_uid, int *saved_sec)
+{
+	GetUserIdAndSecContext(saved_uid, saved_sec);
+	if (!OidIsValid(ex->wf->run_as))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the run_as role of workflow \"%s\" no longer exists", ex->wf->name)));
+	SetUserIdAndSecContext(ex->wf->run_as,
+						   *saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+fl_run_as_end(Oid saved_uid, int saved_sec)
+{
+	SetUserIdAndSecContext(saved_uid, saved_sec);
+}
+
+/* Prepare once per backend and keep. */
+static SPIPlanPtr
+plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*slot = p;
+	}
+	return *slot;
+}
+
+/* Run a prepared write as the schema owner. */
+static void
+exec_as_owner(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
+{
+	Oid			uid;
+	int			sec;
+	int			ret;
+
+	fl_owner_begin(&uid, &sec);
+	ret = SPI_execute_plan(plan, args, nulls, false, 0);
+	fl_owner_end(uid, sec);
+	if (ret != expect)
+		elog(ERROR, "flowent bookkeeping write failed: %s", SPI_result_code_string(ret));
+}
+
+/* A random (version 4) uuid. */
+void
+fl_new_uuid(pg_uuid_t *u)
+{
+	if (!pg_strong_random(u->data, UUID_LEN))
+		elog(ERROR, "could not generate random uuid");
+	u->data[6] = (u->data[6] & 0x0f) | 0x40;
+	u->data[8] = (u->data[8] & 0x3f) | 0x80;
+}
+
+#define TXT(s) ((s) ? CStringGetTextDatum(s) : (Datum) 0)
+#define NUL(p) ((p) ? ' ' : 'n')
+
+void
+fl_store_execution_insert(FlExec *ex)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[15] = {UUIDOID, UUIDOID, INT4OID, JSONBOID, TIMESTAMPTZOID,
+		TEXTOID, BOOLOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID};
+	Datum		a[15];
+	char		n[15];
+	Jsonb	   *vars = fl_variables_object(ex);
+
+	plan_for(&plan,
+			 "INSERT INTO flowent.workflow_executions (id, workflow_id, workflow_version, input, "
+			 " started_at, user_id, is_test, mode, trigger_type, options, variables, "
+			 " parent_execution_id, parent_node_id, rerun_of, status) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::flowent.execution_status)",
+			 15, types);
+	memset(n, ' ', sizeof(n));
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = UUIDPGetDatum(&ex->wf->id);
+	a[2] = Int32GetDatum(ex->wf->version);
+	a[3] = JsonbPGetDatum(ex->payload);
+	a[4] = TimestampTzGetDatum(ex->started_at);
+	a[5] = CStringGetTextDatum(ex->user_id);
+	a[6] = BoolGetDatum(ex->is_test);
+	a[7] = CStringGetTextDatum(ex->sync ? "sync" : "async");
+	a[8] = CStringGetTextDatum(ex->trigger_type);
+	a[9] = JsonbPGetDatum(ex->options);
+	a[10] = JsonbPGetDatum(vars);
+	a[11] = ex->parent_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(ex->parent_id)) : (Datum) 0;
+	n[11] = NUL(ex->parent_id);
+	a[12] = TXT(ex->parent_node_id);
+	n[12] = NUL(ex->parent_node_id);
+	a[13] = ex->rerun_of ? DirectFunctionCall1(uuid_in, CStringGetDatum(ex->rerun_of)) : (Datum) 0;
+	n[13] = NUL(ex->rerun_of);
+	a[14] = CStringGetTextDatum(ex->sync ? "running" : "pending");
+	exec_as_owner(plan, a, n, SPI_OK_INSERT);
+}
+
+void
+fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[11] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+		INT4OID, NUMERICOID, INT4OID, INT4OID, JSONBOID};
+	Datum		a[11];
+	char		n[11];
+	long		secs;
+	int			usecs;
+
+	plan_for(&plan,
+			 "UPDATE flowent.workflow_executions SET status = $2::flowent.execution_status, "
+			 " output = $3, error = $4, error_code = $5, error_node_id = $6, "
+			 " completed_at = CASE WHEN $2 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END, "
+			 " duration_ms = $7, total_cost = $8, total_tokens = $9, seq = $10, variables = $11, "
+			 " updated_at = clock_timestamp() WHERE id = $1",
+			 11, types);
+	memset(n, ' ', sizeof(n));
+	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = CStringGetTextDatum(status);
+	a[2] = output ? JsonbPGetDatum(output) : (Datum) 0;
+	n[2] = NUL(output);
+	a[3] = TXT(ex->error_message);
+	n[3] = NUL(ex->error_message);
+	a[4] = TXT(ex->error_code);
+	n[4] = NUL(ex->error_code);
+	a[5] = TXT(ex->error_node);
+	n[5] = NUL(ex->error_node);
+	a[6] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+	a[7] = NumericGetDatum(ex->total_cost);
+	a[8] = Int32GetDatum((int32) Min(ex->total_tokens, PG_INT32_MAX));
+	a[9] = Int32GetDatum(ex->seq);
+	a[10] = JsonbPGetDatum(fl_variables_object(ex));
+	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
+}
+
+void
+fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
+				  Jsonb *output, const char *error_code, const char *error,
+				  const char *handle, TimestampTz started, int attempts)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[17] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID};
+	Datum		a[17];
+	char		n[17];
+	FlNodeDef  *nd = &ex->wf->nodes[node];
+	TimestampTz now = GetCurrentTimestamp();
+	long		secs;
+	int			usecs;
+
+	plan_for(&plan,
+			 "INSERT INTO flowent.workflow_node_logs (execution_id, workflow_id, node_id, node_type, "
+			 " node_name, status, input, output, error, error_code, handle, iteration, attempts, seq, "
+			 " started_at, completed_at, duration_ms) "
+			 "VALUES ($1, $2, $3, $4, $5, $6::flowent.node_log_status, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+			 17, types);
+	memset(n, ' ', sizeof(n));
+	TimestampDifference(started, now, &secs, &usecs);
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = UUIDPGetDatum(&ex->wf->id);
+	a[2] = CStringGetTextDatum(nd->id);
+	a[3] = CStringGetTextDatum(nd->type);
+	a[4] = TXT(nd->label);
+	n[4] = NUL(nd->label);
+	a[5] = CStringGetTextDatum(status);
+	a[6] = input ? JsonbPGetDatum(input) : (Datum) 0;
+	n[6] = NUL(input);
+	a[7] = output ? JsonbPGetDatum(output) : (Datum) 0;
+	n[7] = NUL(output);
+	a[8] = TXT(error);
+	n[8] = NUL(error);
+	a[9] = TXT(error_code);
+	n[9] = NUL(error_code);
+	a[10] = TXT(handle);
+	n[10] = NUL(handle);
+	a[11] = CStringGetTextDatum(ex->iteration);
+	a[12] = Int32GetDatum(attempts);
+	a[13] = Int32GetDatum(ex->seq);
+	a[14] = TimestampTzGetDatum(started);
+	a[15] = TimestampTzGetDatum(now);
+	n[15] = strcmp(status, "waiting") == 0 ? 'n' : ' ';
+	a[16] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+	exec_as_owner(plan, a, n, SPI_OK_INSERT);
+}
+
+/* A waiting node continued: its log row becomes the final one. */
+void
+fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
+					const char *error_code, const char *error, const char *handle)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[8] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		a[8];
+	char		n[8];
+
+	plan_for(&plan,
+			 "UPDATE flowent.workflow_node_logs SET status = $3::flowent.node_log_status, output = $4, "
+			 " error = $5, error_code = $6, handle = $7, seq = $8, completed_at = clock_timestamp(), "
+			 " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int "
+			 "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' AND iteration = ''",
+			 8, types);
+	memset(n, ' ', sizeof(n));
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
+	a[2] = CStringGetTextDatum(status);
+	a[3] = output ? JsonbPGetDatum(output) : (Datum) 0;
+	n[3] = NUL(output);
+	a[4] = TXT(error);
+	n[4] = NUL(error);
+	a[5] = TXT(error_code);
+	n[5] = NUL(error_code);
+	a[6] = TXT(handle);
+	n[6] = NUL(handle);
+	a[7] = Int32GetDatum(ex->seq);
+	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
+}
+
+/* An approval request with the node's resolved fields; returns its id. */
+char *
+fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,
+				  const char *on_expire)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[11] = {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID,
+		JSONBOID, JSONBOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		a[11];
+	char		n[11];
+	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+	JsonbValue	v;
+	char	   *title = jb_get_cstring(config, "title");
+	char	   *message = NULL;
+	char	   *assignee = jb_get_cstring(config, "assignedUserId");
+
+	plan_for(&plan,
+			 "INSERT INTO flowent.workflow_approval_requests (id, execution_id, workflow_id, node_id, "
+			 " title, message, context_data, preview_data, assigned_user_id, expires_at, on_expire) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+			 11, types);
+	memset(n, ' ', sizeof(n));
+	fl_new_uuid(id);
+	if (jb_get(config, "message", &v) && v.type != jbvNull)
+		message = jbv_to_text(&v);
+	a[0] = UUIDPGetDatum(id);
+	a[1] = UUIDPGetDatum(&ex->id);
+	a[2] = UUIDPGetDatum(&ex->wf->id);
+	a[3] = CStringGetTextDatum(ex->wf->nodes[node].id);
+	a[4] = CStringGetTextDatum(title ? title : (ex->wf->nodes[node].label ? ex->wf->nodes[node].label : "Approval"));
+	a[5] = TXT(message);
+	n[5] = NUL(message);
+	n[6] = n[7] = 'n';
+	if (jb_get(config, "contextData", &v) && v.type != jbvNull)
+	{
+		a[6] = JsonbPGetDatum(jbv_to_jsonb(&v));
+		n[6] = ' ';
+	}
+	if (jb_get(config, "previewData", &v) && v.type != jbvNull)
+	{
+		a[7] = JsonbPGetDatum(jbv_to_jsonb(&v));
+		n[7] = ' ';
+	}
+	a[8] = TXT(assignee);
+	n[8] = NUL(assignee);
+	a[9] = TimestampTzGetDatum(expires_at);
+	n[9] = expires_at ? ' ' : 'n';
+	a[10] = CStringGetTextDatum(on_expire);
+	exec_as_owner(plan, a, n, SPI_OK_INSERT);
+	return FL_UUID_STR(id);
+}
+
+/* A timer the worker fires (delay, approval expiry, wait deadline, retry). */
+void
+fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at, Jsonb *payload)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[5] = {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID};
+	Datum		a[5];
+
+	plan_for(&plan,
+			 "INSERT INTO flowent.timers (execution_id, node_id, kind, fire_at, payload) "
+			 "VALUES ($1, $2, $3, $4, $5)", 5, types);
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
+	a[2] = CStringGetTextDatum(kind);
+	a[3] = TimestampTzGetDatum(fire_at);
+	a[4] = JsonbPGetDatum(payload ? payload : jsonb_from_cstring("{}", 2));
+	exec_as_owner(plan, a, NULL, SPI_OK_INSERT);
+}
