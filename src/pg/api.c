@@ -170,7 +170,7 @@ check_execution_visible(const char *exec_id)
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	if (SPI_execute_with_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1",
-							  1, types, a, NULL, true, 1) != SPI_OK_SELECT)
+							  1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read executions");
 	if (SPI_processed == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -245,7 +245,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 							  "FROM flowent.workflow_approval_requests a "
 							  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
 							  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
-							  "WHERE a.id = $1", 1, types, a, NULL, true, 1) != SPI_OK_SELECT)
+							  "WHERE a.id = $1", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read approvals");
 	if (SPI_processed == 0)
 	{
@@ -260,7 +260,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 								  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
 								  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
 								  "WHERE a.execution_id IN (SELECT id FROM tree) AND a.status = 'pending' "
-								  "ORDER BY a.created_at", 1, types, a, NULL, true, 0) != SPI_OK_SELECT)
+								  "ORDER BY a.created_at", 1, types, a, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read approvals");
 		if (SPI_processed != 1)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -360,7 +360,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 								"JOIN flowent.workflow_executions e ON e.id = l.execution_id "
 								"WHERE l.status = 'waiting' AND l.iteration = '' AND e.status = 'suspended' "
 								"  AND l.output->>'kind' IN ('delay', 'wait', 'breakpoint') "
-								"ORDER BY t.depth, l.seq LIMIT 1", 1, types, a, NULL, true, 1);
+								"ORDER BY t.depth, l.seq LIMIT 1", 1, types, a, NULL, false, 1);
 	fl_owner_end(uid, sec);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");

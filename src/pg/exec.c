@@ -1034,7 +1034,7 @@ load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *ex
 	}
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	fl_owner_begin(&uid, &sec);
-	if (SPI_execute_plan(plan, a, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, a, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");
 	fl_owner_end(uid, sec);
 	nrows = SPI_processed;

@@ -76,7 +76,7 @@ registry_load(void)
 	loaded_generation = generation;
 
 	ret = SPI_execute("SELECT type, category, handles, config_schema, handler::oid "
-					  "FROM flowent.node_types", true, 0);
+					  "FROM flowent.node_types", false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read flowent.node_types");
 

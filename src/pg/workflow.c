@@ -556,7 +556,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 	args[1] = Int32GetDatum(version);
 	nulls[1] = version > 0 ? ' ' : 'n';
 	args[2] = BoolGetDatum(published);
-	if (SPI_execute_plan(head_plan, args, nulls, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(head_plan, args, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read flowent.workflows");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -607,7 +607,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 		}
 		bargs[0] = UUIDPGetDatum(id);
 		bargs[1] = Int32GetDatum(ver);
-		if (SPI_execute_plan(body_plan, bargs, NULL, true, 1) != SPI_OK_SELECT)
+		if (SPI_execute_plan(body_plan, bargs, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read flowent.workflow_versions");
 		if (SPI_processed == 0)
 			ereport(ERROR,
