@@ -169,7 +169,7 @@ check_execution_visible(const char *exec_id)
 	Datum		a[1];
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	if (SPI_execute_with_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1",
+	if (fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1",
 							  1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read executions");
 	if (SPI_processed == 0)
@@ -239,7 +239,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 	spi_begin();
 	me = fl_current_user_id();
 	/* an approval id, else an execution id with exactly one pending approval */
-	if (SPI_execute_with_args(
+	if (fl_spi_args(
 							  "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, e.mode, "
 							  "       a.assigned_user_id, w.user_id = flowent.current_user_id() "
 							  "FROM flowent.workflow_approval_requests a "
@@ -250,7 +250,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 	{
 		check_execution_visible(id);
-		if (SPI_execute_with_args(
+		if (fl_spi_args(
 								  "WITH RECURSIVE tree(id) AS ("
 								  "  SELECT $1::uuid UNION ALL "
 								  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id) "
@@ -302,7 +302,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 		n2[2] = comment ? ' ' : 'n';
 		a2[3] = CStringGetTextDatum(approved_by ? approved_by : me);
 		fl_owner_begin(&uid, &sec);
-		if (SPI_execute_with_args("UPDATE flowent.workflow_approval_requests SET "
+		if (fl_spi_args("UPDATE flowent.workflow_approval_requests SET "
 								  " status = CASE WHEN $2 THEN 'approved' ELSE 'rejected' END::flowent.approval_status, "
 								  " resolved_by = $4, resolved_at = clock_timestamp(), comment = $3, "
 								  " rejection_reason = CASE WHEN $2 THEN NULL ELSE $3 END "
@@ -350,7 +350,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 	spi_begin();
 	check_execution_visible(id);
 	fl_owner_begin(&uid, &sec);
-	ret = SPI_execute_with_args(
+	ret = fl_spi_args(
 								"WITH RECURSIVE tree(id, depth) AS ("
 								"  SELECT $1::uuid, 0 UNION ALL "
 								"  SELECT e.id, t.depth + 1 FROM flowent.workflow_executions e "
@@ -381,7 +381,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 		a2[1] = CStringGetTextDatum(node_id);
 		fl_owner_begin(&uid, &sec);
-		SPI_execute_with_args("DELETE FROM flowent.timers WHERE execution_id = $1 AND node_id = $2",
+		fl_spi_args("DELETE FROM flowent.timers WHERE execution_id = $1 AND node_id = $2",
 							  2, t2, a2, NULL, false, 0);
 		fl_owner_end(uid, sec);
 	}
@@ -414,7 +414,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	spi_begin();
 	check_execution_visible(id);
 	fl_owner_begin(&uid, &sec);
-	if (SPI_execute_with_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
 							  1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
 	previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -426,7 +426,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 						errmsg("execution %s already finished (%s)", id, previous)));
 	}
 	/* the execution and its sub-executions, with their approvals and timers */
-	if (SPI_execute_with_args(
+	if (fl_spi_args(
 							  "WITH RECURSIVE tree(id) AS ("
 							  "  SELECT $1::uuid UNION ALL "
 							  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id), "

@@ -9,6 +9,7 @@
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
+#include "executor/spi.h"
 #include "nodes/pg_list.h"
 
 #include "core/graph.h"
@@ -205,6 +206,13 @@ extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);
 extern Jsonb *fl_variables_object(FlExec *ex);
 extern Jsonb *fl_state_object(FlExec *ex);
 extern Jsonb *fl_result_object(FlExec *ex, const char *status, Jsonb *output);
+
+/* SPI calls that keep the caller's memory context current */
+extern int	fl_spi_plan(SPIPlanPtr plan, Datum *args, const char *nulls, bool ro, long count);
+extern int	fl_spi_args(const char *sql, int nargs, Oid *types, Datum *args,
+						const char *nulls, bool ro, long count);
+extern int	fl_spi(const char *sql, bool ro, long count);
+extern SPIPlanPtr fl_spi_prepare(const char *sql, int nargs, Oid *types);
 
 /* store.c: bookkeeping writes, run as the extension owner */
 extern void fl_new_uuid(pg_uuid_t *u);

@@ -268,6 +268,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	if (!(impl->flags & FL_NT_SQL))
 	{
 		fn(call, res);
+		MemoryContextSwitchTo(oldcxt);
 		return;
 	}
 	if (node_timeout_id == MAX_TIMEOUTS)
@@ -286,6 +287,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 		if (timeout_ms > 0)
 			enable_timeout_after(node_timeout_id, timeout_ms);
 		fn(call, res);
+		MemoryContextSwitchTo(oldcxt);	/* SPI leaves its own context current */
 		if (timeout_ms > 0)
 			disable_timeout(node_timeout_id, false);
 		if (impl->flags & FL_NT_RUN_AS)
@@ -1022,7 +1024,7 @@ load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *ex
 
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT node_id, status::text, output, handle, seq "
+		SPIPlanPtr	p = fl_spi_prepare("SELECT node_id, status::text, output, handle, seq "
 									"FROM flowent.workflow_node_logs "
 									"WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
 									1, types);
@@ -1034,7 +1036,7 @@ load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *ex
 	}
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	fl_owner_begin(&uid, &sec);
-	if (SPI_execute_plan(plan, a, NULL, false, 0) != SPI_OK_SELECT)
+	if (fl_spi_plan(plan, a, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");
 	fl_owner_end(uid, sec);
 	nrows = SPI_processed;
@@ -1110,7 +1112,7 @@ read_exec_row(const char *exec_id, ExecRow *r)
 
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
+		SPIPlanPtr	p = fl_spi_prepare("SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
 									" mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
 									" started_at, status::text, total_cost, total_tokens "
 									"FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
@@ -1123,7 +1125,7 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	}
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	fl_owner_begin(&uid, &sec);
-	if (SPI_execute_plan(plan, a, NULL, false, 1) != SPI_OK_SELECT)
+	if (fl_spi_plan(plan, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
 	fl_owner_end(uid, sec);
 	if (SPI_processed == 0)

@@ -75,7 +75,7 @@ registry_load(void)
 	node_types_relid = get_relname_relid("node_types", get_namespace_oid("flowent", false));
 	loaded_generation = generation;
 
-	ret = SPI_execute("SELECT type, category, handles, config_schema, handler::oid "
+	ret = fl_spi("SELECT type, category, handles, config_schema, handler::oid "
 					  "FROM flowent.node_types", false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read flowent.node_types");

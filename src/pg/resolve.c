@@ -65,7 +65,7 @@ lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
 	fl_owner_begin(&uid, &sec);
 	if (plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT secret FROM flowent.credentials WHERE owner = $1 AND name = $2",
+		SPIPlanPtr	p = fl_spi_prepare("SELECT secret FROM flowent.credentials WHERE owner = $1 AND name = $2",
 									2, types);
 
 		if (p == NULL)
@@ -75,7 +75,7 @@ lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
 	}
 	args[0] = CStringGetTextDatum(ex->wf->owner);
 	args[1] = CStringGetTextDatum(name);
-	if (SPI_execute_plan(plan, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed > 0)
+	if (fl_spi_plan(plan, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed > 0)
 	{
 		Jsonb	   *j = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0],
 														 SPI_tuptable->tupdesc, 1, &isnull));

@@ -28,6 +28,51 @@
 
 static Oid	owner_oid = InvalidOid;
 
+/*
+ * SPI leaves its procedure context current after every call; the engine
+ * allocates in its caller's context, so restore it each time.
+ */
+int
+fl_spi_plan(SPIPlanPtr plan, Datum *args, const char *nulls, bool ro, long count)
+{
+	MemoryContext mc = CurrentMemoryContext;
+	int			ret = SPI_execute_plan(plan, args, nulls, ro, count);
+
+	MemoryContextSwitchTo(mc);
+	return ret;
+}
+
+int
+fl_spi_args(const char *sql, int nargs, Oid *types, Datum *args,
+			const char *nulls, bool ro, long count)
+{
+	MemoryContext mc = CurrentMemoryContext;
+	int			ret = SPI_execute_with_args(sql, nargs, types, args, nulls, ro, count);
+
+	MemoryContextSwitchTo(mc);
+	return ret;
+}
+
+SPIPlanPtr
+fl_spi_prepare(const char *sql, int nargs, Oid *types)
+{
+	MemoryContext mc = CurrentMemoryContext;
+	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+	MemoryContextSwitchTo(mc);
+	return p;
+}
+
+int
+fl_spi(const char *sql, bool ro, long count)
+{
+	MemoryContext mc = CurrentMemoryContext;
+	int			ret = SPI_execute(sql, ro, count);
+
+	MemoryContextSwitchTo(mc);
+	return ret;
+}
+
 /* Become the owner of the flowent schema for a bookkeeping write. */
 void
 fl_owner_begin(Oid *saved_uid, int *saved_sec)
@@ -94,7 +139,7 @@ plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+		SPIPlanPtr	p = fl_spi_prepare(sql, nargs, types);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -113,7 +158,7 @@ exec_as_owner(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
 	int			ret;
 
 	fl_owner_begin(&uid, &sec);
-	ret = SPI_execute_plan(plan, args, nulls, false, 0);
+	ret = fl_spi_plan(plan, args, nulls, false, 0);
 	fl_owner_end(uid, sec);
 	if (ret != expect)
 		elog(ERROR, "flowent bookkeeping write failed: %s", SPI_result_code_string(ret));

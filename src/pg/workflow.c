@@ -542,7 +542,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 
 	if (head_plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare("SELECT w.name, w.user_id, "
+		SPIPlanPtr	p = fl_spi_prepare("SELECT w.name, w.user_id, "
 									"  (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = w.run_as), "
 									"  CASE WHEN $2 IS NOT NULL THEN $2 WHEN $3 THEN w.published_version ELSE w.version END "
 									"FROM flowent.workflows w WHERE w.id = $1", 3, types);
@@ -556,7 +556,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 	args[1] = Int32GetDatum(version);
 	nulls[1] = version > 0 ? ' ' : 'n';
 	args[2] = BoolGetDatum(published);
-	if (SPI_execute_plan(head_plan, args, nulls, false, 1) != SPI_OK_SELECT)
+	if (fl_spi_plan(head_plan, args, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read flowent.workflows");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -597,7 +597,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 
 		if (body_plan == NULL)
 		{
-			SPIPlanPtr	p = SPI_prepare("SELECT nodes, edges FROM flowent.workflow_versions "
+			SPIPlanPtr	p = fl_spi_prepare("SELECT nodes, edges FROM flowent.workflow_versions "
 										"WHERE workflow_id = $1 AND version = $2", 2, btypes);
 
 			if (p == NULL)
@@ -607,7 +607,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 		}
 		bargs[0] = UUIDPGetDatum(id);
 		bargs[1] = Int32GetDatum(ver);
-		if (SPI_execute_plan(body_plan, bargs, NULL, false, 1) != SPI_OK_SELECT)
+		if (fl_spi_plan(body_plan, bargs, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read flowent.workflow_versions");
 		if (SPI_processed == 0)
 			ereport(ERROR,
