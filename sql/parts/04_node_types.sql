@@ -1,0 +1,151 @@
+
+-- ===========================================================================
+-- Builtin node types (DESIGN §6, Appendix A): the registry rows the web
+-- palette and config panel render from, and validate() reads required fields
+-- from. config_schema is a JSON-Schema subset:
+--   {"type": "object", "required": [...], "properties": {field: {"type",
+--    "enum"?, "default"?, "description", "items"?, "properties"?, "format"?}}}
+-- A property without "type" takes any JSON value. Any string value may hold
+-- {{…}} templates, whatever the declared type. Every schema also lists the
+-- fields every node accepts (label, retry, timeoutMs, onError, breakpoint);
+-- a type's own definition of such a field wins (wait.timeoutMs).
+-- ===========================================================================
+
+WITH common(props) AS (VALUES ('{
+	"label": {"type": "string", "description": "Name shown on the canvas and in logs."},
+	"retry": {"type": "object", "description": "Retry a failed attempt: {maxAttempts, backoffMs}.",
+		"properties": {
+			"maxAttempts": {"type": "integer", "default": 1, "description": "Attempts in all, the first one included."},
+			"backoffMs": {"type": "integer", "default": 1000, "description": "Milliseconds to wait before the next attempt."}}},
+	"timeoutMs": {"type": "integer", "description": "Fail the node with TIMEOUT after this many milliseconds."},
+	"onError": {"type": "string", "enum": ["stop", "continue", "branch"], "default": "stop",
+		"description": "On failure: stop the execution, continue with output {error}, or follow the error handle."},
+	"breakpoint": {"type": "boolean", "default": false,
+		"description": "Pause before this node in test runs and runs given breakpoints."}
+}'::jsonb)),
+types(type, category, label, description, handles, schema) AS (VALUES
+('trigger', 'control', 'Trigger', 'Starts the workflow; its output is the trigger payload.', '["out"]', '{
+	"required": [],
+	"properties": {
+		"triggerType": {"type": "string", "enum": ["manual", "schedule", "webhook"], "default": "manual",
+			"description": "What starts the workflow: a manual run, a pg_cron schedule or a signed webhook."}}}'),
+
+('output', 'control', 'Output', 'Sets the execution''s output: the value given, else the node''s input.', '[]', '{
+	"required": [],
+	"properties": {
+		"value": {"description": "The output value (any JSON, may hold {{…}}); default: the node''s input."}}}'),
+
+('set-variable', 'data', 'Set Variable', 'Sets workflow variables, readable later as {{variables.name}}.', '["out"]', '{
+	"required": [],
+	"properties": {
+		"name": {"type": "string", "description": "Name of the variable to set (with value)."},
+		"value": {"description": "Value of the variable name (any JSON)."},
+		"variables": {"type": "object", "description": "Several variables at once: {name: value}."}}}'),
+
+('data-transform', 'data', 'Data Transform', 'Computes a value from the input with a SQL expression or a jsonpath.', '["out"]', '{
+	"required": ["expression"],
+	"properties": {
+		"language": {"type": "string", "enum": ["sql", "jsonpath"], "default": "sql",
+			"description": "sql: one read-only SQL expression with jsonb columns input and state; jsonpath: a path over the input."},
+		"expression": {"type": "string",
+			"description": "The SQL expression (no {{…}}; use input/state) or the jsonpath; its jsonb value is the output."},
+		"input": {"description": "Value to transform (any JSON, may hold {{…}}); default: the node''s input."}}}'),
+
+('condition', 'control', 'Condition', 'Chooses the true or false branch from rules combined with AND/OR.', '["true", "false"]', '{
+	"required": ["conditions"],
+	"properties": {
+		"conditions": {"type": "array", "items": {"type": "object"},
+			"description": "Rules {left, operator, right} or nested groups {combinator, conditions}. Operators: equals, not_equals, gt, gte, lt, lte, contains, not_contains, starts_with, ends_with, matches, in, not_in, is_empty, is_not_empty, exists, not_exists."},
+		"combinator": {"type": "string", "enum": ["and", "or"], "default": "and",
+			"description": "How the rules combine: all (and) or any (or)."},
+		"fallbackToAI": {"type": "boolean", "default": false,
+			"description": "Let an AI model decide when a rule''s left side does not resolve."}}}'),
+
+('switch', 'control', 'Switch', 'Follows the first case whose rule matches the value, else default.', '["default"]', '{
+	"required": ["value", "cases"],
+	"properties": {
+		"value": {"description": "The value to compare (any JSON, usually {{…}})."},
+		"cases": {"type": "array", "items": {"type": "object"},
+			"description": "Cases [{id, operator (default equals), right}]; each id is an output handle."}}}'),
+
+('merge', 'control', 'Merge', 'Waits for all live inputs and combines them.', '["out"]', '{
+	"required": [],
+	"properties": {
+		"mode": {"type": "string", "enum": ["object", "array"], "default": "object",
+			"description": "object: inputs keyed by node id; array: inputs in the order of the edges."}}}'),
+
+('loop-controller', 'control', 'Loop', 'Runs the body branch once per item, then continues on done with the results.', '["body", "done"]', '{
+	"required": ["items"],
+	"properties": {
+		"items": {"type": "array", "description": "The items to loop over ({{loop.item}}, {{loop.index}} in the body)."},
+		"parallel": {"type": "integer", "default": 1, "description": "How many iterations may run at once."},
+		"maxIterations": {"type": "integer", "description": "Fail with LIMIT_EXCEEDED when there are more items than this."}}}'),
+
+('filter', 'data', 'Filter', 'Keeps the items that match the conditions.', '["out"]', '{
+	"required": ["items", "conditions"],
+	"properties": {
+		"items": {"type": "array", "description": "The array to filter."},
+		"conditions": {"type": "array", "items": {"type": "object"},
+			"description": "Rules as in condition, evaluated per element with {{item…}}."},
+		"combinator": {"type": "string", "enum": ["and", "or"], "default": "and",
+			"description": "How the rules combine: all (and) or any (or)."}}}'),
+
+('delay', 'control', 'Delay', 'Pauses the execution for a duration or until a time.', '["out"]', '{
+	"required": [],
+	"properties": {
+		"durationMs": {"type": "integer", "description": "How long to wait, in milliseconds."},
+		"until": {"type": "string", "format": "date-time", "description": "Wait until this time (ISO 8601 timestamp)."}}}'),
+
+('wait', 'control', 'Wait for Signal', 'Suspends until flowent.resume() sends data; outputs that data.', '["out"]', '{
+	"required": [],
+	"properties": {
+		"signal": {"type": "string", "description": "Name of the signal to wait for (optional)."},
+		"timeoutMs": {"type": "integer", "description": "Deadline in milliseconds: afterwards the node fails with TIMEOUT."}}}'),
+
+('human-approval', 'control', 'Human Approval', 'Suspends until a person approves or rejects.', '["approved", "rejected"]', '{
+	"required": ["title"],
+	"properties": {
+		"title": {"type": "string", "description": "Title of the approval request."},
+		"message": {"type": "string", "description": "What the approver is asked to decide."},
+		"contextData": {"description": "Data shown to the approver as context (any JSON)."},
+		"previewData": {"description": "Preview of what approval will do (any JSON)."},
+		"assignedUserId": {"type": "string", "description": "User who may decide; empty: anyone who can see the workflow."},
+		"expiresInMs": {"type": "integer", "description": "Expire after this many milliseconds."},
+		"expiresAt": {"type": "string", "format": "date-time", "description": "Expire at this time (ISO 8601 timestamp)."},
+		"onExpire": {"type": "string", "enum": ["reject", "fail"], "default": "reject",
+			"description": "On expiry: take the rejected branch, or fail with APPROVAL_EXPIRED."}}}'),
+
+('sub-workflow', 'control', 'Sub-workflow', 'Runs another workflow as a child execution and outputs its output.', '["out"]', '{
+	"required": ["workflowId"],
+	"properties": {
+		"workflowId": {"type": "string", "format": "uuid", "description": "The workflow to run."},
+		"payload": {"description": "Trigger payload of the child (any JSON, may hold {{…}})."}}}'),
+
+('stop-error', 'control', 'Stop with Error', 'Fails the execution with a message and code.', '[]', '{
+	"required": [],
+	"properties": {
+		"message": {"type": "string", "description": "Error message of the execution."},
+		"code": {"type": "string", "default": "STOP_ERROR", "description": "Error code of the execution."}}}'),
+
+('database-query', 'data', 'Database Query', 'Runs a parameterised SQL query as the workflow''s run_as role.', '["out"]', '{
+	"required": ["query"],
+	"properties": {
+		"query": {"type": "string", "description": "SQL with $1, $2, … placeholders (no {{…}}: pass values in params)."},
+		"params": {"type": "array", "description": "Values of $1, $2, … (may hold {{…}})."},
+		"readOnly": {"type": "boolean", "default": true, "description": "Run in a read-only context."},
+		"maxRows": {"type": "integer", "default": 1000, "description": "Return at most this many rows (truncated: true past it)."}}}'),
+
+('notify', 'data', 'Notify', 'Sends a payload with pg_notify on a channel.', '["out"]', '{
+	"required": ["channel"],
+	"properties": {
+		"channel": {"type": "string", "description": "NOTIFY channel (not flowent, no {{…}})."},
+		"payload": {"description": "Payload to send (any JSON, may hold {{…}}); sent as JSON text."}}}')
+)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,
+	builtin, handler)
+SELECT t.type, t.category, t.label, t.description, t.handles::jsonb,
+	jsonb_build_object('type', 'object',
+		'required', t.schema::jsonb -> 'required',
+		'properties', common.props || (t.schema::jsonb -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM types t, common;

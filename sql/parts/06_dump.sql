@@ -1,0 +1,30 @@
+
+-- ===========================================================================
+-- pg_dump keeps user data (Appendix B): every user table is an extension
+-- configuration table, so its rows are dumped although the table itself is
+-- created by CREATE EXTENSION. Builtin node types come from the extension
+-- script, so only custom ones are dumped. Tables seeded by the extension
+-- script must get a filter here that leaves the seeded rows out.
+-- ===========================================================================
+
+SELECT pg_catalog.pg_extension_config_dump('flowent.workspaces', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workspace_members', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflows', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_executions', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_node_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_approval_requests', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.credentials', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.budgets', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.model_prices', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.run_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.timers', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.node_types', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('flowent.run_queue_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.timers_id_seq', '');
+
+-- Every backend's registry cache reloads when node_types changes
+-- (flowent._registry_changed() is declared in 05_engine.sql).
+CREATE TRIGGER node_types_registry_changed
+	AFTER INSERT OR UPDATE OR DELETE ON flowent.node_types
+	FOR EACH STATEMENT EXECUTE FUNCTION flowent._registry_changed();
