@@ -150,5 +150,5 @@ flowent_registry_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "flowent._registry_changed() must be called as a trigger");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
-	PG_RETURN_NULL();
+	return PointerGetDatum(NULL);
 }
