@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "nodes/nodes.h"
+#include "nodes/fl_nodes.h"
 #include "nodes/rules.h"
 #include "pg/jsonb_util.h"
 

@@ -15,7 +15,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "nodes/nodes.h"
+#include "nodes/fl_nodes.h"
 #include "nodes/rules.h"
 #include "pg/jsonb_util.h"
 

@@ -33,7 +33,7 @@
 #define FL_RULES_H
 
 #include "core/cond.h"
-#include "nodes/nodes.h"
+#include "nodes/fl_nodes.h"
 
 typedef fl_tri FlTri;
 

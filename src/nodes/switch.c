@@ -12,7 +12,7 @@
 
 #include "miscadmin.h"
 
-#include "nodes/nodes.h"
+#include "nodes/fl_nodes.h"
 #include "nodes/rules.h"
 #include "pg/jsonb_util.h"
 
