@@ -34,7 +34,9 @@
 #include "pg/jsonb_util.h"
 
 /* cached entries in all, before the cache is emptied */
+#ifndef DT_CACHE_MAX
 #define DT_CACHE_MAX 1024
+#endif
 
 typedef enum DtKind
 {
@@ -68,28 +70,19 @@ static HTAB *dt_cache = NULL;
 static MemoryContext dt_cache_cxt = NULL;
 static int	dt_cache_count = 0;
 
-/* Create (or, when it grew too large, empty) the backend-local cache. */
+/*
+ * The backend-local cache, created on first use.  It only grows, up to
+ * DT_CACHE_MAX items; past that, expressions are prepared for one use.  No
+ * entry is ever freed, so a plan cannot vanish under a nested run (an
+ * expression that calls flowent.run).
+ */
 static void
-dt_cache_prepare(void)
+dt_cache_init(void)
 {
 	HASHCTL		ctl;
 
-	if (dt_cache != NULL && dt_cache_count < DT_CACHE_MAX)
-		return;
 	if (dt_cache != NULL)
-	{
-		HASH_SEQ_STATUS seq;
-		DtEntry    *e;
-
-		hash_seq_init(&seq, dt_cache);
-		while ((e = hash_seq_search(&seq)) != NULL)
-			for (DtItem *it = e->items; it; it = it->next)
-				if (it->plan)
-					SPI_freeplan(it->plan);
-		hash_destroy(dt_cache);
-		MemoryContextDelete(dt_cache_cxt);
-		dt_cache = NULL;
-	}
+		return;
 	dt_cache_cxt = AllocSetContextCreate(TopMemoryContext,
 										 "flowent data-transform cache",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -99,43 +92,64 @@ dt_cache_prepare(void)
 	ctl.hcxt = dt_cache_cxt;
 	dt_cache = hash_create("flowent data-transform cache", 128, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	dt_cache_count = 0;
 }
 
-/* Find the cache item of an expression, or NULL; *entry_out gets its bucket. */
+static void
+dt_cache_key(DtKey *key, const char *expr, Oid userid, DtKind kind)
+{
+	memset(key, 0, sizeof(*key));
+	key->hash = hash_bytes((const unsigned char *) expr, strlen(expr));
+	key->userid = userid;
+	key->kind = kind;
+}
+
+/* The cached item of an expression, or NULL. */
 static DtItem *
-dt_cache_lookup(const char *expr, Oid userid, DtKind kind, DtEntry **entry_out)
+dt_cache_lookup(const char *expr, Oid userid, DtKind kind)
 {
 	DtKey		key;
 	DtEntry    *e;
-	bool		found;
 
-	dt_cache_prepare();
-	memset(&key, 0, sizeof(key));
-	key.hash = hash_bytes((const unsigned char *) expr, strlen(expr));
-	key.userid = userid;
-	key.kind = kind;
-	e = hash_search(dt_cache, &key, HASH_ENTER, &found);
-	if (!found)
-		e->items = NULL;
-	*entry_out = e;
+	dt_cache_init();
+	dt_cache_key(&key, expr, userid, kind);
+	e = hash_search(dt_cache, &key, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
 	for (DtItem *it = e->items; it; it = it->next)
 		if (strcmp(it->expr, expr) == 0)
 			return it;
 	return NULL;
 }
 
-/* Add an item to a bucket found by dt_cache_lookup. */
-static DtItem *
-dt_cache_add(DtEntry *e, const char *expr)
+/* Is there room for one more item? */
+static bool
+dt_cache_has_room(void)
 {
-	DtItem	   *it = MemoryContextAllocZero(dt_cache_cxt, sizeof(DtItem));
+	dt_cache_init();
+	return dt_cache_count < DT_CACHE_MAX;
+}
 
+/* Add an item (plan or path already made long-lived) to the cache. */
+static void
+dt_cache_add(const char *expr, Oid userid, DtKind kind, SPIPlanPtr plan, JsonPath *path)
+{
+	DtKey		key;
+	DtEntry    *e;
+	bool		found;
+	DtItem	   *it;
+
+	dt_cache_init();
+	dt_cache_key(&key, expr, userid, kind);
+	e = hash_search(dt_cache, &key, HASH_ENTER, &found);
+	if (!found)
+		e->items = NULL;
+	it = MemoryContextAllocZero(dt_cache_cxt, sizeof(DtItem));
 	it->expr = MemoryContextStrdup(dt_cache_cxt, expr);
+	it->plan = plan;
+	it->path = path;
 	it->next = e->items;
 	e->items = it;
 	dt_cache_count++;
-	return it;
 }
 
 /*
@@ -317,10 +331,15 @@ dt_parse_jsonpath(const char *expr, MemoryContext target, char **errmsg_out)
 
 	*errmsg_out = NULL;
 	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(target);
+	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		jp = DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in, CStringGetDatum(expr)));
+		JsonPath   *parsed = DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in,
+																   CStringGetDatum(expr)));
+
+		/* only the result goes to the target context, not the parser's garbage */
+		jp = MemoryContextAlloc(target, VARSIZE(parsed));
+		memcpy(jp, parsed, VARSIZE(parsed));
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -369,7 +388,6 @@ data_transform_execute(FlNodeCall *call, FlNodeResult *res)
 	char	   *expr;
 	Jsonb	   *input = call->input;
 	JsonbValue	v;
-	DtEntry    *bucket;
 	DtItem	   *item;
 
 	/* SQL text: no templates (checked on the unresolved data) */
@@ -399,20 +417,30 @@ data_transform_execute(FlNodeCall *call, FlNodeResult *res)
 		Jsonb	   *state = NULL;
 		Jsonb	   *out;
 
-		item = dt_cache_lookup(expr, GetUserId(), DT_SQL, &bucket);
-		if (item == NULL)
-		{
-			SPIPlanPtr	plan = dt_prepare_sql(call, res, expr);
+		SPIPlanPtr	plan;
+		bool		transient = false;
 
+		item = dt_cache_lookup(expr, GetUserId(), DT_SQL);
+		if (item != NULL)
+			plan = item->plan;
+		else
+		{
+			plan = dt_prepare_sql(call, res, expr);
 			if (plan == NULL)
 				return;
-			SPI_keepplan(plan);
-			item = dt_cache_add(bucket, expr);
-			item->plan = plan;
+			if (dt_cache_has_room())
+			{
+				SPI_keepplan(plan);
+				dt_cache_add(expr, GetUserId(), DT_SQL, plan, NULL);
+			}
+			else
+				transient = true;
 		}
 		if (strstr(expr, "state") != NULL)
 			state = fl_state_object(call->ex);
-		out = dt_run_sql(call, res, item->plan, input, state, mcxt);
+		out = dt_run_sql(call, res, plan, input, state, mcxt);
+		if (transient)
+			SPI_freeplan(plan);
 		if (out != NULL)
 			fl_succeed(res, out, NULL);
 	}
@@ -422,21 +450,26 @@ data_transform_execute(FlNodeCall *call, FlNodeResult *res)
 		Jsonb	   *out;
 		Datum		d;
 
-		item = dt_cache_lookup(expr, InvalidOid, DT_JSONPATH, &bucket);
-		if (item == NULL)
-		{
-			char	   *msg;
-			JsonPath   *jp = dt_parse_jsonpath(expr, dt_cache_cxt, &msg);
+		JsonPath   *path;
 
-			if (jp == NULL)
+		item = dt_cache_lookup(expr, InvalidOid, DT_JSONPATH);
+		if (item != NULL)
+			path = item->path;
+		else
+		{
+			bool		keep = dt_cache_has_room();
+			char	   *msg;
+
+			path = dt_parse_jsonpath(expr, keep ? dt_cache_cxt : CurrentMemoryContext, &msg);
+			if (path == NULL)
 			{
 				fl_fail(res, "INVALID_CONFIG",
 						"node \"%s\": field \"expression\" is not a valid jsonpath: %s",
 						call->def->id, msg);
 				return;
 			}
-			item = dt_cache_add(bucket, expr);
-			item->path = jp;
+			if (keep)
+				dt_cache_add(expr, InvalidOid, DT_JSONPATH, NULL, path);
 		}
 		if (input == NULL)
 			input = jsonb_null();
@@ -445,7 +478,7 @@ data_transform_execute(FlNodeCall *call, FlNodeResult *res)
 			vars = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 		d = DirectFunctionCall4(jsonb_path_query_array,
 								JsonbPGetDatum(input),
-								PointerGetDatum(item->path),
+								PointerGetDatum(path),
 								JsonbPGetDatum(vars),
 								BoolGetDatum(false));
 		out = DatumGetJsonbP(d);

@@ -38,7 +38,9 @@
 #include "nodes/fl_nodes.h"
 #include "pg/jsonb_util.h"
 
+#ifndef DQ_CACHE_MAX
 #define DQ_CACHE_MAX 512
+#endif
 #define DQ_MAX_PARAMS 65535
 
 typedef struct DqKey
@@ -73,28 +75,18 @@ static HTAB *dq_cache = NULL;
 static MemoryContext dq_cache_cxt = NULL;
 static int	dq_cache_count = 0;
 
-/* Create (or, when it grew too large, empty) the backend-local plan cache. */
+/*
+ * The backend-local plan cache, created on first use.  It only grows, up to
+ * DQ_CACHE_MAX statements; past that, statements are prepared for one use.
+ * No entry is ever freed, so a plan cannot vanish under a nested run.
+ */
 static void
-dq_cache_prepare(void)
+dq_cache_init(void)
 {
 	HASHCTL		ctl;
 
-	if (dq_cache != NULL && dq_cache_count < DQ_CACHE_MAX)
-		return;
 	if (dq_cache != NULL)
-	{
-		HASH_SEQ_STATUS seq;
-		DqEntry    *e;
-
-		hash_seq_init(&seq, dq_cache);
-		while ((e = hash_seq_search(&seq)) != NULL)
-			for (DqItem *it = e->items; it; it = it->next)
-				if (it->plan)
-					SPI_freeplan(it->plan);
-		hash_destroy(dq_cache);
-		MemoryContextDelete(dq_cache_cxt);
-		dq_cache = NULL;
-	}
+		return;
 	dq_cache_cxt = AllocSetContextCreate(TopMemoryContext,
 										 "flowent database-query cache",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -104,7 +96,6 @@ dq_cache_prepare(void)
 	ctl.hcxt = dq_cache_cxt;
 	dq_cache = hash_create("flowent database-query cache", 64, &ctl,
 						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	dq_cache_count = 0;
 }
 
 /* Parser setup hook: parameters of unknown type, inferred from their use. */
@@ -134,41 +125,45 @@ dq_write_kind(Query *q)
 }
 
 /*
- * The cached statement for a query text and the current role, prepared on
- * first use.  Returns NULL (the node failed) when the text is not exactly
- * one statement.
+ * The statement for a query text and the current role: from the cache, or
+ * prepared now (and cached while there is room; else *transient is set and
+ * the caller frees the plan after use).  Returns NULL (the node failed)
+ * when the text is not exactly one statement.
  */
 static DqItem *
-dq_get_plan(FlNodeCall *call, FlNodeResult *res, const char *query, int nparams)
+dq_get_plan(FlNodeCall *call, FlNodeResult *res, const char *query, int nparams,
+			bool *transient)
 {
 	DqKey		key;
 	DqEntry    *e;
 	DqItem	   *it;
 	bool		found;
+	bool		keep;
+	MemoryContext cxt;
 	SPIPlanPtr	plan;
 	List	   *sources;
 	ListCell   *lc;
 
-	dq_cache_prepare();
+	dq_cache_init();
 	memset(&key, 0, sizeof(key));
 	key.hash = hash_bytes((const unsigned char *) query, strlen(query));
 	key.userid = GetUserId();
-	e = hash_search(dq_cache, &key, HASH_ENTER, &found);
-	if (!found)
-		e->items = NULL;
-	for (it = e->items; it; it = it->next)
+	*transient = false;
+	e = hash_search(dq_cache, &key, HASH_FIND, NULL);
+	for (it = e ? e->items : NULL; it; it = it->next)
 		if (strcmp(it->query, query) == 0)
 			return it;
 
 	/*
-	 * Prepare into an item that is not yet in the cache; the types array is
-	 * allocated in the cache context, so repalloc by the parser keeps it
-	 * there.
+	 * Prepare into a new item; the types array is allocated in the item's
+	 * context, and repalloc by the parser keeps it there.
 	 */
-	it = MemoryContextAllocZero(dq_cache_cxt, sizeof(DqItem));
-	it->query = MemoryContextStrdup(dq_cache_cxt, query);
+	keep = dq_cache_count < DQ_CACHE_MAX;
+	cxt = keep ? dq_cache_cxt : CurrentMemoryContext;
+	it = MemoryContextAllocZero(cxt, sizeof(DqItem));
+	it->query = MemoryContextStrdup(cxt, query);
 	it->ntypes = nparams;
-	it->types = MemoryContextAllocZero(dq_cache_cxt, sizeof(Oid) * Max(nparams, 1));
+	it->types = MemoryContextAllocZero(cxt, sizeof(Oid) * Max(nparams, 1));
 	plan = SPI_prepare_params(query, dq_parser_setup, it, 0);
 	if (plan == NULL)
 		ereport(ERROR,
@@ -195,9 +190,17 @@ dq_get_plan(FlNodeCall *call, FlNodeResult *res, const char *query, int nparams)
 			it->write_kind = dq_write_kind(q);
 	}
 	if (it->write_kind)
-		it->write_kind = MemoryContextStrdup(dq_cache_cxt, it->write_kind);
-	SPI_keepplan(plan);
+		it->write_kind = MemoryContextStrdup(cxt, it->write_kind);
 	it->plan = plan;
+	if (!keep)
+	{
+		*transient = true;
+		return it;
+	}
+	SPI_keepplan(plan);
+	e = hash_search(dq_cache, &key, HASH_ENTER, &found);
+	if (!found)
+		e->items = NULL;
 	it->next = e->items;
 	e->items = it;
 	dq_cache_count++;
@@ -207,13 +210,16 @@ dq_get_plan(FlNodeCall *call, FlNodeResult *res, const char *query, int nparams)
 /*
  * Bind the params list to the inferred types: each value's text goes
  * through its type's input function, as a libpq text-format parameter.
+ * Returns false (and the node failed) when params are missing.
  */
-static ParamListInfo
-dq_bind(FlNodeCall *call, FlNodeResult *res, DqItem *it, JsonbValue *params, int nparams)
+static bool
+dq_bind(FlNodeCall *call, FlNodeResult *res, DqItem *it, JsonbValue *params, int nparams,
+		ParamListInfo *out)
 {
 	ParamListInfo pli;
 	int			highest = 0;
 
+	*out = NULL;
 	for (int i = 0; i < it->ntypes; i++)
 		if (OidIsValid(it->types[i]))
 			highest = i + 1;
@@ -222,10 +228,10 @@ dq_bind(FlNodeCall *call, FlNodeResult *res, DqItem *it, JsonbValue *params, int
 		fl_fail(res, "INVALID_CONFIG",
 				"node \"%s\": field \"query\" uses $%d but \"params\" has %d value%s",
 				call->def->id, highest, nparams, nparams == 1 ? "" : "s");
-		return NULL;
+		return false;
 	}
 	if (highest == 0)
-		return NULL;
+		return true;
 	pli = makeParamList(highest);
 	for (int i = 0; i < highest; i++)
 	{
@@ -254,7 +260,8 @@ dq_bind(FlNodeCall *call, FlNodeResult *res, DqItem *it, JsonbValue *params, int
 			prm->isnull = false;
 		}
 	}
-	return pli;
+	*out = pli;
+	return true;
 }
 
 /* Set up a call of to_jsonb(anyelement) for values of one type. */
@@ -375,6 +382,7 @@ database_query_execute(FlNodeCall *call, FlNodeResult *res)
 	bool		read_only;
 	int64		maxrows;
 	DqItem	   *it;
+	bool		transient;
 	ParamListInfo pli;
 	long		tcount;
 	int			rc;
@@ -424,22 +432,29 @@ database_query_execute(FlNodeCall *call, FlNodeResult *res)
 	if (!fl_cfg_int(call, res, "maxRows", 1000, 1, 1000000, &maxrows))
 		return;
 
-	it = dq_get_plan(call, res, query, nparams);
+	it = dq_get_plan(call, res, query, nparams, &transient);
 	if (it == NULL)
 		return;
 	if (read_only && it->write_kind != NULL)
 	{
+		if (transient)
+			SPI_freeplan(it->plan);
 		fl_fail(res, "SQL_ERROR",
 				"node \"%s\" is readOnly, so %s is not allowed; set \"readOnly\": false to run statements that write",
 				call->def->id, it->write_kind);
 		return;
 	}
-	pli = dq_bind(call, res, it, &params, nparams);
-	if (res->outcome == FL_ERROR)
+	if (!dq_bind(call, res, it, &params, nparams, &pli))
+	{
+		if (transient)
+			SPI_freeplan(it->plan);
 		return;
+	}
 	tcount = it->is_select ? (long) maxrows + 1 : 0;
 
 	rc = dq_execute(it->plan, pli, read_only, tcount);
+	if (transient)
+		SPI_freeplan(it->plan);
 	if (rc < 0)
 	{
 		fl_fail(res, "SQL_ERROR", "node \"%s\": query failed: %s",
