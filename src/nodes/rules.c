@@ -253,11 +253,18 @@ value_contains(const JsonbValue *l, const JsonbValue *r)
 static bool
 regex_compiles(const char *pat, int len, char *errbuf, size_t errlen)
 {
-	pg_wchar   *wpat = palloc((len + 1) * sizeof(pg_wchar));
-	int			wlen = pg_mb2wchar_with_len(pat, wpat, len);
+	/* the last pattern that compiled: a filter tests one pattern per element */
+	static char last_ok[1024];
+	static int	last_ok_len = -1;
+	pg_wchar   *wpat;
+	int			wlen;
 	regex_t		re;
 	int			rc;
 
+	if (len == last_ok_len && memcmp(pat, last_ok, len) == 0)
+		return true;
+	wpat = palloc((len + 1) * sizeof(pg_wchar));
+	wlen = pg_mb2wchar_with_len(pat, wpat, len);
 	rc = pg_regcomp(&re, wpat, wlen, REG_ADVANCED, DEFAULT_COLLATION_OID);
 	pfree(wpat);
 	if (rc != REG_OKAY)
@@ -267,6 +274,11 @@ regex_compiles(const char *pat, int len, char *errbuf, size_t errlen)
 		return false;
 	}
 	pg_regfree(&re);
+	if (len <= (int) sizeof(last_ok))
+	{
+		memcpy(last_ok, pat, len);
+		last_ok_len = len;
+	}
 	return true;
 }
 
@@ -550,6 +562,8 @@ eval_group_obj(FlNodeCall *call, FlNodeResult *res, const JsonbValue *group,
 	fl_combinator comb;
 	JsonbValue	list;
 
+	/* groups nest as deep as the JSON does */
+	check_stack_depth();
 	if (!group_combinator(call, res, group, raw, prefix, &comb, failed))
 		return FL_TRI_UNDECIDED;
 	if (!jbv_get_key(group, "conditions", &list))
