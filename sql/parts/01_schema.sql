@@ -125,10 +125,13 @@ CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
 CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
 CREATE INDEX ON flowent.workflow_executions (status) WHERE status IN ('pending', 'running', 'suspended');
 
+-- No foreign keys here: these rows are written only by the engine, in
+-- bulk, and per-row RI checks were the largest cost of a run.  Deleting an
+-- execution removes its logs through the statement trigger below.
 CREATE TABLE flowent.workflow_node_logs (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
-	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	execution_id uuid NOT NULL,
+	workflow_id uuid,
 	node_id varchar(100) NOT NULL,
 	node_type varchar(50) NOT NULL,
 	node_name varchar(255),
@@ -148,6 +151,16 @@ CREATE TABLE flowent.workflow_node_logs (
 	cost_usd numeric(10,6)
 );
 CREATE INDEX ON flowent.workflow_node_logs (execution_id, seq);
+
+CREATE FUNCTION flowent._delete_node_logs() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent AS $$
+BEGIN
+	DELETE FROM flowent.workflow_node_logs l USING gone g WHERE l.execution_id = g.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_node_logs AFTER DELETE ON flowent.workflow_executions
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_node_logs();
 
 CREATE TABLE flowent.workflow_approval_requests (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -134,6 +134,8 @@ typedef struct FlExec
 	/* variables: names and values, in first-set order */
 	List	   *var_names;
 	List	   *var_values;
+	struct HTAB *var_hash;
+	struct FlLogBuf *logbuf;	/* node log rows not yet written */
 	/* loop stack, innermost last */
 	FlLoopFrame *loops;
 	int			nloops;
@@ -204,6 +206,7 @@ extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jso
 								 char **new_id);
 extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);
 extern Jsonb *fl_variables_object(FlExec *ex);
+extern Jsonb *fl_get_variable(FlExec *ex, const char *name);
 extern Jsonb *fl_state_object(FlExec *ex);
 extern Jsonb *fl_result_object(FlExec *ex, const char *status, Jsonb *output);
 
@@ -224,6 +227,7 @@ extern void fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *out
 extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 							  Jsonb *output, const char *error_code, const char *error,
 							  const char *handle, TimestampTz started, int attempts);
+extern void fl_store_flush_logs(FlExec *ex);
 extern void fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 								const char *error_code, const char *error, const char *handle);
 extern char *fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,

@@ -6,14 +6,15 @@
  * status, output, durationMs, ts, truncated} plus event-specific keys.
  * NOTIFY payloads must stay under 8000 bytes: an oversized output is
  * replaced by null and flagged; clients fetch the full value from the node
- * logs, which carry the same seq.
+ * logs, which carry the same seq.  Written as text directly: this runs twice
+ * per node.
  */
 #include "postgres.h"
 
 #include "commands/async.h"
-#include "fmgr.h"
-#include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
+#include "lib/stringinfo.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "pg/engine.h"
@@ -22,101 +23,88 @@
 #define FL_EVENT_CHANNEL "flowent"
 #define FL_EVENT_MAX 7900
 
-/* Build one envelope; output may be dropped to fit. */
-static char *
-envelope(FlExec *ex, const char *event, int node, const char *status,
-		 Jsonb *output, bool with_output, int duration_ms, Jsonb *extra, bool truncated)
+static void
+append_str(StringInfo buf, const char *key, const char *value)
 {
-	JB			b = {0};
-	char		ts[64];
+	appendStringInfo(buf, ",\"%s\":", key);
+	if (value)
+		escape_json(buf, value);
+	else
+		appendStringInfoString(buf, "null");
+}
+
+/* Append the members of an object (without braces). */
+static void
+append_members(StringInfo buf, Jsonb *obj)
+{
+	StringInfoData tmp;
+
+	initStringInfo(&tmp);
+	JsonbToCString(&tmp, &obj->root, VARSIZE(obj));
+	if (tmp.len > 2)
+	{
+		appendStringInfoChar(buf, ',');
+		appendBinaryStringInfo(buf, tmp.data + 1, tmp.len - 2);
+	}
+	pfree(tmp.data);
+}
+
+/* Build one envelope; output may be dropped to fit. */
+static void
+envelope(StringInfo buf, FlExec *ex, const char *event, int node, const char *status,
+		 Jsonb *output, int duration_ms, Jsonb *extra, bool truncated)
+{
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
 	const char *tzn;
 
-	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, &tzn, NULL) == 0)
-		snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-				 (int) (fsec / 1000));
+	resetStringInfo(buf);
+	appendStringInfoString(buf, "{\"event\":");
+	escape_json(buf, event);
+	appendStringInfo(buf, ",\"executionId\":\"%s\",\"workflowId\":\"%s\",\"seq\":%d",
+					 ex->id_str, ex->wf_id_str, ex->seq);
+	append_str(buf, "nodeId", node >= 0 ? ex->wf->nodes[node].id : NULL);
+	append_str(buf, "nodeType", node >= 0 ? ex->wf->nodes[node].type : NULL);
+	if (node >= 0 && ex->iteration[0])
+		append_str(buf, "iteration", ex->iteration);
+	append_str(buf, "status", status);
+	appendStringInfoString(buf, ",\"output\":");
+	if (output && !truncated)
+		JsonbToCString(buf, &output->root, VARSIZE(output));
 	else
-		strlcpy(ts, "", sizeof(ts));
-
-	jb_obj_begin(&b);
-	jb_kv_str(&b, "event", event);
-	jb_kv_str(&b, "executionId", ex->id_str);
-	jb_kv_str(&b, "workflowId", ex->wf_id_str);
-	jb_kv_int(&b, "seq", ex->seq);
-	if (node >= 0)
-	{
-		jb_kv_str(&b, "nodeId", ex->wf->nodes[node].id);
-		jb_kv_str(&b, "nodeType", ex->wf->nodes[node].type);
-		if (ex->iteration[0])
-			jb_kv_str(&b, "iteration", ex->iteration);
-	}
-	else
-	{
-		jb_key(&b, "nodeId");
-		jb_null(&b);
-		jb_key(&b, "nodeType");
-		jb_null(&b);
-	}
-	jb_kv_str(&b, "status", status);
-	jb_key(&b, "output");
-	if (with_output && output)
-		jb_jsonb(&b, output);
-	else
-		jb_null(&b);
+		appendStringInfoString(buf, "null");
 	if (duration_ms >= 0)
-		jb_kv_int(&b, "durationMs", duration_ms);
+		appendStringInfo(buf, ",\"durationMs\":%d", duration_ms);
 	else
-	{
-		jb_key(&b, "durationMs");
-		jb_null(&b);
-	}
-	jb_kv_str(&b, "ts", ts);
-	jb_kv_bool(&b, "truncated", truncated);
+		appendStringInfoString(buf, ",\"durationMs\":null");
+	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, &tzn, NULL) == 0)
+		appendStringInfo(buf, ",\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+						 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+						 (int) (fsec / 1000));
+	appendStringInfo(buf, ",\"truncated\":%s", truncated ? "true" : "false");
 	if (extra)
-	{
-		JsonbValue	ev;
-		JsonbIterator *it;
-		JsonbValue	k,
-					v;
-		JsonbIteratorToken tok;
-
-		jbv_from_jsonb(extra, &ev);
-		it = JsonbIteratorInit(ev.val.binary.data);
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			if (tok != WJB_KEY)
-				continue;
-			jb_key(&b, jbv_cstring(&k));
-			JsonbIteratorNext(&it, &v, true);
-			jb_val(&b, &v);
-		}
-	}
-	jb_obj_end(&b);
-	return jsonb_to_cstring(jb_finish(&b));
+		append_members(buf, extra);
+	appendStringInfoChar(buf, '}');
 }
 
-/* Emit one event (seq advances even when events are off, as logs use it). */
+/* Emit one event (seq advances even when events are off: logs use it). */
 void
 fl_emit(FlExec *ex, const char *event, int node, const char *status,
 		Jsonb *output, int duration_ms, Jsonb *extra)
 {
-	char	   *payload;
+	StringInfoData buf;
+	bool		big = output && VARSIZE(output) > FL_EVENT_MAX;
 
 	ex->seq++;
 	if (ex->events_off)
 		return;
-	if (output && VARSIZE(output) > FL_EVENT_MAX)
-		payload = envelope(ex, event, node, status, output, false, duration_ms, extra, true);
-	else
-	{
-		payload = envelope(ex, event, node, status, output, true, duration_ms, extra, false);
-		if (strlen(payload) > FL_EVENT_MAX)
-			payload = envelope(ex, event, node, status, output, false, duration_ms, extra, true);
-	}
-	if (strlen(payload) > FL_EVENT_MAX)
-		payload = envelope(ex, event, node, status, NULL, false, duration_ms, NULL, true);
-	Async_Notify(FL_EVENT_CHANNEL, payload);
+	initStringInfo(&buf);
+	envelope(&buf, ex, event, node, status, output, duration_ms, extra, big);
+	if (buf.len > FL_EVENT_MAX && !big)
+		envelope(&buf, ex, event, node, status, output, duration_ms, extra, true);
+	if (buf.len > FL_EVENT_MAX)
+		envelope(&buf, ex, event, node, status, NULL, duration_ms, NULL, true);
+	Async_Notify(FL_EVENT_CHANNEL, buf.data);
+	pfree(buf.data);
 }

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/timeout.h"
@@ -44,23 +45,75 @@ node_timeout_handler(void)
 
 /* ---- variables ---- */
 
+#define VAR_KEY_LEN 256
+
+typedef struct VarEntry
+{
+	char		key[VAR_KEY_LEN];
+	int			idx;
+} VarEntry;
+
+/* Index of a variable in var_names/var_values, or -1. */
+static int
+var_index(FlExec *ex, const char *name)
+{
+	ListCell   *ln;
+
+	if (strlen(name) < VAR_KEY_LEN)
+	{
+		VarEntry   *e;
+
+		if (ex->var_hash == NULL)
+			return -1;
+		e = hash_search(ex->var_hash, name, HASH_FIND, NULL);
+		return e ? e->idx : -1;
+	}
+	foreach(ln, ex->var_names)
+		if (strcmp(lfirst(ln), name) == 0)
+			return foreach_current_index(ln);
+	return -1;
+}
+
+/* A variable's value, or NULL. */
+Jsonb *
+fl_get_variable(FlExec *ex, const char *name)
+{
+	int			i = var_index(ex, name);
+
+	return i < 0 ? NULL : list_nth(ex->var_values, i);
+}
+
 /* Set (or replace) a workflow variable. */
 void
 fl_set_variable(FlExec *ex, const char *name, Jsonb *value)
 {
-	ListCell   *ln,
-			   *lv;
+	int			i = var_index(ex, name);
 
-	forboth(ln, ex->var_names, lv, ex->var_values)
+	if (i >= 0)
 	{
-		if (strcmp(lfirst(ln), name) == 0)
-		{
-			lfirst(lv) = value;
-			return;
-		}
+		list_nth_cell(ex->var_values, i)->ptr_value = value;
+		return;
 	}
 	ex->var_names = lappend(ex->var_names, pstrdup(name));
 	ex->var_values = lappend(ex->var_values, value);
+	if (strlen(name) < VAR_KEY_LEN)
+	{
+		VarEntry   *e;
+
+		if (ex->var_hash == NULL)
+		{
+			HASHCTL		ctl;
+
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = VAR_KEY_LEN;
+			ctl.entrysize = sizeof(VarEntry);
+			ctl.hcxt = CurrentMemoryContext;
+			ex->var_hash = hash_create("flowent variables", 32, &ctl,
+									   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		}
+		e = hash_search(ex->var_hash, name, HASH_ENTER, NULL);
+		e->idx = list_length(ex->var_names) - 1;
+	}
 }
 
 /* All variables as one object. */
@@ -981,6 +1034,7 @@ exec_finish(FlExec *ex)
 		jb_obj_end(&c);
 		fl_emit(ex, "workflow:complete", -1, status, output, secs * 1000 + usecs / 1000, jb_finish(&c));
 	}
+	fl_store_flush_logs(ex);
 	fl_store_execution_finish(ex, status, output);
 	return fl_result_object(ex, status, output);
 }

@@ -186,16 +186,12 @@ fl_lookup_root(FlExec *ex, const char *root, JsonbValue *out, bool *is_credentia
 		return true;
 	}
 	{
-		ListCell   *ln,
-				   *lv;
+		Jsonb	   *v = fl_get_variable(ex, root);
 
-		forboth(ln, ex->var_names, lv, ex->var_values)
+		if (v)
 		{
-			if (strcmp(lfirst(ln), root) == 0)
-			{
-				jbv_from_jsonb(lfirst(lv), out);
-				return true;
-			}
+			jbv_from_jsonb(v, out);
+			return true;
 		}
 	}
 	return false;

@@ -17,7 +17,9 @@
 #include "miscadmin.h"
 #include "port.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -253,55 +255,132 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 
+#define LOG_COLS 15
+
+/* Node log rows collected during a run and written in one INSERT. */
+typedef struct FlLogBuf
+{
+	int			n;
+	int			cap;
+	Datum	   *vals;			/* n x LOG_COLS */
+	bool	   *nulls;
+} FlLogBuf;
+
+static const Oid log_col_types[LOG_COLS] = {
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID
+};
+
+/*
+ * Queue a node log row.  Rows are written by fl_store_flush_logs() when the
+ * run settles (they become visible at commit either way).
+ */
 void
 fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 				  Jsonb *output, const char *error_code, const char *error,
 				  const char *handle, TimestampTz started, int attempts)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[17] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		JSONBOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID};
-	Datum		a[17];
-	char		n[17];
+	FlLogBuf   *lb = ex->logbuf;
 	FlNodeDef  *nd = &ex->wf->nodes[node];
 	TimestampTz now = GetCurrentTimestamp();
 	long		secs;
 	int			usecs;
+	Datum	   *a;
+	bool	   *n;
 
+	if (lb == NULL)
+	{
+		lb = ex->logbuf = palloc0(sizeof(FlLogBuf));
+		lb->cap = Max(16, ex->wf->nnodes + 4);
+		lb->vals = palloc(sizeof(Datum) * LOG_COLS * lb->cap);
+		lb->nulls = palloc(sizeof(bool) * LOG_COLS * lb->cap);
+	}
+	if (lb->n == lb->cap)
+	{
+		lb->cap *= 2;
+		lb->vals = repalloc(lb->vals, sizeof(Datum) * LOG_COLS * lb->cap);
+		lb->nulls = repalloc(lb->nulls, sizeof(bool) * LOG_COLS * lb->cap);
+	}
+	a = lb->vals + (size_t) lb->n * LOG_COLS;
+	n = lb->nulls + (size_t) lb->n * LOG_COLS;
+	lb->n++;
+	memset(n, 0, sizeof(bool) * LOG_COLS);
+	TimestampDifference(started, now, &secs, &usecs);
+	a[0] = CStringGetTextDatum(nd->id);
+	a[1] = CStringGetTextDatum(nd->type);
+	a[2] = TXT(nd->label);
+	n[2] = !nd->label;
+	a[3] = CStringGetTextDatum(status);
+	a[4] = PointerGetDatum(input);
+	n[4] = !input;
+	a[5] = PointerGetDatum(output);
+	n[5] = !output;
+	a[6] = TXT(error);
+	n[6] = !error;
+	a[7] = TXT(error_code);
+	n[7] = !error_code;
+	a[8] = TXT(handle);
+	n[8] = !handle;
+	a[9] = CStringGetTextDatum(ex->iteration);
+	a[10] = Int32GetDatum(attempts);
+	a[11] = Int32GetDatum(ex->seq);
+	a[12] = TimestampTzGetDatum(started);
+	a[13] = TimestampTzGetDatum(now);
+	n[13] = strcmp(status, "waiting") == 0;
+	a[14] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+}
+
+/* Write the queued node log rows with one INSERT … SELECT FROM unnest(…). */
+void
+fl_store_flush_logs(FlExec *ex)
+{
+	static SPIPlanPtr plan = NULL;
+	FlLogBuf   *lb = ex->logbuf;
+	Oid			types[LOG_COLS + 2];
+	Datum		args[LOG_COLS + 2];
+	Datum	   *col;
+	bool	   *coln;
+
+	if (lb == NULL || lb->n == 0)
+		return;
+	types[0] = UUIDOID;
+	types[1] = UUIDOID;
+	for (int c = 0; c < LOG_COLS; c++)
+		types[c + 2] = get_array_type(log_col_types[c]);
 	plan_for(&plan,
 			 "INSERT INTO flowent.workflow_node_logs (execution_id, workflow_id, node_id, node_type, "
 			 " node_name, status, input, output, error, error_code, handle, iteration, attempts, seq, "
 			 " started_at, completed_at, duration_ms) "
-			 "VALUES ($1, $2, $3, $4, $5, $6::flowent.node_log_status, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-			 17, types);
-	memset(n, ' ', sizeof(n));
-	TimestampDifference(started, now, &secs, &usecs);
-	a[0] = UUIDPGetDatum(&ex->id);
-	a[1] = UUIDPGetDatum(&ex->wf->id);
-	a[2] = CStringGetTextDatum(nd->id);
-	a[3] = CStringGetTextDatum(nd->type);
-	a[4] = TXT(nd->label);
-	n[4] = NUL(nd->label);
-	a[5] = CStringGetTextDatum(status);
-	a[6] = input ? JsonbPGetDatum(input) : (Datum) 0;
-	n[6] = NUL(input);
-	a[7] = output ? JsonbPGetDatum(output) : (Datum) 0;
-	n[7] = NUL(output);
-	a[8] = TXT(error);
-	n[8] = NUL(error);
-	a[9] = TXT(error_code);
-	n[9] = NUL(error_code);
-	a[10] = TXT(handle);
-	n[10] = NUL(handle);
-	a[11] = CStringGetTextDatum(ex->iteration);
-	a[12] = Int32GetDatum(attempts);
-	a[13] = Int32GetDatum(ex->seq);
-	a[14] = TimestampTzGetDatum(started);
-	a[15] = TimestampTzGetDatum(now);
-	n[15] = strcmp(status, "waiting") == 0 ? 'n' : ' ';
-	a[16] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
-	exec_as_owner(plan, a, n, SPI_OK_INSERT);
+			 "SELECT $1, $2, u.node_id, u.node_type, u.node_name, u.status::flowent.node_log_status, "
+			 " u.input, u.output, u.error, u.error_code, u.handle, u.iteration, u.attempts, u.seq, "
+			 " u.started_at, u.completed_at, u.duration_ms "
+			 "FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+			 " AS u(node_id, node_type, node_name, status, input, output, error, error_code, handle, "
+			 "      iteration, attempts, seq, started_at, completed_at, duration_ms)",
+			 LOG_COLS + 2, types);
+	args[0] = UUIDPGetDatum(&ex->id);
+	args[1] = UUIDPGetDatum(&ex->wf->id);
+	col = palloc(sizeof(Datum) * lb->n);
+	coln = palloc(sizeof(bool) * lb->n);
+	for (int c = 0; c < LOG_COLS; c++)
+	{
+		int			dims[1] = {lb->n};
+		int			lbs[1] = {1};
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		for (int r = 0; r < lb->n; r++)
+		{
+			col[r] = lb->vals[(size_t) r * LOG_COLS + c];
+			coln[r] = lb->nulls[(size_t) r * LOG_COLS + c];
+		}
+		get_typlenbyvalalign(log_col_types[c], &typlen, &typbyval, &typalign);
+		args[c + 2] = PointerGetDatum(construct_md_array(col, coln, 1, dims, lbs,
+														 log_col_types[c], typlen, typbyval, typalign));
+	}
+	exec_as_owner(plan, args, NULL, SPI_OK_INSERT);
+	lb->n = 0;
 }
 
 /* A waiting node continued: its log row becomes the final one. */
