@@ -208,6 +208,7 @@ extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);
 extern Jsonb *fl_variables_object(FlExec *ex);
 extern Jsonb *fl_get_variable(FlExec *ex, const char *name);
 extern Jsonb *fl_state_object(FlExec *ex);
+extern Jsonb *fl_nodes_object(FlExec *ex);
 extern Jsonb *fl_result_object(FlExec *ex, const char *status, Jsonb *output);
 
 /* SPI calls that keep the caller's memory context current */

@@ -131,7 +131,31 @@ fl_variables_object(FlExec *ex)
 	return jb_finish(&b);
 }
 
-/* {trigger, variables, nodes:{id: output}, execution} for SQL transforms. */
+/* {id: {output, meta: {status}}} of every node that has run (seed §7.2). */
+Jsonb *
+fl_nodes_object(FlExec *ex)
+{
+	JB			b = {0};
+
+	jb_obj_begin(&b);
+	for (int i = 0; i < ex->wf->nnodes; i++)
+	{
+		if (!ex->outputs[i])
+			continue;
+		jb_key(&b, ex->wf->nodes[i].id);
+		jb_obj_begin(&b);
+		jb_kv_jsonb(&b, "output", ex->outputs[i]);
+		jb_key(&b, "meta");
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "status", ex->sched->nstate[i] == FL_WAITING ? "waiting" : "completed");
+		jb_obj_end(&b);
+		jb_obj_end(&b);
+	}
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
+/* {trigger, variables, nodes:{id:{output, meta}}, execution} for SQL transforms. */
 Jsonb *
 fl_state_object(FlExec *ex)
 {
@@ -140,12 +164,7 @@ fl_state_object(FlExec *ex)
 	jb_obj_begin(&b);
 	jb_kv_jsonb(&b, "trigger", ex->trigger);
 	jb_kv_jsonb(&b, "variables", fl_variables_object(ex));
-	jb_key(&b, "nodes");
-	jb_obj_begin(&b);
-	for (int i = 0; i < ex->wf->nnodes; i++)
-		if (ex->outputs[i])
-			jb_kv_jsonb(&b, ex->wf->nodes[i].id, ex->outputs[i]);
-	jb_obj_end(&b);
+	jb_kv_jsonb(&b, "nodes", fl_nodes_object(ex));
 	jb_key(&b, "execution");
 	jb_obj_begin(&b);
 	jb_kv_str(&b, "id", ex->id_str);

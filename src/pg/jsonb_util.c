@@ -7,6 +7,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -192,8 +193,84 @@ jbv_to_text(const JsonbValue *v)
 		case jbvNumeric:
 			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 		default:
-			return jsonb_to_cstring(jbv_to_jsonb(v));
+			return jsonb_to_compact(jbv_to_jsonb(v));
 	}
+}
+
+/* Compact JSON text ({"a":[1,2]}): how values render inside template text. */
+char *
+jsonb_to_compact(Jsonb *j)
+{
+	StringInfoData buf;
+	JsonbIterator *it = JsonbIteratorInit(&j->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+				if (v.val.array.rawScalar)
+					break;
+				if (!first)
+					appendStringInfoChar(&buf, ',');
+				appendStringInfoChar(&buf, '[');
+				first = true;
+				break;
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					appendStringInfoChar(&buf, ',');
+				appendStringInfoChar(&buf, '{');
+				first = true;
+				break;
+			case WJB_END_ARRAY:
+				if (!v.val.array.rawScalar)
+					appendStringInfoChar(&buf, ']');
+				first = false;
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoChar(&buf, '}');
+				first = false;
+				break;
+			case WJB_KEY:
+				if (!first)
+					appendStringInfoChar(&buf, ',');
+				escape_json(&buf, pnstrdup(v.val.string.val, v.val.string.len));
+				appendStringInfoChar(&buf, ':');
+				first = true;	/* the value follows without a comma */
+				break;
+			case WJB_VALUE:
+			case WJB_ELEM:
+				if (!first)
+					appendStringInfoChar(&buf, ',');
+				switch (v.type)
+				{
+					case jbvNull:
+						appendStringInfoString(&buf, "null");
+						break;
+					case jbvBool:
+						appendStringInfoString(&buf, v.val.boolean ? "true" : "false");
+						break;
+					case jbvString:
+						escape_json(&buf, pnstrdup(v.val.string.val, v.val.string.len));
+						break;
+					case jbvNumeric:
+						appendStringInfoString(&buf, DatumGetCString(DirectFunctionCall1(numeric_out,
+																						 NumericGetDatum(v.val.numeric))));
+						break;
+					default:
+						break;
+				}
+				first = false;
+				break;
+			default:
+				break;
+		}
+	}
+	return buf.data;
 }
 
 /* Compact JSON text of a Jsonb. */

@@ -27,6 +27,7 @@ extern bool jbv_equal(const JsonbValue *a, const JsonbValue *b);
 /* text form: strings raw, null as "null", containers compact JSON */
 extern char *jbv_to_text(const JsonbValue *v);
 extern char *jsonb_to_cstring(Jsonb *j);
+extern char *jsonb_to_compact(Jsonb *j);
 
 /* Shortcuts on Jsonb objects */
 extern bool jb_get(Jsonb *obj, const char *key, JsonbValue *out);

@@ -158,12 +158,8 @@ fl_lookup_root(FlExec *ex, const char *root, JsonbValue *out, bool *is_credentia
 	{
 		JB			b = {0};
 
-		jb_obj_begin(&b);
-		for (int i = 0; i < ex->wf->nnodes; i++)
-			if (ex->outputs[i])
-				jb_kv_jsonb(&b, ex->wf->nodes[i].id, ex->outputs[i]);
-		jb_obj_end(&b);
-		jbv_from_jsonb(jb_finish(&b), out);
+		(void) b;
+		jbv_from_jsonb(fl_nodes_object(ex), out);
 		return true;
 	}
 	if (strcmp(root, "credentials") == 0)

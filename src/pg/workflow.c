@@ -116,6 +116,10 @@ check_schema(FlWorkflow *wf, FlNodeDef *nd)
 			tok = JsonbIteratorNext(&it, &spec, true);
 			if (!jbv_get_key(&data, field, &v) || v.type == jbvNull)
 				continue;
+			/* fields every node accepts are checked by parse_common */
+			if (strcmp(field, "retry") == 0 || strcmp(field, "timeoutMs") == 0 ||
+				strcmp(field, "onError") == 0 || strcmp(field, "breakpoint") == 0)
+				continue;
 			if (jbv_get_key(&spec, "type", &t) && t.type == jbvString)
 			{
 				char	   *tn = jbv_cstring(&t);
@@ -179,10 +183,12 @@ check_rules(FlWorkflow *wf, FlNodeDef *nd, const JsonbValue *list, const char *p
 			check_rules(wf, nd, &sub, psprintf("%s.conditions", p));
 			continue;
 		}
-		if (jbv_get_key(&el, "operator", &op))
+		if (jbv_get_key(&el, "operator", &op) && op.type != jbvNull)
 		{
 			char	   *name = jbv_cstring(&op);
 
+			if (name != NULL && fl_contains_template(name))
+				continue;		/* decided when it resolves */
 			if (name == NULL || fl_cond_op_parse(name) < 0)
 				fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, psprintf("%s.operator", p),
 							 "node \"%s\": %s.operator: unknown operator %s; expected one of %s",

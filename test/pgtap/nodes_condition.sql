@@ -278,7 +278,6 @@ INSERT INTO runs VALUES ('badop', pg_temp.rules_run(
 	'{"x":1,"op":"eq"}'));
 -- TODO until the validator (src/pg/workflow.c check_rules) lets an operator
 -- that is a template through to run time: it rejects "{{…}}" as unknown.
-SELECT todo('validator rejects a templated operator', 4);
 SELECT is((SELECT r->>'status' FROM runs WHERE name = 'badop'), 'error', 'unknown operator: status error');
 SELECT is((SELECT r->'error'->>'code' FROM runs WHERE name = 'badop'), 'INVALID_CONFIG', 'unknown operator: INVALID_CONFIG');
 SELECT alike((SELECT r->'error'->>'message' FROM runs WHERE name = 'badop'),
@@ -359,8 +358,7 @@ SELECT is(pg_temp.switch_run('{"value":"{{trigger.payload.kind}}","cases":[{"id"
 							 '{}')->'output', '"B"'::jsonb, 'switch: missing value matches not_exists');
 SELECT is(pg_temp.switch_run('{"value":"{{trigger.payload.n}}","cases":[{"id":"a","operator":"lt","right":10},{"id":"b","operator":"gte","right":10}]}',
 							 '{"n":10.0}')->'output', '"B"'::jsonb, 'switch: numeric operators');
-SELECT todo('validator rejects a templated operator', 1);
-SELECT alike(pg_temp.switch_run('{"value":1,"cases":[{"id":"a","operator":"{{trigger.payload.op}}","right":1}]}', '{"op":"eq"}')->'error'->>'message',
+SELECT alike(pg_temp.switch_run('{"value":1,"cases":[{"id":"a","operator":"{{trigger.payload.op}}","right":1},{"id":"b","right":2}]}', '{"op":"eq"}')->'error'->>'message',
 			'%cases[0].operator: unknown operator "eq"%', 'switch: unknown operator named');
 
 -- ---------------------------------------------------------------- filter
