@@ -37,16 +37,15 @@ append_str(StringInfo buf, const char *key, const char *value)
 static void
 append_members(StringInfo buf, Jsonb *obj)
 {
-	StringInfoData tmp;
+	char	   *text = jsonb_to_compact(obj);
+	int			len = strlen(text);
 
-	initStringInfo(&tmp);
-	JsonbToCString(&tmp, &obj->root, VARSIZE(obj));
-	if (tmp.len > 2)
+	if (len > 2)
 	{
 		appendStringInfoChar(buf, ',');
-		appendBinaryStringInfo(buf, tmp.data + 1, tmp.len - 2);
+		appendBinaryStringInfo(buf, text + 1, len - 2);
 	}
-	pfree(tmp.data);
+	pfree(text);
 }
 
 /* Build one envelope; output may be dropped to fit. */
