@@ -35,7 +35,7 @@ SELECT flowent.create_workflow(
 		{"id": "e-high-result", "source": "high", "target": "result"},
 		{"id": "e-normal-result", "source": "normal", "target": "result"}
 	]$edges$::jsonb
-) AS "Order triage";
+) AS order_triage \gset
 
 -- (b) Loop and transform: the loop runs its body (a SQL data-transform) once per item of
 -- trigger.payload.items, then continues on "done" with {results, count}.
@@ -58,7 +58,7 @@ SELECT flowent.create_workflow(
 		{"id": "e-each-double", "source": "each", "sourceHandle": "body", "target": "double"},
 		{"id": "e-each-result", "source": "each", "sourceHandle": "done", "target": "result"}
 	]$edges$::jsonb
-) AS "Loop and transform";
+) AS loop_and_transform \gset
 
 -- (c) Approval: the run suspends at the human-approval node; flowent.approve(executionId, true|false)
 -- continues it on the "approved" or "rejected" branch, and the output node reports the decision.
@@ -89,6 +89,10 @@ SELECT flowent.create_workflow(
 		{"id": "e-accepted-result", "source": "accepted", "target": "result"},
 		{"id": "e-declined-result", "source": "declined", "target": "result"}
 	]$edges$::jsonb
-) AS "Approval";
+) AS approval \gset
 
 COMMIT;
+
+SELECT name, id FROM flowent.workflows
+WHERE name IN ('Order triage', 'Loop and transform', 'Approval')
+ORDER BY name;

@@ -87,7 +87,7 @@ do_regress() {
 do_pgtap() {
 	[ -n "$(find test/pgtap -name '*.sql' 2>/dev/null)" ] || no_tests test/pgtap || return
 	need_cluster || return
-	psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'SET client_min_messages = warning' \
 		-c 'DROP DATABASE IF EXISTS flowent_test WITH (FORCE)' \
 		-c 'CREATE DATABASE flowent_test' || return 1
 	psql -X -q -v ON_ERROR_STOP=1 -d flowent_test \
