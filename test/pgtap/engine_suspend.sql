@@ -12,7 +12,7 @@
 \pset pager off
 
 BEGIN;
-SELECT plan(122);
+SELECT plan(126);
 
 -- ---------------------------------------------------------------- helpers
 
@@ -363,6 +363,27 @@ SELECT is((pg_temp.exec('rr1')).output->'r', (pg_temp.lg(pg_temp.ex('rr0'), 'r')
 		  'rerun: new output built on the reused value');
 SELECT is((pg_temp.exec('rr1')).output->'p', '1'::jsonb, 'rerun: same trigger payload');
 SELECT isnt((pg_temp.exec('rr1')).output->'n', (pg_temp.exec('rr0')).output->'n', 'rerun: from_node re-evaluated (new random)');
+
+-- ------------------------------------------------ timers of wait.timeoutMs and approval expiry; self-recursion
+INSERT INTO runs SELECT 'timers', pg_temp.safe_run(flowent.create_workflow('timers',
+	jsonb_build_array(pg_temp.n('t', 'trigger'),
+		pg_temp.n('w', 'wait', '{"timeoutMs":5000}'),
+		pg_temp.n('ap', 'human-approval', '{"title":"expiring","expiresInMs":60000}')),
+	jsonb_build_array(pg_temp.e('e1', 't', 'w'), pg_temp.e('e2', 't', 'ap'))));
+SELECT is((SELECT string_agg(node_id || ':' || kind, ',' ORDER BY node_id) FROM flowent.timers
+		   WHERE execution_id = pg_temp.ex('timers') AND fired_at IS NULL),
+		  'ap:approval_expiry,w:wait_timeout', 'timers: wait timeout and approval expiry rows');
+SELECT ok((SELECT expires_at BETWEEN clock_timestamp() + interval '50 s' AND clock_timestamp() + interval '61 s'
+		   FROM flowent.workflow_approval_requests WHERE execution_id = pg_temp.ex('timers')),
+		  'approval expiresInMs: expires_at about 60 s ahead');
+CREATE TEMP TABLE selfwf AS SELECT flowent.create_workflow('self', jsonb_build_array(pg_temp.n('t', 'trigger')), '[]') AS id;
+CREATE TEMP TABLE upd AS SELECT flowent.update_workflow(id, jsonb_build_object(
+	'nodes', jsonb_build_array(pg_temp.n('t', 'trigger'), pg_temp.n('s', 'sub-workflow', jsonb_build_object('workflowId', id))),
+	'edges', jsonb_build_array(pg_temp.e('e1', 't', 's')))) AS version FROM selfwf;
+INSERT INTO runs SELECT 'self', pg_temp.safe_run(id) FROM selfwf;
+SELECT is(pg_temp.res('self')->>'status', 'error', 'self-recursion: refused (status error)');
+SELECT is((SELECT count(*) FROM flowent.workflow_executions WHERE parent_execution_id = pg_temp.ex('self')), 0::bigint,
+		  'self-recursion: no child execution started');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,7 +6,7 @@
 \pset pager off
 
 BEGIN;
-SELECT plan(61);
+SELECT plan(64);
 
 -- ---------------------------------------------------------------- helpers
 
@@ -162,6 +162,22 @@ SELECT is(pg_temp.safe_run(flowent.create_workflow('one pass',
 				pg_temp.n('o', 'output', '{"value":"got {{trigger.payload.s}} and {{trigger.payload.price}}"}')),
 			jsonb_build_array(pg_temp.e('e1', 't', 'o'))), :'D')->'output',
 		  '"got {{trigger.payload.price}} and 19.99"'::jsonb, 'one pass: resolved text is not re-read as a template');
+
+-- ------------------------------------------------ {{…}} refused in SQL text and channel (INVALID_CONFIG)
+CREATE FUNCTION pg_temp.one(ntype text, ndata jsonb) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT pg_temp.safe_run(flowent.create_workflow('refused',
+		jsonb_build_array(pg_temp.n('t', 'trigger'), pg_temp.n('x', ntype, ndata)),
+		jsonb_build_array(pg_temp.e('e1', 't', 'x'))), '{"a":1}')
+$$;
+SELECT is((SELECT r->>'status' || ' ' || (r->'error'->>'code') || ' ' || (r->'error'->>'nodeId')
+		   FROM pg_temp.one('data-transform', '{"expression":"to_jsonb({{trigger.payload.a}})"}') r),
+		  'error INVALID_CONFIG x', 'data-transform expression with {{…}}: INVALID_CONFIG');
+SELECT is((SELECT r->>'status' || ' ' || (r->'error'->>'code')
+		   FROM pg_temp.one('database-query', '{"query":"select {{trigger.payload.a}} as a"}') r),
+		  'error INVALID_CONFIG', 'database-query query with {{…}}: INVALID_CONFIG');
+SELECT is((SELECT r->>'status' || ' ' || (r->'error'->>'code')
+		   FROM pg_temp.one('notify', '{"channel":"c{{trigger.payload.a}}","payload":1}') r),
+		  'error INVALID_CONFIG', 'notify channel with {{…}}: INVALID_CONFIG');
 
 SELECT * FROM finish();
 ROLLBACK;
