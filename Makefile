@@ -15,14 +15,15 @@ REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=test --load-extension=flowent
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -MMD -MP -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
+PG_CPPFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 SHLIB_LINK =
-EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/*.bin test/fuzz/*.bin results regression.diffs regression.out
+EXTRA_CLEAN = test/unit/*.bin test/fuzz/*.bin results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
--include $(OBJS:.o=.d)
+# every object depends on every project header (coarse, always correct)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@

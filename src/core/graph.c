@@ -310,7 +310,29 @@ build_adjacency(fl_graph *g)
 	fl_free(fill);
 }
 
-/* Kahn's algorithm; reports one CYCLE issue naming a node on a cycle. */
+/* The first predecessor of v that Kahn's algorithm left behind. */
+static int
+left_predecessor(const fl_graph *g, const int *indeg, int v)
+{
+	for (int k = g->in_start[v]; k < g->in_start[v + 1]; k++)
+	{
+		int			s = g->edges[g->in_edges[k]].source;
+
+		if (indeg[s] > 0)
+			return s;
+	}
+	return v;					/* unreachable: a node left behind has one */
+}
+
+/*
+ * Kahn's algorithm; reports one CYCLE issue naming a node on a cycle.
+ *
+ * The nodes Kahn leaves behind are on a cycle or downstream of one, so the
+ * first of them need not be on a cycle itself.  Each of them has a
+ * predecessor that was left behind too, so walking back along those must
+ * come round to a node already visited, which lies on a cycle; the issue
+ * names the lowest-indexed node of that cycle.
+ */
 static void
 check_cycles(fl_graph *g, fl_issues *issues)
 {
@@ -341,14 +363,26 @@ check_cycles(fl_graph *g, fl_issues *issues)
 	}
 	if (seen < n)
 	{
-		for (int i = 0; i < n; i++)
-			if (indeg[i] > 0)
-			{
-				fl_issue_add(issues, "CYCLE", g->nodes[i].id, NULL, NULL,
-							 "the graph has a cycle through node \"%s\"; loops are expressed with a loop-controller node",
-							 g->nodes[i].id);
-				break;
-			}
+		int		   *visited = queue;	/* the queue is no longer needed */
+		int			v = 0,
+					best;
+
+		memset(visited, 0, sizeof(int) * (n + 1));
+		while (indeg[v] == 0)
+			v++;
+		while (!visited[v])
+		{
+			visited[v] = 1;
+			v = left_predecessor(g, indeg, v);
+		}
+		/* v is on a cycle: go round it once for its lowest index */
+		best = v;
+		for (int u = left_predecessor(g, indeg, v); u != v; u = left_predecessor(g, indeg, u))
+			if (u < best)
+				best = u;
+		fl_issue_add(issues, "CYCLE", g->nodes[best].id, NULL, NULL,
+					 "the graph has a cycle through node \"%s\"; loops are expressed with a loop-controller node",
+					 g->nodes[best].id);
 	}
 	fl_free(indeg);
 	fl_free(queue);

@@ -101,6 +101,7 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 	}
 	if (!fl_cfg_value(call, "payload", &payload))
 		jbv_from_jsonb(call->input, &payload);
+	fl_store_execution_insert(ex);	/* the child refers to it */
 	result = fl_run_workflow(child, jbv_to_jsonb(&payload), jsonb_from_cstring("{}", 2), "manual",
 							 ex->id_str, call->def->id, ex->depth + 1, NULL);
 	child_outcome(call, res, result);

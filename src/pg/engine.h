@@ -124,6 +124,7 @@ typedef struct FlExec
 	char	   *parent_id;		/* parent execution, or NULL */
 	char	   *parent_node_id;
 	char	   *rerun_of;
+	bool		row_written;	/* the execution row exists */
 	Jsonb	   *payload;
 	Jsonb	   *options;
 	TimestampTz started_at;

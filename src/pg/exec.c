@@ -1077,7 +1077,6 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 	ex->depth = depth;
 	if (exec_id_out)
 		*exec_id_out = pstrdup(ex->id_str);
-	fl_store_execution_insert(ex);
 	fl_sched_start(ex->sched);
 	run_scope(ex, 0);
 	return exec_finish(ex);
@@ -1271,6 +1270,7 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 	ex->started_at = r.started_at;
 	ex->total_cost = r.total_cost;
 	ex->total_tokens = r.total_tokens;
+	ex->row_written = true;
 	load_prior(ex, exec_id, false, NULL);
 	n = fl_graph_find(wf->graph, node_id);
 	if (n < 0 || ex->prior[n] == NULL || ex->prior[n]->status != 'w')
@@ -1363,7 +1363,6 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 	ex->rerun_of = pstrdup(exec_id);
 	*new_id = pstrdup(ex->id_str);
 	load_prior(ex, exec_id, true, downstream_of(wf->graph, n));
-	fl_store_execution_insert(ex);
 	fl_sched_start(ex->sched);
 	run_scope(ex, 0);
 	return exec_finish(ex);

@@ -179,23 +179,35 @@ fl_new_uuid(pg_uuid_t *u)
 #define TXT(s) ((s) ? CStringGetTextDatum(s) : (Datum) 0)
 #define NUL(p) ((p) ? ' ' : 'n')
 
-void
-fl_store_execution_insert(FlExec *ex)
+/*
+ * Write the execution row.  A run that needs no row while it runs (no
+ * approval, timer or child execution refers to it) writes it once, final,
+ * from fl_store_execution_finish.
+ */
+static void
+execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[15] = {UUIDOID, UUIDOID, INT4OID, JSONBOID, TIMESTAMPTZOID,
-		TEXTOID, BOOLOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID};
-	Datum		a[15];
-	char		n[15];
-	Jsonb	   *vars = fl_variables_object(ex);
+	Oid			types[24] = {UUIDOID, UUIDOID, INT4OID, JSONBOID, TIMESTAMPTZOID,
+		TEXTOID, BOOLOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID,
+		JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, NUMERICOID, INT4OID, INT4OID, BOOLOID};
+	Datum		a[24];
+	char		n[24];
+	bool		final = status != NULL;
+	long		secs;
+	int			usecs;
 
 	plan_for(&plan,
 			 "INSERT INTO flowent.workflow_executions (id, workflow_id, workflow_version, input, "
 			 " started_at, user_id, is_test, mode, trigger_type, options, variables, "
-			 " parent_execution_id, parent_node_id, rerun_of, status) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::flowent.execution_status)",
-			 15, types);
+			 " parent_execution_id, parent_node_id, rerun_of, status, output, error, error_code, "
+			 " error_node_id, duration_ms, total_cost, total_tokens, seq, completed_at) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+			 " $15::flowent.execution_status, $16, $17, $18, $19, $20, $21, $22, $23, "
+			 " CASE WHEN $24 AND $15 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END)",
+			 24, types);
 	memset(n, ' ', sizeof(n));
+	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
 	a[0] = UUIDPGetDatum(&ex->id);
 	a[1] = UUIDPGetDatum(&ex->wf->id);
 	a[2] = Int32GetDatum(ex->wf->version);
@@ -206,15 +218,38 @@ fl_store_execution_insert(FlExec *ex)
 	a[7] = CStringGetTextDatum(ex->sync ? "sync" : "async");
 	a[8] = CStringGetTextDatum(ex->trigger_type);
 	a[9] = JsonbPGetDatum(ex->options);
-	a[10] = JsonbPGetDatum(vars);
+	a[10] = JsonbPGetDatum(fl_variables_object(ex));
 	a[11] = ex->parent_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(ex->parent_id)) : (Datum) 0;
 	n[11] = NUL(ex->parent_id);
 	a[12] = TXT(ex->parent_node_id);
 	n[12] = NUL(ex->parent_node_id);
 	a[13] = ex->rerun_of ? DirectFunctionCall1(uuid_in, CStringGetDatum(ex->rerun_of)) : (Datum) 0;
 	n[13] = NUL(ex->rerun_of);
-	a[14] = CStringGetTextDatum(ex->sync ? "running" : "pending");
+	a[14] = CStringGetTextDatum(final ? status : (ex->sync ? "running" : "pending"));
+	a[15] = output ? JsonbPGetDatum(output) : (Datum) 0;
+	n[15] = NUL(output);
+	a[16] = TXT(ex->error_message);
+	n[16] = NUL(ex->error_message);
+	a[17] = TXT(ex->error_code);
+	n[17] = NUL(ex->error_code);
+	a[18] = TXT(ex->error_node);
+	n[18] = NUL(ex->error_node);
+	a[19] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+	n[19] = final ? ' ' : 'n';
+	a[20] = NumericGetDatum(ex->total_cost);
+	a[21] = Int32GetDatum((int32) Min(ex->total_tokens, PG_INT32_MAX));
+	a[22] = Int32GetDatum(ex->seq);
+	a[23] = BoolGetDatum(final);
 	exec_as_owner(plan, a, n, SPI_OK_INSERT);
+	ex->row_written = true;
+}
+
+/* Make sure the execution row exists (something is about to refer to it). */
+void
+fl_store_execution_insert(FlExec *ex)
+{
+	if (!ex->row_written)
+		execution_row_insert(ex, NULL, NULL);
 }
 
 void
@@ -228,6 +263,11 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	long		secs;
 	int			usecs;
 
+	if (!ex->row_written)
+	{
+		execution_row_insert(ex, status, output);
+		return;
+	}
 	plan_for(&plan,
 			 "UPDATE flowent.workflow_executions SET status = $2::flowent.execution_status, "
 			 " output = $3, error = $4, error_code = $5, error_node_id = $6, "
@@ -431,6 +471,7 @@ fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,
 	char	   *message = NULL;
 	char	   *assignee = jb_get_cstring(config, "assignedUserId");
 
+	fl_store_execution_insert(ex);
 	plan_for(&plan,
 			 "INSERT INTO flowent.workflow_approval_requests (id, execution_id, workflow_id, node_id, "
 			 " title, message, context_data, preview_data, assigned_user_id, expires_at, on_expire) "
@@ -475,6 +516,7 @@ fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at, Json
 	Oid			types[5] = {UUIDOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID};
 	Datum		a[5];
 
+	fl_store_execution_insert(ex);
 	plan_for(&plan,
 			 "INSERT INTO flowent.timers (execution_id, node_id, kind, fire_at, payload) "
 			 "VALUES ($1, $2, $3, $4, $5)", 5, types);
