@@ -7,7 +7,7 @@
 \pset pager off
 
 BEGIN;
-SELECT plan(65);
+SELECT plan(69);
 
 -- ---------------------------------------------------------------- helpers
 
@@ -232,6 +232,22 @@ SELECT throws_ok($$SELECT flowent.approve('00000000-0000-0000-0000-000000000000'
 				 'approve of a missing approval/execution: 42704');
 SELECT is((SELECT count(*) FROM flowent.workflow_executions WHERE workflow_id = (SELECT id FROM pw)), 1::bigint,
 		  'refused runs wrote no execution rows (only the 5 MB run exists)');
+
+-- ------------------------------------------------ timeoutMs, failures on dead branches
+INSERT INTO runs SELECT 'timeout', pg_temp.safe_run(pg_temp.fwf('{"expression":"to_jsonb(pg_sleep(3)::text)","timeoutMs":200}'));
+SELECT is(pg_temp.res('timeout')->'error'->>'code' || ' ' || (pg_temp.res('timeout')->'error'->>'nodeId'), 'TIMEOUT x',
+		  'timeoutMs: TIMEOUT naming the node');
+SELECT ok((pg_temp.res('timeout')->>'durationMs')::int < 2500, 'timeoutMs: the node was interrupted early');
+INSERT INTO runs SELECT 'dead_stop', pg_temp.safe_run(flowent.create_workflow('dead stop',
+	jsonb_build_array(pg_temp.n('t', 'trigger'),
+		pg_temp.n('c', 'condition', '{"conditions":[{"left":"{{trigger.payload.ok}}","operator":"equals","right":true}]}'),
+		pg_temp.n('o', 'output', '{"value":"fine"}'),
+		pg_temp.n('s', 'stop-error', '{"message":"bad","code":"BAD"}')),
+	jsonb_build_array(pg_temp.e('e1', 't', 'c'), pg_temp.e('e2', 'c', 'o', 'true'), pg_temp.e('e3', 'c', 's', 'false'))),
+	'{"ok":true}');
+SELECT is(pg_temp.res('dead_stop')->>'status' || ' ' || (pg_temp.res('dead_stop')->>'output'), 'success fine',
+		  'stop-error on the dead branch never fires');
+SELECT is(pg_temp.cnt('dead_stop', 's', 'skipped'), 1::bigint, 'stop-error on the dead branch: skipped');
 
 SELECT * FROM finish();
 ROLLBACK;

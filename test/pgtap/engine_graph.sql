@@ -12,7 +12,7 @@
 \pset pager off
 
 BEGIN;
-SELECT plan(61);
+SELECT plan(71);
 
 -- ---------------------------------------------------------------- helpers
 
@@ -316,6 +316,53 @@ SELECT ok((SELECT seq FROM flowent.workflow_node_logs WHERE execution_id = pg_te
 		  'order: w runs after its predecessor x');
 SELECT is((SELECT count(DISTINCT seq) FROM flowent.workflow_node_logs WHERE execution_id = pg_temp.ex('order')),
 		  5::bigint, 'order: distinct seq per log row');
+
+-- ------------------------------------------------ nested branches, all-dead merge, lenient switch value
+-- t -> c1; c1.true -> c2; c2.true -> a; c2.false -> b; a,b -> m (merge) -> o1;
+-- c1.false -> z; z, o1's merge m... : m is fed only from inside c1.true, so when c1 is false,
+-- a, b, c2, m, o1 are all skipped and o2 (after z) gives the output.
+INSERT INTO wf VALUES ('nested', flowent.create_workflow('graph nested',
+	jsonb_build_array(
+		pg_temp.n('t', 'trigger'),
+		pg_temp.n('c1', 'condition', '{"conditions":[{"left":"{{trigger.payload.x}}","operator":"gt","right":0}]}'),
+		pg_temp.n('c2', 'condition', '{"conditions":[{"left":"{{trigger.payload.x}}","operator":"gt","right":10}]}'),
+		pg_temp.n('a', 'set-variable', '{"name":"a","value":"big"}'),
+		pg_temp.n('b', 'set-variable', '{"name":"b","value":"small"}'),
+		pg_temp.n('m', 'merge'),
+		pg_temp.n('o1', 'output'),
+		pg_temp.n('z', 'set-variable', '{"name":"z","value":"negative"}'),
+		pg_temp.n('j', 'output', '{"value":{"m":"{{m | null}}","z":"{{z | null}}"}}')),
+	jsonb_build_array(
+		pg_temp.e('e1', 't', 'c1'),
+		pg_temp.e('e2', 'c1', 'c2', 'true'), pg_temp.e('e3', 'c1', 'z', 'false'),
+		pg_temp.e('e4', 'c2', 'a', 'true'), pg_temp.e('e5', 'c2', 'b', 'false'),
+		pg_temp.e('e6', 'a', 'm'), pg_temp.e('e7', 'b', 'm'), pg_temp.e('e8', 'm', 'o1'),
+		pg_temp.e('e9', 'm', 'j'), pg_temp.e('e10', 'z', 'j'))));
+INSERT INTO runs SELECT 'nested_big', pg_temp.safe_run(id, '{"x":50}') FROM wf WHERE name = 'nested';
+INSERT INTO runs SELECT 'nested_small', pg_temp.safe_run(id, '{"x":5}') FROM wf WHERE name = 'nested';
+INSERT INTO runs SELECT 'nested_neg', pg_temp.safe_run(id, '{"x":-1}') FROM wf WHERE name = 'nested';
+SELECT is(pg_temp.states('nested_big'), 'a:success b:skipped c1:success c2:success j:success m:success o1:success t:success z:skipped',
+		  'nested big: inner true branch, z skipped');
+SELECT is(pg_temp.out('nested_big', 'j'), '{"m":{"a":"big"},"z":null}'::jsonb, 'nested big: join runs with m; skipped z has no output');
+SELECT is((SELECT input FROM flowent.workflow_node_logs WHERE execution_id = pg_temp.ex('nested_big') AND node_id = 'j'),
+		  '{"a":"big"}'::jsonb, 'nested big: one live predecessor -> input is its output (not keyed by id)');
+SELECT is(pg_temp.states('nested_small'), 'a:skipped b:success c1:success c2:success j:success m:success o1:success t:success z:skipped',
+		  'nested small: inner false branch');
+SELECT is(pg_temp.out('nested_small', 'm'), '{"b":"small"}'::jsonb, 'nested small: merge of the live input only');
+SELECT is(pg_temp.states('nested_neg'), 'a:skipped b:skipped c1:success c2:skipped j:success m:skipped o1:skipped t:success z:success',
+		  'nested negative: the whole inner sub-graph is skipped, merge with all inputs dead is skipped');
+SELECT is(pg_temp.res('nested_neg')->'output', '{"m":null,"z":"negative"}'::jsonb,
+		  'nested negative: join runs once with the outer false branch; o1 skipped so j is the output');
+SELECT is(pg_temp.cnt('nested_neg', 'j'), 1::bigint, 'nested negative: join runs exactly once');
+
+-- switch value that does not resolve: lenient, no case decided -> default
+INSERT INTO runs SELECT 'sw_missing', pg_temp.safe_run(id, '{}') FROM wf WHERE name = 'switch';
+SELECT is(pg_temp.res('sw_missing')->>'status' || ' ' || (pg_temp.res('sw_missing')->>'output'), 'success other',
+		  'switch on a missing value: lenient -> default');
+-- condition with a missing left: undecided -> false (no fallbackToAI)
+INSERT INTO runs SELECT 'cond_missing', pg_temp.safe_run(id, '{}') FROM wf WHERE name = 'cond';
+SELECT is(pg_temp.res('cond_missing')->>'status' || ' ' || (pg_temp.res('cond_missing')->>'output'), 'success no2',
+		  'condition with a missing left: false branch');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -12,7 +12,7 @@
 \pset pager off
 
 BEGIN;
-SELECT plan(126);
+SELECT plan(127);
 
 -- ---------------------------------------------------------------- helpers
 
@@ -188,6 +188,8 @@ SELECT ok((SELECT fire_at BETWEEN clock_timestamp() + interval '50 s' AND clock_
 INSERT INTO runs SELECT 'd1_resume', pg_temp.safe(format('SELECT flowent.resume(%L::uuid)', pg_temp.ex('d1')));
 SELECT is(pg_temp.res('d1_resume')->>'status', 'success', 'delay: resume ends it early, success');
 SELECT is(pg_temp.res('d1_resume')->>'resumedFromNodeId', 'd', 'delay: resumedFromNodeId d');
+SELECT ok(pg_temp.res('d1_resume') ?& ARRAY['success', 'executionId', 'status', 'resumedFromNodeId', 'output', 'error', 'waiting'],
+		  'resume: result has success, executionId, status, resumedFromNodeId, output, error, waiting');
 SELECT is((SELECT array_agg(k) FROM jsonb_object_keys(pg_temp.res('d1_resume')->'output') k), ARRAY['resumedAt'],
 		  'delay: output is {resumedAt}');
 SELECT ok((pg_temp.res('d1_resume')->'output'->>'resumedAt')::timestamptz IS NOT NULL, 'delay: resumedAt is a timestamp');
