@@ -98,7 +98,10 @@ check_sync_mode(Jsonb *options)
 {
 	char	   *mode = jb_get_cstring(options, "mode");
 
-	if (mode && strcmp(mode, "sync") != 0)
+	if (mode && strcmp(mode, "sync") != 0 && strcmp(mode, "async") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.mode must be \"sync\" or \"async\", got \"%s\"", mode)));
+	if (mode && strcmp(mode, "async") == 0)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("options.mode \"%s\" is not available: asynchronous execution needs the background worker", mode),
 						errhint("Use mode \"sync\".")));

@@ -980,27 +980,32 @@ fl_result_object(FlExec *ex, const char *status, Jsonb *output)
 	jb_key(&b, "totalCost");
 	jb_numeric(&b, ex->total_cost);
 	jb_kv_int(&b, "totalTokens", ex->total_tokens);
+	jb_key(&b, "waiting");
+	jb_arr_begin(&b);
+	foreach(lc, ex->waiting)
+	{
+		FlWaiting  *w = lfirst(lc);
+
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "executionId", w->execution_id);
+		jb_kv_str(&b, "nodeId", w->node_id);
+		jb_kv_str(&b, "kind", w->kind);
+		jb_kv_str(&b, "approvalId", w->approval_id);
+		jb_obj_end(&b);
+	}
+	jb_arr_end(&b);
 	if (ex->waiting != NIL)
 	{
 		FlWaiting  *first = linitial(ex->waiting);
 		char	   *approval = NULL;
 
-		jb_key(&b, "waiting");
-		jb_arr_begin(&b);
 		foreach(lc, ex->waiting)
 		{
 			FlWaiting  *w = lfirst(lc);
 
 			if (approval == NULL && w->approval_id)
 				approval = w->approval_id;
-			jb_obj_begin(&b);
-			jb_kv_str(&b, "executionId", w->execution_id);
-			jb_kv_str(&b, "nodeId", w->node_id);
-			jb_kv_str(&b, "kind", w->kind);
-			jb_kv_str(&b, "approvalId", w->approval_id);
-			jb_obj_end(&b);
 		}
-		jb_arr_end(&b);
 		jb_kv_str(&b, "waitingNodeId", first->node_id);
 		jb_kv_str(&b, "approvalId", approval);
 	}
