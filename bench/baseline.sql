@@ -1,36 +1,44 @@
--- Hand-written PL/pgSQL doing what a 10-node flowent.run does for its
--- bookkeeping: an execution row, a log row and a notification per node, a
--- final update.  The engine must be at least as fast (issue 2 target).
-CREATE OR REPLACE FUNCTION bench_baseline(payload jsonb) RETURNS jsonb
+-- Hand-written PL/pgSQL doing the bookkeeping of a 10-node run the way the
+-- issue describes it: an execution row, a log row and a notification per
+-- node, a final update.  Rows go to tables shaped like flowent's own
+-- (LIKE … INCLUDING ALL: same columns, defaults and indexes), and each
+-- notification carries the same envelope keys flowent's events do.
+CREATE TABLE bench_exec (LIKE flowent.workflow_executions INCLUDING ALL);
+CREATE TABLE bench_log (LIKE flowent.workflow_node_logs INCLUDING ALL);
+
+CREATE FUNCTION bench_step(ex uuid, node text, ntype text, inp jsonb, outp jsonb, s int)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO bench_log (execution_id, workflow_id, node_id, node_type, status, input, output,
+						   seq, started_at, completed_at, duration_ms)
+	VALUES (ex, ex, node, ntype, 'success', inp, outp, s, clock_timestamp(), clock_timestamp(), 0);
+	PERFORM pg_notify('bench', jsonb_build_object('event', 'step:completed', 'executionId', ex,
+		'workflowId', ex, 'seq', s, 'nodeId', node, 'nodeType', ntype, 'status', 'success',
+		'output', outp, 'durationMs', 0, 'ts', clock_timestamp(), 'truncated', false)::text);
+END $$;
+
+CREATE FUNCTION bench_baseline(payload jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	ex uuid := gen_random_uuid();
-	wf uuid := '00000000-0000-0000-0000-000000000000';
-	v jsonb := payload;
-	big boolean;
-	i int;
+	x jsonb;
+	c jsonb;
+	v jsonb := '{}';
 BEGIN
-	INSERT INTO bench_exec (id, input, status, started_at) VALUES (ex, payload, 'running', clock_timestamp());
-	-- trigger
-	INSERT INTO bench_log (execution_id, node_id, status, output, seq) VALUES (ex, 't', 'success', v, 1);
-	PERFORM pg_notify('bench', json_build_object('event', 'step:completed', 'executionId', ex, 'nodeId', 't', 'seq', 1)::text);
-	-- transform
-	v := jsonb_build_object('total', (payload->>'amount')::numeric * 2);
-	INSERT INTO bench_log (execution_id, node_id, status, output, seq) VALUES (ex, 'x', 'success', v, 2);
-	PERFORM pg_notify('bench', json_build_object('event', 'step:completed', 'executionId', ex, 'nodeId', 'x', 'seq', 2)::text);
-	-- condition
-	big := (v->>'total')::numeric > 100;
-	INSERT INTO bench_log (execution_id, node_id, status, output, seq) VALUES (ex, 'c', 'success', jsonb_build_object('result', big), 3);
-	PERFORM pg_notify('bench', json_build_object('event', 'step:completed', 'executionId', ex, 'nodeId', 'c', 'seq', 3)::text);
-	-- six set-variables
+	INSERT INTO bench_exec (id, workflow_id, workflow_version, input, status, started_at, user_id, mode)
+	VALUES (ex, NULL, 1, payload, 'running', clock_timestamp(), current_user, 'sync');
+	PERFORM bench_step(ex, 't', 'trigger', NULL, payload, 1);
+	x := jsonb_build_object('total', (payload->>'amount')::numeric * 2);
+	PERFORM bench_step(ex, 'x', 'data-transform', payload, x, 2);
+	c := jsonb_build_object('result', (x->>'total')::numeric > 100,
+							'branch', ((x->>'total')::numeric > 100)::text);
+	PERFORM bench_step(ex, 'c', 'condition', x, c, 3);
 	FOR i IN 1..6 LOOP
 		v := v || jsonb_build_object('v' || i, i);
-		INSERT INTO bench_log (execution_id, node_id, status, output, seq) VALUES (ex, 's' || i, 'success', to_jsonb(i), 3 + i);
-		PERFORM pg_notify('bench', json_build_object('event', 'step:completed', 'executionId', ex, 'nodeId', 's' || i, 'seq', 3 + i)::text);
+		PERFORM bench_step(ex, 's' || i, 'set-variable', c, to_jsonb(i), 3 + i);
 	END LOOP;
-	-- output
-	INSERT INTO bench_log (execution_id, node_id, status, output, seq) VALUES (ex, 'o', 'success', v, 10);
-	PERFORM pg_notify('bench', json_build_object('event', 'step:completed', 'executionId', ex, 'nodeId', 'o', 'seq', 10)::text);
-	UPDATE bench_exec SET status = 'success', output = v, completed_at = clock_timestamp() WHERE id = ex;
-	RETURN v;
+	PERFORM bench_step(ex, 'o', 'output', v, x, 10);
+	UPDATE bench_exec SET status = 'success', output = x, completed_at = clock_timestamp(),
+		duration_ms = 0, seq = 10, variables = v WHERE id = ex;
+	RETURN jsonb_build_object('executionId', ex, 'status', 'success', 'output', x);
 END $$;

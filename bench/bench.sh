@@ -9,13 +9,7 @@ DURATION=${DURATION:-10}
 DB=flowent_bench
 dropdb --if-exists "$DB"
 createdb "$DB"
-psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<'SQL'
-CREATE EXTENSION flowent;
-CREATE TABLE bench_exec (id uuid PRIMARY KEY, input jsonb, output jsonb, status text,
-	started_at timestamptz, completed_at timestamptz);
-CREATE TABLE bench_log (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), execution_id uuid,
-	node_id text, status text, output jsonb, seq int, started_at timestamptz DEFAULT now());
-SQL
+psql -X -q -d "$DB" -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION flowent'
 psql -X -q -d "$DB" -v ON_ERROR_STOP=1 -f bench/baseline.sql -f bench/make_chain.sql
 
 tps() {	# pgbench at one client, synchronous_commit on; prints tps

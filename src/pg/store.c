@@ -166,13 +166,22 @@ exec_as_owner(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
 		elog(ERROR, "flowent bookkeeping write failed: %s", SPI_result_code_string(ret));
 }
 
-/* A random (version 4) uuid. */
+/*
+ * A time-ordered (version 7) uuid: 48 bits of Unix milliseconds, then random
+ * bits.  New rows land at the right edge of the primary-key btrees instead
+ * of at random pages, which matters for the bulk node-log inserts.
+ */
 void
 fl_new_uuid(pg_uuid_t *u)
 {
-	if (!pg_strong_random(u->data, UUID_LEN))
+	uint64		ms = (uint64) ((GetCurrentTimestamp() / 1000) +
+							   (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * (uint64) SECS_PER_DAY * 1000);
+
+	if (!pg_strong_random(u->data + 6, UUID_LEN - 6))
 		elog(ERROR, "could not generate random uuid");
-	u->data[6] = (u->data[6] & 0x0f) | 0x40;
+	for (int i = 0; i < 6; i++)
+		u->data[i] = (uint8) (ms >> (40 - 8 * i));
+	u->data[6] = (u->data[6] & 0x0f) | 0x70;
 	u->data[8] = (u->data[8] & 0x3f) | 0x80;
 }
 
@@ -295,7 +304,7 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 
-#define LOG_COLS 15
+#define LOG_COLS 16
 
 /* Node log rows collected during a run and written in one INSERT. */
 typedef struct FlLogBuf
@@ -307,7 +316,7 @@ typedef struct FlLogBuf
 } FlLogBuf;
 
 static const Oid log_col_types[LOG_COLS] = {
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID,
+	UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID
 };
 
@@ -346,28 +355,34 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 	lb->n++;
 	memset(n, 0, sizeof(bool) * LOG_COLS);
 	TimestampDifference(started, now, &secs, &usecs);
-	a[0] = CStringGetTextDatum(nd->id);
-	a[1] = CStringGetTextDatum(nd->type);
-	a[2] = TXT(nd->label);
-	n[2] = !nd->label;
-	a[3] = CStringGetTextDatum(status);
-	a[4] = PointerGetDatum(input);
-	n[4] = !input;
-	a[5] = PointerGetDatum(output);
-	n[5] = !output;
-	a[6] = TXT(error);
-	n[6] = !error;
-	a[7] = TXT(error_code);
-	n[7] = !error_code;
-	a[8] = TXT(handle);
-	n[8] = !handle;
-	a[9] = CStringGetTextDatum(ex->iteration);
-	a[10] = Int32GetDatum(attempts);
-	a[11] = Int32GetDatum(ex->seq);
-	a[12] = TimestampTzGetDatum(started);
-	a[13] = TimestampTzGetDatum(now);
-	n[13] = strcmp(status, "waiting") == 0;
-	a[14] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+	{
+		pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+
+		fl_new_uuid(id);
+		a[0] = UUIDPGetDatum(id);
+	}
+	a[1] = CStringGetTextDatum(nd->id);
+	a[2] = CStringGetTextDatum(nd->type);
+	a[3] = TXT(nd->label);
+	n[3] = !nd->label;
+	a[4] = CStringGetTextDatum(status);
+	a[5] = PointerGetDatum(input);
+	n[5] = !input;
+	a[6] = PointerGetDatum(output);
+	n[6] = !output;
+	a[7] = TXT(error);
+	n[7] = !error;
+	a[8] = TXT(error_code);
+	n[8] = !error_code;
+	a[9] = TXT(handle);
+	n[9] = !handle;
+	a[10] = CStringGetTextDatum(ex->iteration);
+	a[11] = Int32GetDatum(attempts);
+	a[12] = Int32GetDatum(ex->seq);
+	a[13] = TimestampTzGetDatum(started);
+	a[14] = TimestampTzGetDatum(now);
+	n[14] = strcmp(status, "waiting") == 0;
+	a[15] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
 }
 
 /* Write the queued node log rows with one INSERT … SELECT FROM unnest(…). */
@@ -388,14 +403,14 @@ fl_store_flush_logs(FlExec *ex)
 	for (int c = 0; c < LOG_COLS; c++)
 		types[c + 2] = get_array_type(log_col_types[c]);
 	plan_for(&plan,
-			 "INSERT INTO flowent.workflow_node_logs (execution_id, workflow_id, node_id, node_type, "
+			 "INSERT INTO flowent.workflow_node_logs (execution_id, workflow_id, id, node_id, node_type, "
 			 " node_name, status, input, output, error, error_code, handle, iteration, attempts, seq, "
 			 " started_at, completed_at, duration_ms) "
-			 "SELECT $1, $2, u.node_id, u.node_type, u.node_name, u.status::flowent.node_log_status, "
+			 "SELECT $1, $2, u.id, u.node_id, u.node_type, u.node_name, u.status::flowent.node_log_status, "
 			 " u.input, u.output, u.error, u.error_code, u.handle, u.iteration, u.attempts, u.seq, "
 			 " u.started_at, u.completed_at, u.duration_ms "
-			 "FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
-			 " AS u(node_id, node_type, node_name, status, input, output, error, error_code, handle, "
+			 "FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
+			 " AS u(id, node_id, node_type, node_name, status, input, output, error, error_code, handle, "
 			 "      iteration, attempts, seq, started_at, completed_at, duration_ms)",
 			 LOG_COLS + 2, types);
 	args[0] = UUIDPGetDatum(&ex->id);
