@@ -143,6 +143,7 @@ typedef struct FlExec
 	char		iteration[256];
 	Jsonb	   *cur_input;		/* input of the node being resolved */
 	bool		used_credentials;	/* the current node resolved a secret */
+	List	   *secrets;		/* resolved secret strings, scrubbed from logs */
 	bool		events_off;		/* notification queue nearly full */
 	int			live_triggers;	/* triggers matching the trigger type */
 	/* filter: the element being tested, as {{item}} */
@@ -194,6 +195,9 @@ typedef struct FlResolveError
 extern bool fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
 					   bool lenient, bool *missing, FlResolveError *err);
 extern Jsonb *fl_node_input(FlExec *ex, int node);
+extern void fl_remember_secret(FlExec *ex, const JsonbValue *v);
+extern char *fl_scrub_text(FlExec *ex, const char *text, bool json_escaped);
+extern Jsonb *fl_scrub_jsonb(FlExec *ex, Jsonb *j);
 extern void fl_set_current_item(FlExec *ex, Jsonb *item, int index);
 extern void fl_clear_current_item(FlExec *ex);
 

@@ -494,6 +494,14 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
 	dur = (int) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX);
 
+	/* secrets resolved from {{credentials…}} never reach outputs, logs or events */
+	if (ex->secrets != NIL)
+	{
+		res->output = fl_scrub_jsonb(ex, res->output);
+		res->error_message = fl_scrub_text(ex, res->error_message, false);
+		res->error_details = fl_scrub_jsonb(ex, res->error_details);
+	}
+
 	if (res->outcome == FL_SUCCESS)
 	{
 		if (res->handle)

@@ -16,11 +16,94 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonfuncs.h"
 
 #include "core/template.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+
+/* Remember the string leaves of a resolved credential, to scrub them later. */
+void
+fl_remember_secret(FlExec *ex, const JsonbValue *v)
+{
+	MemoryContext old = MemoryContextSwitchTo(ex->cxt);
+
+	if (v->type == jbvString)
+	{
+		if (v->val.string.len >= 4)
+			ex->secrets = lappend(ex->secrets, pnstrdup(v->val.string.val, v->val.string.len));
+	}
+	else if (v->type == jbvBinary)
+	{
+		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbValue	x;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
+			if ((tok == WJB_VALUE || tok == WJB_ELEM) && x.type == jbvString && x.val.string.len >= 4)
+				ex->secrets = lappend(ex->secrets, pnstrdup(x.val.string.val, x.val.string.len));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Replace every occurrence of a remembered secret in text. */
+char *
+fl_scrub_text(FlExec *ex, const char *text, bool json_escaped)
+{
+	ListCell   *lc;
+	char	   *cur = (char *) text;
+
+	if (text == NULL)
+		return NULL;
+	foreach(lc, ex->secrets)
+	{
+		const char *secret = lfirst(lc);
+		StringInfoData pat,
+					out;
+		const char *p,
+				   *hit;
+
+		initStringInfo(&pat);
+		if (json_escaped)
+		{
+			escape_json(&pat, secret);
+			/* drop the surrounding quotes */
+			memmove(pat.data, pat.data + 1, pat.len - 2);
+			pat.len -= 2;
+			pat.data[pat.len] = '\0';
+		}
+		else
+			appendStringInfoString(&pat, secret);
+		if (pat.len == 0 || strstr(cur, pat.data) == NULL)
+			continue;
+		initStringInfo(&out);
+		for (p = cur; (hit = strstr(p, pat.data)) != NULL; p = hit + pat.len)
+		{
+			appendBinaryStringInfo(&out, p, hit - p);
+			appendStringInfoString(&out, "[redacted]");
+		}
+		appendStringInfoString(&out, p);
+		cur = out.data;
+	}
+	return cur;
+}
+
+/* An output with every remembered secret replaced. */
+Jsonb *
+fl_scrub_jsonb(FlExec *ex, Jsonb *j)
+{
+	char	   *text,
+			   *clean;
+
+	if (j == NULL || ex->secrets == NIL)
+		return j;
+	text = jsonb_to_cstring(j);
+	clean = fl_scrub_text(ex, text, true);
+	if (clean == text)
+		return j;
+	return jsonb_from_cstring(clean, strlen(clean));
+}
 
 /* {{item}}: the element being tested by a filter. */
 void
@@ -242,6 +325,7 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 {
 	JsonbValue	cur;
 	bool		is_cred;
+	bool		cred = false;
 	int			i = 1;
 	const char *nid = node >= 0 ? ex->wf->nodes[node].id : "";
 
@@ -265,6 +349,7 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 			}
 			i = 2;
 			ex->used_credentials = true;
+			cred = true;
 		}
 		else
 			goto not_found;
@@ -278,6 +363,8 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 		cur = next;
 	}
 	*out = cur;
+	if (cred)
+		fl_remember_secret(ex, &cur);
 	return true;
 
 not_found:

@@ -227,7 +227,7 @@ execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 	a[7] = CStringGetTextDatum(ex->sync ? "sync" : "async");
 	a[8] = CStringGetTextDatum(ex->trigger_type);
 	a[9] = JsonbPGetDatum(ex->options);
-	a[10] = JsonbPGetDatum(fl_variables_object(ex));
+	a[10] = JsonbPGetDatum(fl_scrub_jsonb(ex, fl_variables_object(ex)));
 	a[11] = ex->parent_id ? DirectFunctionCall1(uuid_in, CStringGetDatum(ex->parent_id)) : (Datum) 0;
 	n[11] = NUL(ex->parent_id);
 	a[12] = TXT(ex->parent_node_id);
@@ -300,7 +300,7 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	a[7] = NumericGetDatum(ex->total_cost);
 	a[8] = Int32GetDatum((int32) Min(ex->total_tokens, PG_INT32_MAX));
 	a[9] = Int32GetDatum(ex->seq);
-	a[10] = JsonbPGetDatum(fl_variables_object(ex));
+	a[10] = JsonbPGetDatum(fl_scrub_jsonb(ex, fl_variables_object(ex)));
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 
