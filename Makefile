@@ -4,7 +4,7 @@ EXTVERSION = 0.1
 MODULE_big = flowent
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
-PG_SRCS = $(sort $(wildcard src/pg/*.c) $(wildcard src/nodes/*.c))
+PG_SRCS = $(sort $(wildcard src/pg/*.c) $(wildcard src/nodes/*.c) $(wildcard src/worker/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -14,6 +14,7 @@ TESTS = $(sort $(wildcard test/sql/*.sql))
 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=test --load-extension=flowent
 
+SHELL = /bin/bash
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 SHLIB_LINK =
@@ -56,7 +57,7 @@ test/fuzz/%.bin: test/fuzz/%.c $(CORE_SRCS) test/unit/std_alloc.c
 	clang -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(CORE_SRCS) test/unit/std_alloc.c
 
 fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	@set -e -o pipefail; for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SECONDS)s)"; \
 	  mkdir -p test/fuzz/corpus/$$(basename $$f .bin); \
 	  ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 test/fuzz/corpus/$$(basename $$f .bin) test/fuzz/seeds/$$(basename $$f .bin) 2>&1 | tail -3; done
 

@@ -232,7 +232,9 @@ CREATE TABLE flowent.budgets (
 CREATE TABLE flowent.run_queue (
 	id bigserial PRIMARY KEY,
 	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
-	reason text NOT NULL DEFAULT 'start',
+	reason text NOT NULL DEFAULT 'start' CHECK (reason IN ('start', 'resume')),
+	node_id text,
+	data jsonb,
 	available_at timestamptz NOT NULL DEFAULT now(),
 	created_at timestamptz NOT NULL DEFAULT now()
 );

@@ -21,3 +21,13 @@ CREATE FUNCTION flowent.rerun(execution_id uuid, from_node text, options jsonb D
 
 CREATE FUNCTION flowent._registry_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'flowent_registry_changed' LANGUAGE C;
+
+CREATE FUNCTION flowent.execute(workflow_id uuid, payload jsonb DEFAULT '{}', options jsonb DEFAULT '{}')
+	RETURNS uuid AS 'MODULE_PATHNAME', 'flowent_execute' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION flowent._launcher_rescan() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'flowent_launcher_rescan' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION flowent._launcher_rescan() FROM PUBLIC;
+
+-- the background workers start serving this database once it commits
+SELECT flowent._launcher_rescan();

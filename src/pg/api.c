@@ -19,6 +19,7 @@
 
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "worker/worker.h"
 
 PG_FUNCTION_INFO_V1(flowent_validate);
 PG_FUNCTION_INFO_V1(flowent_run);
@@ -26,6 +27,7 @@ PG_FUNCTION_INFO_V1(flowent_approve);
 PG_FUNCTION_INFO_V1(flowent_resume);
 PG_FUNCTION_INFO_V1(flowent_cancel);
 PG_FUNCTION_INFO_V1(flowent_rerun);
+PG_FUNCTION_INFO_V1(flowent_execute);
 
 /* Connect to SPI but keep allocating in the caller's memory context. */
 static void
@@ -180,6 +182,26 @@ check_execution_visible(const char *exec_id)
 						errmsg("execution %s does not exist or is not visible", exec_id)));
 }
 
+/* An async continuation was handed to the workers. */
+static Jsonb *
+pending_result(const char *exec_id)
+{
+	JB			b = {0};
+
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "executionId", exec_id);
+	jb_kv_str(&b, "status", "pending");
+	jb_key(&b, "output");
+	jb_null(&b);
+	jb_key(&b, "error");
+	jb_null(&b);
+	jb_key(&b, "waiting");
+	jb_arr_begin(&b);
+	jb_arr_end(&b);
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
 /* {success, executionId, status, resumedFromNodeId, output, error, waiting…} */
 static Jsonb *
 continue_result(Jsonb *result, const char *resumed_node, const char *approval_id)
@@ -287,9 +309,6 @@ flowent_approve(PG_FUNCTION_ARGS)
 	if (assignee && strcmp(assignee, me) != 0 && !is_owner && !superuser())
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						errmsg("approval %s is assigned to \"%s\"", approval_id, assignee)));
-	if (strcmp(exec_mode, "sync") != 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("execution %s is asynchronous; approving it needs the background worker", exec_id)));
 
 	/* record the decision */
 	{
@@ -324,7 +343,14 @@ flowent_approve(PG_FUNCTION_ARGS)
 	jb_kv_str(&b, "decidedAt", decided_at);
 	jb_obj_end(&b);
 	data = jb_finish(&b);
-	res = fl_continue_execution(exec_id, node_id, data, true, NULL);
+	if (strcmp(exec_mode, "sync") == 0)
+		res = fl_continue_execution(exec_id, node_id, data, true, NULL);
+	else
+	{
+		fl_queue_continue(exec_id, node_id, data);
+		fl_wake_at_commit();
+		res = pending_result(exec_id);
+	}
 	res = continue_result(res, node_id, approval_id);
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
@@ -374,9 +400,6 @@ flowent_resume(PG_FUNCTION_ARGS)
 	exec_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	node_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	if (strcmp(mode, "sync") != 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("execution %s is asynchronous; resuming it needs the background worker", exec_id)));
 	{
 		Oid			t2[2] = {UUIDOID, TEXTOID};
 		Datum		a2[2];
@@ -388,7 +411,14 @@ flowent_resume(PG_FUNCTION_ARGS)
 							  2, t2, a2, NULL, false, 0);
 		fl_owner_end(uid, sec);
 	}
-	res = fl_continue_execution(exec_id, node_id, data, false, NULL);
+	if (strcmp(mode, "sync") == 0)
+		res = fl_continue_execution(exec_id, node_id, data, false, NULL);
+	else
+	{
+		fl_queue_continue(exec_id, node_id, data);
+		fl_wake_at_commit();
+		res = pending_result(exec_id);
+	}
 	res = continue_result(res, node_id, NULL);
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
@@ -487,6 +517,78 @@ flowent_rerun(PG_FUNCTION_ARGS)
 	check_execution_visible(id);
 	(void) fl_rerun_execution(id, from_node, options, &new_id);
 	result = DirectFunctionCall1(uuid_in, CStringGetDatum(new_id));
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/* options.version, or 0 for "latest" (or the published one for schedules and webhooks) */
+static int
+option_version(Jsonb *options)
+{
+	JsonbValue	v;
+	int			version = 0;
+
+	if (jb_get(options, "version", &v) && v.type != jbvNull)
+	{
+		if (v.type != jbvNumeric)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
+		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		if (version < 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be 1 or more")));
+	}
+	return version;
+}
+
+static const char *
+option_trigger_type(Jsonb *options)
+{
+	char	   *t = jb_get_cstring(options, "triggerType");
+
+	if (t && strcmp(t, "manual") != 0 && strcmp(t, "schedule") != 0 && strcmp(t, "webhook") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.triggerType must be manual, schedule or webhook")));
+	return t ? t : "manual";
+}
+
+/* Queue an execution for the background workers; returns its id at once. */
+Datum
+flowent_execute(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *id;
+	Jsonb	   *payload = arg_jsonb(fcinfo, 1, "{}");
+	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
+	FlWorkflow *wf;
+	char	   *mode;
+	const char *trigger_type;
+	int			version;
+	char	   *exec_id;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("workflow_id must not be null")));
+	id = PG_GETARG_UUID_P(0);
+	check_payload(payload);
+	check_options(options, run_options);
+	mode = jb_get_cstring(options, "mode");
+	if (mode && strcmp(mode, "async") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("flowent.execute runs asynchronously; options.mode must be \"async\" if given, got \"%s\"", mode),
+						errhint("Use flowent.run for a synchronous run.")));
+	version = option_version(options);
+	trigger_type = option_trigger_type(options);
+	if (!fl_worker_available())
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("flowent.execute needs the background worker, which is not running"),
+						errhint("Add flowent to shared_preload_libraries (e.g. 'pg_cron,flowent') and restart the server; flowent.run works without it.")));
+	spi_begin();
+	/* schedules and webhooks run the published version */
+	wf = fl_workflow_load(id, version,
+						  version == 0 && strcmp(trigger_type, "manual") != 0);
+	exec_id = fl_queue_execution(wf, payload, options, trigger_type);
+	fl_wake_at_commit();
+	result = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }

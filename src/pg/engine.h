@@ -195,6 +195,7 @@ typedef struct FlResolveError
 extern bool fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *out,
 					   bool lenient, bool *missing, FlResolveError *err);
 extern Jsonb *fl_node_input(FlExec *ex, int node);
+extern bool fl_lookup_credential(FlExec *ex, const char *name, JsonbValue *out);
 extern void fl_remember_secret(FlExec *ex, const JsonbValue *v);
 extern char *fl_scrub_text(FlExec *ex, const char *text, bool json_escaped);
 extern Jsonb *fl_scrub_jsonb(FlExec *ex, Jsonb *j);
@@ -207,6 +208,12 @@ extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 							  const char *parent_node_id, int depth, char **exec_id_out);
 extern Jsonb *fl_continue_execution(const char *exec_id, const char *node_id,
 									Jsonb *data, bool is_approval, bool *finished_out);
+extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data,
+									 bool is_approval);
+extern Jsonb *fl_start_execution(const char *exec_id);
+extern char *fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
+								const char *trigger_type);
+extern void fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data);
 extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
 								 char **new_id);
 extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);

@@ -1309,6 +1309,108 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 	return result;
 }
 
+/*
+ * The worker's continue: quietly does nothing when the execution is no
+ * longer suspended or the node no longer waits (cancelled, decided, or
+ * resumed early by someone else).
+ */
+Jsonb *
+fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bool is_approval)
+{
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	Oid			uid;
+	int			sec;
+	int			ret;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	fl_owner_begin(&uid, &sec);
+	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
+					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
+					  "WHERE e.id = $1 AND e.status = 'suspended' AND l.node_id = $2 "
+					  "  AND l.status = 'waiting' AND l.iteration = '' FOR UPDATE OF e",
+					  2, types, a, NULL, false, 1);
+	fl_owner_end(uid, sec);
+	if (ret != SPI_OK_SELECT || SPI_processed == 0)
+		return NULL;
+	return fl_continue_execution(exec_id, node_id, data, is_approval, NULL);
+}
+
+/* Run a queued (pending, async) execution from its start. */
+Jsonb *
+fl_start_execution(const char *exec_id)
+{
+	ExecRow		r;
+	FlWorkflow *wf;
+	FlExec	   *ex;
+
+	read_exec_row(exec_id, &r);
+	if (strcmp(r.status, "pending") != 0)
+		return NULL;			/* cancelled before it started */
+	wf = load_wf_as_owner(&r.workflow_id, r.version);
+	ex = exec_create(wf, r.input, r.options, r.trigger_type);
+	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
+	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
+	ex->user_id = r.user_id;
+	ex->is_test = r.is_test;
+	ex->sync = false;
+	ex->parent_id = r.parent_id;
+	ex->parent_node_id = r.parent_node_id;
+	ex->seq = r.seq;
+	ex->row_written = true;
+	fl_sched_start(ex->sched);
+	run_scope(ex, 0);
+	return exec_finish(ex);
+}
+
+/*
+ * A new asynchronous execution: its row (pending) and a queue entry; the
+ * workers are woken when the caller's transaction commits.
+ */
+char *
+fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
+{
+	FlExec	   *ex;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	Oid			uid;
+	int			sec;
+
+	fl_workflow_check_runnable(wf);
+	ex = exec_create(wf, payload, options, trigger_type);
+	fl_new_uuid(&ex->id);
+	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->sync = false;
+	fl_store_execution_insert(ex);
+	a[0] = UUIDPGetDatum(&ex->id);
+	fl_owner_begin(&uid, &sec);
+	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason) VALUES ($1, 'start')",
+					1, types, a, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue the execution");
+	fl_owner_end(uid, sec);
+	return pstrdup(ex->id_str);
+}
+
+/* Queue the continuation of an async execution for the workers. */
+void
+fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
+{
+	Oid			types[3] = {UUIDOID, TEXTOID, JSONBOID};
+	Datum		a[3];
+	Oid			uid;
+	int			sec;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	a[2] = JsonbPGetDatum(data);
+	fl_owner_begin(&uid, &sec);
+	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
+					"VALUES ($1, 'resume', $2, $3)", 3, types, a, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue the continuation");
+	fl_owner_end(uid, sec);
+}
+
 /* Mark every node reachable from `from` (inclusive). */
 static uint8 *
 downstream_of(const fl_graph *g, int from)

@@ -10,6 +10,7 @@
 #include "utils/guc.h"
 
 #include "pg/engine.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -41,4 +42,5 @@ _PG_init(void)
 							   NULL, &fl_user_id_setting, "",
 							   PGC_USERSET, 0, NULL, NULL, NULL);
 	fl_registry_init();
+	fl_worker_init();
 }

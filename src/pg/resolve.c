@@ -134,8 +134,8 @@ frame_object(FlLoopFrame *f)
 }
 
 /* A credential secret of the workflow owner, read as the extension owner. */
-static bool
-lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
+bool
+fl_lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {TEXTOID, TEXTOID};
@@ -340,7 +340,7 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 				err->message = psprintf("node \"%s\": {{credentials}} needs a name: {{credentials.<name>}}", nid);
 				return false;
 			}
-			if (!lookup_credential(ex, seg->path[1], &cur))
+			if (!fl_lookup_credential(ex, seg->path[1], &cur))
 			{
 				err->code = "CREDENTIAL_NOT_FOUND";
 				err->message = psprintf("node \"%s\": credential \"%s\" does not exist for the workflow owner",

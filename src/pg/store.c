@@ -27,6 +27,7 @@
 
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "worker/worker.h"
 
 static Oid	owner_oid = InvalidOid;
 
@@ -541,4 +542,5 @@ fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at, Json
 	a[3] = TimestampTzGetDatum(fire_at);
 	a[4] = JsonbPGetDatum(payload ? payload : jsonb_from_cstring("{}", 2));
 	exec_as_owner(plan, a, NULL, SPI_OK_INSERT);
+	fl_wake_at_commit();		/* the workers sleep until their next timer */
 }

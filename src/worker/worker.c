@@ -1,0 +1,380 @@
+/*
+ * worker.c
+ *	  A worker of one database: claims queued executions and due timers and
+ *	  runs them, one short transaction per unit of work.
+ *
+ * Work is claimed with FOR UPDATE SKIP LOCKED, so workers never wait on each
+ * other.  An execution is held by one worker at a time through a
+ * transaction-scoped advisory lock on its id, which process death releases;
+ * a claim whose transaction does not commit puts the work back, so a killed
+ * worker loses nothing.  Between units the worker sleeps on its latch until
+ * a committing transaction queues work or the next timer is due.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pg/engine.h"
+#include "pg/jsonb_util.h"
+#include "worker/worker.h"
+
+#define MAX_SLEEP_MS 60000
+
+static int	my_slot = -1;
+static int	my_index = -1;
+
+/* Leave the slot on exit so wake-ups and DROP DATABASE stop counting us. */
+static void
+worker_detach(int code, Datum arg)
+{
+	if (fl_shared == NULL || my_slot < 0)
+		return;
+	SpinLockAcquire(&fl_shared->mutex);
+	fl_shared->slots[my_slot].pids[my_index] = 0;
+	fl_shared->slots[my_slot].latches[my_index] = NULL;
+	SpinLockRelease(&fl_shared->mutex);
+}
+
+static void
+begin_unit(const char *what)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(CurTransactionContext);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, what);
+}
+
+static void
+end_unit(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Take the execution's lease for this transaction; false if another holds it. */
+static bool
+take_lease(const char *exec_id)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		a[1];
+
+	a[0] = CStringGetTextDatum(exec_id);
+	if (fl_spi_args("SELECT pg_try_advisory_xact_lock(hashtext('flowent:' || $1))",
+					1, types, a, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not take the execution lease");
+	{
+		bool		isnull;
+
+		return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+}
+
+/*
+ * An error escaped a unit: report it, roll back (the claim goes back to the
+ * queue with it), and mark the execution failed so it cannot loop forever.
+ */
+static void
+unit_failed(const char *exec_id)
+{
+	ErrorData  *ed;
+	MemoryContext ecxt = MemoryContextSwitchTo(TopMemoryContext);
+
+	ed = CopyErrorData();
+	MemoryContextSwitchTo(ecxt);
+	EmitErrorReport();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	if (exec_id == NULL)
+		return;
+	PG_TRY();
+	{
+		Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+		Datum		a[3];
+
+		begin_unit("flowent: recording a failed execution");
+		a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+		a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
+		a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
+								   "PERMISSION_DENIED" : "INTERNAL_ERROR");
+		fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
+					" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
+					"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
+					3, types, a, NULL, false, 0);
+		fl_spi_args("DELETE FROM flowent.run_queue WHERE execution_id = $1", 1, types, a, NULL, false, 0);
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+}
+
+/* Claim and run one queued execution (start or continue).  False: none. */
+static bool
+run_queued(void)
+{
+	char	   *volatile exec_id = NULL;
+	volatile bool found = false;
+
+	PG_TRY();
+	{
+		begin_unit("flowent: claiming queued work");
+		if (fl_spi("DELETE FROM flowent.run_queue WHERE id = ("
+				   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
+				   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+				   "RETURNING execution_id::text, reason, node_id, data", false, 0) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "could not claim work");
+		if (SPI_processed > 0)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			char	   *reason = SPI_getvalue(tup, d, 2);
+			char	   *node_id = SPI_getvalue(tup, d, 3);
+			bool		isnull;
+			Datum		dd = SPI_getbinval(tup, d, 4, &isnull);
+			Jsonb	   *data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
+
+			found = true;
+			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
+			if (!take_lease(exec_id))
+			{
+				/* held by another worker: back in the queue, a little later */
+				Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID};
+				Datum		a[4];
+				char		n[4] = {' ', ' ', node_id ? ' ' : 'n', ' '};
+
+				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+				a[1] = CStringGetTextDatum(reason);
+				a[2] = node_id ? CStringGetTextDatum(node_id) : (Datum) 0;
+				a[3] = JsonbPGetDatum(data);
+				fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data, available_at) "
+							"VALUES ($1, $2, $3, $4, clock_timestamp() + interval '20 milliseconds')",
+							4, types, a, n, false, 0);
+			}
+			else if (strcmp(reason, "start") == 0)
+			{
+				pgstat_report_activity(STATE_RUNNING, "flowent: running an execution");
+				(void) fl_start_execution(exec_id);
+			}
+			else
+			{
+				pgstat_report_activity(STATE_RUNNING, "flowent: continuing an execution");
+				(void) fl_continue_if_waiting(exec_id, node_id, data, false);
+			}
+		}
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		unit_failed(exec_id);
+	}
+	PG_END_TRY();
+	if (exec_id)
+		pfree(exec_id);
+	return found;
+}
+
+/* Fire one due timer.  False: none due. */
+static bool
+fire_timer(void)
+{
+	char	   *volatile exec_id = NULL;
+	volatile bool found = false;
+
+	PG_TRY();
+	{
+		begin_unit("flowent: firing a timer");
+		if (fl_spi("UPDATE flowent.timers SET fired_at = clock_timestamp() WHERE id = ("
+				   " SELECT id FROM flowent.timers WHERE fired_at IS NULL AND fire_at <= clock_timestamp() "
+				   " ORDER BY fire_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+				   "RETURNING execution_id::text, node_id, kind, payload", false, 0) != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "could not claim a timer");
+		if (SPI_processed > 0)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			char	   *node_id = SPI_getvalue(tup, d, 2);
+			char	   *kind = SPI_getvalue(tup, d, 3);
+			JB			b = {0};
+			bool		approval = false;
+			bool		proceed = true;
+
+			found = true;
+			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
+			if (!take_lease(exec_id))
+			{
+				/* held elsewhere: roll back so the timer fires again */
+				SPI_finish();
+				PopActiveSnapshot();
+				AbortCurrentTransaction();
+				pfree(exec_id);
+				return false;
+			}
+			jb_obj_begin(&b);
+			if (strcmp(kind, "approval_expiry") == 0)
+			{
+				Oid			types[2] = {UUIDOID, TEXTOID};
+				Datum		a[2];
+
+				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+				a[1] = CStringGetTextDatum(node_id);
+				fl_spi_args("UPDATE flowent.workflow_approval_requests SET status = 'expired', "
+							" resolved_at = clock_timestamp(), resolved_by = 'system' "
+							"WHERE execution_id = $1 AND node_id = $2 AND status = 'pending'",
+							2, types, a, NULL, false, 0);
+				proceed = SPI_processed > 0;	/* else it was decided meanwhile */
+				approval = true;
+				jb_kv_bool(&b, "approved", false);
+				jb_kv_bool(&b, "expired", true);
+				jb_key(&b, "comment");
+				jb_null(&b);
+				jb_key(&b, "approvedBy");
+				jb_null(&b);
+				jb_kv_str(&b, "decidedAt", DatumGetCString(DirectFunctionCall1(timestamptz_out,
+																			   TimestampTzGetDatum(GetCurrentTimestamp()))));
+			}
+			else if (strcmp(kind, "wait_timeout") == 0)
+				jb_kv_bool(&b, "__timeout", true);
+			jb_obj_end(&b);
+			if (proceed)
+				(void) fl_continue_if_waiting(exec_id, node_id, jb_finish(&b), approval);
+		}
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		unit_failed(exec_id);
+	}
+	PG_END_TRY();
+	if (exec_id)
+		pfree(exec_id);
+	return found;
+}
+
+/* Milliseconds until the next timer is due (capped). */
+static long
+next_timer_ms(void)
+{
+	volatile long ms = MAX_SLEEP_MS;
+
+	PG_TRY();
+	{
+		begin_unit("flowent: looking for timers");
+		if (fl_spi("SELECT ceil(extract(epoch FROM min(fire_at) - clock_timestamp()) * 1000)::bigint "
+				   "FROM flowent.timers WHERE fired_at IS NULL", true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				ms = Max(0, Min(MAX_SLEEP_MS, DatumGetInt64(v)));
+		}
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		unit_failed(NULL);
+	}
+	PG_END_TRY();
+	return ms;
+}
+
+/* Does this database have the extension? */
+static bool
+extension_present(void)
+{
+	bool		present = false;
+
+	begin_unit("flowent: checking for the extension");
+	if (fl_spi("SELECT 1 FROM pg_extension WHERE extname = 'flowent'", true, 1) == SPI_OK_SELECT)
+		present = SPI_processed > 0;
+	end_unit();
+	return present;
+}
+
+/* Worker entry point: bgw_main_arg is the database, bgw_extra (index, slot). */
+void
+fl_worker_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+
+	memcpy(&my_index, MyBgworkerEntry->bgw_extra, sizeof(int));
+	memcpy(&my_slot, MyBgworkerEntry->bgw_extra + sizeof(int), sizeof(int));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("flowent worker");
+
+	if (!extension_present())
+	{
+		SpinLockAcquire(&fl_shared->mutex);
+		fl_shared->slots[my_slot].no_extension = true;
+		fl_shared->slots[my_slot].retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10000);
+		SpinLockRelease(&fl_shared->mutex);
+		proc_exit(0);
+	}
+	SpinLockAcquire(&fl_shared->mutex);
+	fl_shared->slots[my_slot].pids[my_index] = MyProcPid;
+	fl_shared->slots[my_slot].latches[my_index] = MyLatch;
+	SpinLockRelease(&fl_shared->mutex);
+	before_shmem_exit(worker_detach, (Datum) 0);
+
+	for (;;)
+	{
+		bool		worked = false;
+		long		sleep_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		/* clear before looking, so work queued meanwhile wakes us again */
+		pg_atomic_exchange_u32(&fl_shared->slots[my_slot].pending, 0);
+		for (int i = 0; i < 1000; i++)
+		{
+			bool		a = run_queued();
+			bool		b = fire_timer();
+
+			CHECK_FOR_INTERRUPTS();
+			if (!a && !b)
+				break;
+			worked = true;
+		}
+		if (worked || pg_atomic_read_u32(&fl_shared->slots[my_slot].pending))
+			continue;
+		/* a due timer we could not take (its execution is busy): look again soon */
+		sleep_ms = Max(next_timer_ms(), 10);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 sleep_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

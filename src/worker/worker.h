@@ -1,0 +1,56 @@
+/*
+ * worker.h
+ *	  The background worker: a launcher and a pool of workers per database.
+ */
+#ifndef FL_WORKER_H
+#define FL_WORKER_H
+
+#include "postgres.h"
+
+#include "port/atomics.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+
+#define FL_MAX_DBS 64
+#define FL_MAX_WORKERS 16
+
+/* One served database. */
+typedef struct FlDbSlot
+{
+	Oid			dboid;
+	int			nworkers;		/* running */
+	pid_t		pids[FL_MAX_WORKERS];
+	Latch	   *latches[FL_MAX_WORKERS];
+	pg_atomic_uint32 pending;	/* work was queued since the last look */
+	bool		no_extension;	/* workers found no extension here */
+	TimestampTz retry_at;		/* when to look again */
+	TimestampTz dropping_until; /* DROP DATABASE in progress */
+} FlDbSlot;
+
+typedef struct FlShared
+{
+	slock_t		mutex;
+	Latch	   *launcher_latch;
+	pg_atomic_uint32 rescan;
+	FlDbSlot	slots[FL_MAX_DBS];
+} FlShared;
+
+extern FlShared *fl_shared;
+
+/* GUCs of the worker (exist only when preloaded) */
+extern char *fl_worker_databases;
+extern int	fl_worker_count;
+extern int	fl_max_inflight_http;
+
+extern void fl_worker_init(void);
+extern bool fl_worker_available(void);
+/* ask the workers of this database to look for work once we commit */
+extern void fl_wake_at_commit(void);
+extern void fl_wake_db(Oid dboid);
+extern void fl_rescan_at_commit(void);
+
+PGDLLEXPORT void fl_launcher_main(Datum arg);
+PGDLLEXPORT void fl_worker_main(Datum arg);
+
+#endif
