@@ -330,9 +330,9 @@ ticks() {	# utime + stime of each pid
 	done
 }
 sleep 0.5
-before=($(ticks))
+mapfile -t before < <(ticks)
 sleep 3
-after=($(ticks))
+mapfile -t after < <(ticks)
 i=0
 for p in $pids; do
 	d=$((after[i] - before[i]))

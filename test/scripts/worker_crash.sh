@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# Background worker under crashes and bad settings (issue 3 item 8, DESIGN §8, Appendix B
+# "Worker"), in a PRIVATE cluster (own data directory, port and socket) so that crashing it
+# disturbs nobody. It uses the installed flowent.so (make install first).
+#   (d) without the preload: CREATE EXTENSION and flowent.run work, flowent.execute raises
+#       55000 with a hint naming shared_preload_libraries; no flowent processes.
+#   (c) flowent.workers = 0 / 99 in postgresql.conf: the server refuses to start and its log
+#       names flowent.workers and the allowed range.
+#   (a) kill -9 of a worker inside a slow node: the execution still finishes, each node has
+#       exactly one success log.
+#   (b) 1,000 executions (some queued, some suspended on a delay, some done) and
+#       `pg_ctl restart -m immediate`: all finish with success, each node of each with exactly
+#       one success log.
+# FLOWENT_CRASH_PGPORT (default 54360) picks the port. Exit status 0 only when all passed.
+set -euo pipefail
+
+PORT=${FLOWENT_CRASH_PGPORT:-54360}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PGBIN=$("$PG_CONFIG" --bindir)
+PKGLIB=$("$PG_CONFIG" --pkglibdir)
+N=${FLOWENT_CRASH_N:-1000}
+
+fail() {
+	echo "worker_crash: FAIL: $*" >&2
+	if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then
+		echo "---- last lines of $LOG ----" >&2
+		tail -n 25 "$LOG" >&2
+	fi
+	exit 1
+}
+ok() { echo "worker_crash: ok: $*"; }
+SOFT_FAILED=()
+soft_fail() {
+	echo "worker_crash: FAIL: $*" >&2
+	SOFT_FAILED+=("$*")
+}
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+[ -f "$PKGLIB/flowent.so" ] || fail "$PKGLIB/flowent.so is not installed: make && make install"
+if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+	fail "port $PORT is taken: set FLOWENT_CRASH_PGPORT to a free port"
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_owner() { (cd / && runuser -u postgres -- "$@"); }
+	OWNER=postgres
+else
+	as_owner() { "$@"; }
+	OWNER=$(id -un)
+fi
+
+TMP=$(mktemp -d /tmp/flowent_crash.XXXXXX)
+chmod 755 "$TMP"
+DATA=$TMP/data
+SOCK=$TMP/sock
+LOG=$TMP/server.log
+mkdir -p "$DATA" "$SOCK"
+chown "$OWNER" "$DATA" "$SOCK"
+chmod 700 "$DATA"
+touch "$LOG"
+chown "$OWNER" "$LOG"
+
+# shellcheck disable=SC2317
+cleanup() {
+	if [ -f "$DATA/postmaster.pid" ]; then
+		as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+export PGHOST=$SOCK PGPORT=$PORT PGUSER=postgres
+unset PGDATABASE
+DB=crash
+
+q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "${2:-$DB}" -c "$1"; }
+# poll SQL SECONDS [DB]: until SQL returns 't'
+poll() {
+	local sql=$1 secs=$2 db=${3:-$DB} end
+	end=$(($(date +%s%N) + secs * 1000000000))
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		[ "$(psql -X -At -q -d "$db" -c "$sql" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+pgctl() { as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" "$@"; }
+start() { pgctl -w -t 60 start >/dev/null || fail "the private cluster did not start"; }
+stop() { pgctl -m fast -w stop >/dev/null; }
+
+as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
+	>"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; fail "initdb failed"; }
+cat >>"$DATA/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$SOCK'
+max_worker_processes = 16
+synchronous_commit = on
+include_if_exists = 'preload.conf'
+include_if_exists = 'bad.conf'
+EOF
+
+# ------------------------------------------------------------------ (d) without the preload
+start
+q "CREATE DATABASE $DB" postgres
+q "SET client_min_messages = warning; CREATE EXTENSION flowent" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<'SQL'
+CREATE SCHEMA t;
+CREATE FUNCTION t.n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb,
+							  'data', jsonb_build_object('label', id) || data)
+$$;
+CREATE FUNCTION t.e(id text, src text, tgt text, handle text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object('id', id, 'source', src, 'target', tgt, 'sourceHandle', handle))
+$$;
+CREATE TABLE t.wf (name text PRIMARY KEY, id uuid NOT NULL);
+CREATE FUNCTION t.w(name text) RETURNS uuid LANGUAGE sql AS $$ SELECT id FROM t.wf WHERE wf.name = w.name $$;
+-- t -> a -> s (2 s) -> o
+INSERT INTO t.wf VALUES ('slow', flowent.create_workflow('slow',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('a', 'data-transform', '{"expression":"jsonb_build_object(''k'', input->''k'')"}'),
+		t.n('s', 'data-transform', '{"expression":"(SELECT jsonb_build_object(''slept'', true) FROM pg_sleep(2))"}'),
+		t.n('o', 'output', '{"value":{"k":"{{a.k}}","slept":"{{s.slept}}"}}')),
+	jsonb_build_array(t.e('e1', 't', 'a'), t.e('e2', 'a', 's'), t.e('e3', 's', 'o'))));
+-- t -> a -> d (500 ms) -> b -> o
+INSERT INTO t.wf VALUES ('many', flowent.create_workflow('many',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('a', 'data-transform', '{"expression":"to_jsonb((input->>''i'')::int * 2)"}'),
+		t.n('d', 'delay', '{"durationMs":500}'),
+		t.n('b', 'set-variable', '{"name":"v","value":"{{a}}"}'),
+		t.n('o', 'output', '{"value":{"i":"{{trigger.payload.i}}","twice":"{{variables.v}}"}}')),
+	jsonb_build_array(t.e('e1', 't', 'a'), t.e('e2', 'a', 'd'), t.e('e3', 'd', 'b'), t.e('e4', 'b', 'o'))));
+SQL
+eq "(d) flowent.run without the preload" "$(q "SELECT r->>'status', r->'output' FROM (SELECT flowent.run(t.w('slow'), '{\"k\":1}') r) s")" \
+	'success|{"k": 1, "slept": true}'
+res=$(psql -X -q -d "$DB" 2>&1 <<'SQL' | sed -n 's/^NOTICE:  RESULT //p'
+DO $$
+DECLARE st text; msg text; hint text;
+BEGIN
+	PERFORM flowent.execute(t.w('slow'));
+	RAISE NOTICE 'RESULT no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+	RAISE NOTICE 'RESULT %|%|%', st, msg, hint;
+END $$;
+SQL
+)
+case "$res" in
+55000\|*\|*shared_preload_libraries*) ;;
+*) fail "(d) flowent.execute without the preload: expected SQLSTATE 55000 with a hint naming shared_preload_libraries, got: $res" ;;
+esac
+eq "(d) nothing queued" "$(q "SELECT count(*) FROM flowent.run_queue")|$(q "SELECT count(*) FROM flowent.workflow_executions WHERE mode = 'async'")" "0|0"
+eq "(d) no flowent processes" "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'flowent%'")" 0
+ok "(d) without the preload: CREATE EXTENSION and flowent.run work; flowent.execute -> ${res%%|*}: ${res#*|}"
+stop
+
+# ------------------------------------------------------------------ (c) bad GUC values
+echo "shared_preload_libraries = 'flowent'" >"$DATA/preload.conf"
+chown "$OWNER" "$DATA/preload.conf"
+for bad in 0 99; do
+	echo "flowent.workers = $bad" >"$DATA/bad.conf"
+	chown "$OWNER" "$DATA/bad.conf"
+	: >"$LOG"
+	if pgctl -w -t 30 start >/dev/null 2>&1; then
+		# a contract failure, but (a) and (b) can still run: record it, go on, exit 1 at the end
+		soft_fail "(c) flowent.workers = $bad: the server started (expected it to refuse to start); its log said: $(grep -i 'flowent.workers' "$LOG" | head -3 | sed 's/^[^]]*] //')"
+		stop
+		continue
+	fi
+	grep -q 'flowent\.workers' "$LOG" || fail "(c) flowent.workers = $bad: the server log does not name flowent.workers"
+	grep -qE '1 *(\.\.|to|and) *16' "$LOG" || fail "(c) flowent.workers = $bad: the server log does not give the allowed range 1..16"
+	ok "(c) flowent.workers = $bad refused at start: $(grep -m1 -i 'flowent\.workers' "$LOG" | sed 's/^[^]]*] //')"
+done
+rm -f "$DATA/bad.conf"
+: >"$LOG"
+start
+
+# workers of database $DB
+poll "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB'" 15 ||
+	fail "the preloaded private cluster has no 2 workers for $DB"
+ok "restored: the server starts and serves $DB with 2 workers"
+
+# ------------------------------------------------------------------ (a) kill -9 a worker in a slow node
+id=$(q "SELECT flowent.execute(t.w('slow'), '{\"k\":42}')")
+poll "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB' AND wait_event = 'PgSleep'" 10 ||
+	fail "(a) no worker entered the slow node"
+victim=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB' AND wait_event = 'PgSleep'")
+kill -9 "$victim"
+killed_at=$(now_ms)
+# the postmaster reinitialises after a backend's crash: wait for it to accept connections again
+poll "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB'" 30 ||
+	fail "(a) the workers did not come back after kill -9 of worker $victim"
+poll "SELECT status::text IN ('success', 'error', 'cancelled') FROM flowent.workflow_executions WHERE id = '$id'" 30 ||
+	fail "(a) the execution did not finish within 30 s of the kill: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$id'")"
+eq "(a) execution after kill -9" "$(q "SELECT status || '|' || output::text || '|' || mode FROM flowent.workflow_executions WHERE id = '$id'")" \
+	'success|{"k": 42, "slept": true}|async'
+eq "(a) one success log per node" \
+	"$(q "SELECT string_agg(node_id || ':' || c, ',' ORDER BY node_id) FROM (SELECT node_id, count(*) FILTER (WHERE status = 'success') c FROM flowent.workflow_node_logs WHERE execution_id = '$id' GROUP BY node_id) x")" \
+	"a:1,o:1,s:1,t:1"
+eq "(a) no other log rows" "$(q "SELECT count(*) FROM flowent.workflow_node_logs WHERE execution_id = '$id'")" 4
+grep -q "terminated by signal 9" "$LOG" || fail "(a) the server log does not show the killed worker"
+ok "(a) kill -9 of worker $victim in a 2 s node: the execution finished $(($(now_ms) - killed_at)) ms later (re-run from its queue entry), one success log per node"
+
+# ------------------------------------------------------------------ (b) 1,000 in flight, immediate restart
+t0=$(now_ms)
+half=$((N / 2))
+q "SELECT count(flowent.execute(t.w('many'), jsonb_build_object('i', g))) FROM generate_series(1, $half) g" >/dev/null
+# once the first have come through their delay (others are still suspended on it), queue the
+# rest and restart at once: some done, some suspended, some queued or running
+poll "SELECT count(*) FILTER (WHERE status = 'success') >= 1 FROM flowent.workflow_executions WHERE workflow_id = t.w('many')" 30 ||
+	fail "(b) no execution got through its delay within 30 s"
+q "SELECT count(flowent.execute(t.w('many'), jsonb_build_object('i', g))) FROM generate_series($half + 1, $N) g" >/dev/null
+mix=$(q "SELECT string_agg(status || '=' || c, ' ' ORDER BY status) FROM (SELECT status::text, count(*) c FROM flowent.workflow_executions WHERE workflow_id = t.w('many') GROUP BY 1) x")
+pgctl -m immediate -w -t 60 restart >/dev/null || fail "(b) pg_ctl restart -m immediate failed"
+restarted=$(now_ms)
+echo "worker_crash: (b) restarted (immediate) $((restarted - t0)) ms after queueing the first $half of $N, with: $mix"
+case "$mix" in
+*pending=*) ;;
+*) echo "worker_crash: note: no execution was still queued at the restart (all started)" ;;
+esac
+inflight=$(q "SELECT count(*) FROM flowent.workflow_executions WHERE workflow_id = t.w('many') AND status IN ('pending', 'running', 'suspended')")
+[ "$inflight" -ge 50 ] || fail "(b) only $inflight executions were in flight at the restart: the test proves nothing (raise FLOWENT_CRASH_N)"
+poll "SELECT count(*) = $N FROM flowent.workflow_executions WHERE workflow_id = t.w('many') AND status IN ('success', 'error', 'cancelled')" 180 ||
+	fail "(b) not all $N finished within 180 s of the restart: $(q "SELECT string_agg(status || '=' || c, ' ') FROM (SELECT status::text, count(*) c FROM flowent.workflow_executions WHERE workflow_id = t.w('many') GROUP BY 1) x")"
+done_ms=$(($(now_ms) - restarted))
+eq "(b) all finished with success" "$(q "SELECT count(*) FILTER (WHERE status = 'success') || '/' || count(*) FROM flowent.workflow_executions WHERE workflow_id = t.w('many')")" "$N/$N"
+eq "(b) outputs" "$(q "SELECT count(*) FROM flowent.workflow_executions WHERE workflow_id = t.w('many') AND output <> jsonb_build_object('i', (input->>'i')::int, 'twice', (input->>'i')::int * 2)")" 0
+eq "(b) (execution, node) pairs whose success logs are not exactly one" \
+	"$(q "SELECT count(*) FROM (SELECT execution_id, node_id FROM flowent.workflow_node_logs WHERE workflow_id = t.w('many') AND status = 'success' GROUP BY execution_id, node_id HAVING count(*) <> 1) x")" 0
+eq "(b) nodes without a success log" \
+	"$(q "SELECT count(*) FROM flowent.workflow_executions e CROSS JOIN (VALUES ('t'), ('a'), ('d'), ('b'), ('o')) n(node_id)
+	      WHERE e.workflow_id = t.w('many') AND NOT EXISTS (SELECT 1 FROM flowent.workflow_node_logs l
+	          WHERE l.execution_id = e.id AND l.node_id = n.node_id AND l.status = 'success')")" 0
+eq "(b) log rows that are not success" "$(q "SELECT count(*) FROM flowent.workflow_node_logs WHERE workflow_id = t.w('many') AND status <> 'success'")" 0
+eq "(b) queue and timers drained" "$(q "SELECT (SELECT count(*) FROM flowent.run_queue) || '|' || (SELECT count(*) FROM flowent.timers WHERE fired_at IS NULL)")" "0|0"
+ok "(b) $N executions across pg_ctl restart -m immediate: all success ${done_ms} ms after the restart, each node exactly one success log"
+
+if [ ${#SOFT_FAILED[@]} -gt 0 ]; then
+	echo "worker_crash: ${#SOFT_FAILED[@]} check(s) FAILED:" >&2
+	printf '  %s\n' "${SOFT_FAILED[@]}" >&2
+	exit 1
+fi
+echo "worker_crash: all checks passed"
