@@ -139,7 +139,43 @@ types(type, category, label, description, handles, schema) AS (VALUES
 	"required": ["channel"],
 	"properties": {
 		"channel": {"type": "string", "description": "NOTIFY channel (not flowent, no {{…}})."},
-		"payload": {"description": "Payload to send (any JSON, may hold {{…}}); sent as JSON text."}}}')
+		"payload": {"description": "Payload to send (any JSON, may hold {{…}}); sent as JSON text."}}}'),
+
+('http-request', 'action', 'HTTP Request', 'Calls an HTTP API; outputs the response status, headers and body.', '["out"]', '{
+	"required": ["url"],
+	"properties": {
+		"method": {"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"], "default": "GET",
+			"description": "HTTP method."},
+		"url": {"type": "string", "format": "uri",
+			"description": "http or https URL. Private, loopback and link-local addresses are refused unless flowent.http_allow_hosts lists them (redirects are checked too)."},
+		"headers": {"type": "object", "description": "Request headers {name: value}; a null value leaves the header out."},
+		"query": {"type": "object",
+			"description": "Query parameters {name: value}, URL-encoded and appended to the URL; an array value repeats the name, null leaves it out."},
+		"body": {"description": "Request body: objects, arrays, numbers and booleans are sent as JSON (Content-Type application/json unless headers set it); a string is sent as it is (text/plain unless headers set it)."},
+		"auth": {"type": "object", "description": "Authorization from a credential: {type: bearer or basic, credential: name}.",
+			"properties": {
+				"type": {"type": "string", "enum": ["bearer", "basic"],
+					"description": "bearer: Authorization: Bearer <token>; basic: user and password, base64-encoded."},
+				"credential": {"type": "string",
+					"description": "Name of a credential (flowent.set_credential): bearer takes a string or {token}; basic takes {username, password} or \"user:password\"."}}},
+		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the whole request (redirects included) takes longer; default flowent.http_timeout_ms (30000)."},
+		"acceptStatus": {"type": "array", "items": {"type": ["integer", "string"]},
+			"description": "Statuses that count as success, e.g. [200, 404] or [\"2xx\", \"3xx\"]; default 2xx. Any other status fails with HTTP_ERROR."}}}'),
+
+('webhook', 'action', 'Webhook', 'POSTs a JSON payload to a URL, optionally signed with HMAC-SHA256.', '["out"]', '{
+	"required": ["url"],
+	"properties": {
+		"url": {"type": "string", "format": "uri",
+			"description": "http or https URL to POST to (same address policy as http-request)."},
+		"payload": {"description": "JSON to send (any JSON, may hold {{…}}); default: the node''s input."},
+		"secret": {"type": "string",
+			"description": "Name of a credential to sign with: X-Flowent-Timestamp (unix seconds) and X-Flowent-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + \".\" + body)>."},
+		"headers": {"type": "object", "description": "Extra request headers {name: value}."},
+		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the request takes longer; default flowent.http_timeout_ms (30000)."},
+		"acceptStatus": {"type": "array", "items": {"type": ["integer", "string"]},
+			"description": "Statuses that count as success, e.g. [200, 202] or [\"2xx\"]; default 2xx."}}}')
 )
 INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,
 	builtin, handler)

@@ -55,6 +55,7 @@ typedef struct FlNodeCall
 #define FL_NT_SELF_RESOLVE	0x02	/* resolves its own templates */
 #define FL_NT_SUSPENDS		0x04	/* may suspend; resume() continues it */
 #define FL_NT_RUN_AS		0x08	/* runs SQL as the workflow's run_as role */
+#define FL_NT_EXTERNAL 0x10 /* has an external effect */
 
 typedef struct FlNodeType
 {
@@ -100,6 +101,8 @@ extern const FlNodeType fl_node_sub_workflow;
 extern const FlNodeType fl_node_stop_error;
 extern const FlNodeType fl_node_database_query;
 extern const FlNodeType fl_node_notify;
+extern const FlNodeType fl_node_http_request;
+extern const FlNodeType fl_node_webhook;
 extern const FlNodeType fl_node_custom;
 
 #endif

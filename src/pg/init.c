@@ -10,6 +10,7 @@
 #include "utils/guc.h"
 
 #include "pg/engine.h"
+#include "pg/http.h"
 #include "worker/worker.h"
 
 PG_MODULE_MAGIC;
@@ -42,5 +43,6 @@ _PG_init(void)
 							   NULL, &fl_user_id_setting, "",
 							   PGC_USERSET, 0, NULL, NULL, NULL);
 	fl_registry_init();
+	fl_http_init();
 	fl_worker_init();
 }
