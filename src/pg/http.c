@@ -1087,7 +1087,10 @@ header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* The host of the URL curl is working on (malloc'd by curl, or NULL). */
+/*
+ * The host of the URL curl is working on (malloc'd by curl, or NULL); an
+ * IPv6 literal without its brackets.
+ */
 static char *
 current_host(CURL *h)
 {
@@ -1104,6 +1107,13 @@ current_host(CURL *h)
 		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		host = NULL;
 	curl_url_cleanup(u);
+	if (host && host[0] == '[')
+	{
+		size_t		l = strlen(host);
+
+		memmove(host, host + 1, l - 1);
+		host[l - 2] = '\0';
+	}
 	return host;
 }
 
@@ -1121,14 +1131,6 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *address)
 	bool		ok;
 
 	host = current_host(resp->easy);
-	if (host && host[0] == '[')
-	{
-		/* [v6] literal: compare without brackets */
-		size_t		l = strlen(host);
-
-		memmove(host, host + 1, l - 1);
-		host[l - 2] = '\0';
-	}
 	ok = purpose == CURLSOCKTYPE_IPCXN &&
 		fl_http_address_allowed(&address->addr, host, &why);
 	if (!ok)
@@ -1153,6 +1155,40 @@ opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *address)
 	}
 	curl_free(host);
 	return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+/*
+ * CURLOPT_PREREQFUNCTION: the same check just before each request is sent,
+ * so a connection reused from the cache (opened under an older allow list)
+ * is judged again by the current one.
+ */
+static int
+prereq_cb(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+	FlHttpResponse *resp = ud;
+	struct sockaddr_storage ss;
+	const char *why = NULL;
+	char	   *host;
+	bool		ok;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, primary_ip, &((struct sockaddr_in *) &ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, primary_ip, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		ss.ss_family = AF_UNSPEC;
+	host = current_host(resp->easy);
+	ok = fl_http_address_allowed((struct sockaddr *) &ss, host, &why);
+	if (!ok && !resp->refused)
+	{
+		resp->refused = true;
+		resp->refused_why = why;
+		strlcpy(resp->refused_host, host ? host : "?", sizeof(resp->refused_host));
+		strlcpy(resp->refused_addr, primary_ip, sizeof(resp->refused_addr));
+	}
+	curl_free(host);
+	return ok ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
 #define SETOPT(opt, val) \
@@ -1217,6 +1253,8 @@ fl_http_easy_setup(CURL *h, FlHttpRequest *req, FlHttpResponse *resp)
 	SETOPT(CURLOPT_HEADERDATA, resp);
 	SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
 	SETOPT(CURLOPT_OPENSOCKETDATA, resp);
+	SETOPT(CURLOPT_PREREQFUNCTION, prereq_cb);
+	SETOPT(CURLOPT_PREREQDATA, resp);
 	SETOPT(CURLOPT_ERRORBUFFER, resp->errbuf);
 	resp->errbuf[0] = '\0';
 

@@ -170,6 +170,17 @@ eq "non-http URL is INVALID_CONFIG" "$(q -c "SELECT http('{\"url\": \"file:///et
 # The rest runs with 127.0.0.1 allowed, as the tests of the worker do.
 allow '127.0.0.1'
 
+# A backend that already talked to 127.0.0.1 (a kept-alive connection) obeys a reload at once.
+out=$(psql -X -q -At -d "$DB" -v ON_ERROR_STOP=1 <<SQL
+SELECT http('{"url": "$BASE/echo"}')#>>'{output,status}';
+\\! psql -X -q -d postgres -c "ALTER SYSTEM SET flowent.http_allow_hosts = '127.0.0.2'" -c "SELECT pg_reload_conf()" >/dev/null
+SELECT pg_sleep(0.5);
+SELECT http('{"url": "$BASE/echo"}')#>>'{error,code}';
+SQL
+)
+eq "a reload applies to a backend with an open connection" "$(printf '%s' "$out" | tr '\n' ' ')" "200  OUTBOUND_REFUSED"
+allow '127.0.0.1'
+
 # ---------------------------------------------------------------- GET: query and headers
 clear_log
 r=$(q -c "SELECT http('{\"url\": \"$BASE/echo?x=1\", \"query\": {\"a\": \"b c&d=é\", \"n\": 5, \"arr\": [1, true], \"skip\": null, \"o\": {\"k\": 1}}, \"headers\": {\"X-Test\": \"yes\", \"X-Num\": 42, \"X-Null\": null}}')")
