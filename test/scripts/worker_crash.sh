@@ -165,7 +165,7 @@ for bad in 0 99; do
 	: >"$LOG"
 	if pgctl -w -t 30 start >/dev/null 2>&1; then
 		# a contract failure, but (a) and (b) can still run: record it, go on, exit 1 at the end
-		soft_fail "(c) flowent.workers = $bad: the server started (expected it to refuse to start); its log said: $(grep -i 'flowent.workers' "$LOG" | head -3 | sed 's/^[^]]*] //')"
+		soft_fail "(c) flowent.workers = $bad: the server started (expected it to refuse to start) and runs with flowent.workers = $(q 'SHOW flowent.workers' postgres 2>&1); its log said: $(grep -i 'flowent.workers' "$LOG" | head -3 | sed 's/^[^]]*] //')"
 		stop
 		continue
 	fi
