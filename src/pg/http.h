@@ -23,7 +23,8 @@
  * bytes are malloc'd into FlHttpResponse and freed by
  * fl_http_response_free().  The outbound policy is checked on the resolved
  * peer address of every connection the handle opens (redirects, DNS answers,
- * IPv6 and numeric forms included), against flowent.http_allow_hosts.
+ * IPv6 and numeric forms included), and again before every request sent on
+ * a kept-alive connection, against flowent.http_allow_hosts.
  */
 #ifndef FL_HTTP_H
 #define FL_HTTP_H
@@ -137,7 +138,8 @@ extern void fl_http_response_init(FlHttpResponse *resp);
  * Set every option of the request on an easy handle (fresh or
  * curl_easy_reset): method, URL, headers (+ Idempotency-Key), body, http and
  * https only (redirects too), up to 5 redirects, timeout, no proxy, response
- * callbacks with the size cap, and the address policy on every socket.
+ * callbacks with the size cap, and the address policy on every socket
+ * (CURLOPT_OPENSOCKETFUNCTION) and every request (CURLOPT_PREREQFUNCTION).
  * Leaves CURLOPT_PRIVATE and the progress callback to the caller.  Returns
  * the first failing setopt's code (CURLE_OK normally).
  */
