@@ -57,6 +57,8 @@ typedef struct FlNodeCall
 #define FL_NT_RUN_AS		0x08	/* runs SQL as the workflow's run_as role */
 #define FL_NT_EXTERNAL 0x10 /* has an external effect */
 
+struct FlHttpRequest;
+
 typedef struct FlNodeType
 {
 	const char *type;
@@ -67,6 +69,14 @@ typedef struct FlNodeType
 	void		(*resume) (FlNodeCall *call, FlNodeResult *res);
 	/* re-apply side effects on the run state when an earlier output is reused */
 	void		(*replay) (FlExec *ex, int node, Jsonb *output);
+
+	/*
+	 * Outbound HTTP nodes: describe the request without sending it, so a
+	 * worker can run it in its curl multi loop while the execution waits
+	 * (false, with res failed, on bad config).  The worker's response comes
+	 * back through resume() (fl_http_completion set).
+	 */
+	bool		(*prepare_http) (FlNodeCall *call, struct FlHttpRequest *req, FlNodeResult *res);
 } FlNodeType;
 
 extern const FlNodeType *fl_builtin_node_type(const char *type);

@@ -16,6 +16,7 @@
 
 #include "nodes/fl_nodes.h"
 #include "pg/http.h"
+#include "pg/http_async.h"
 
 /* Execute an http-request node synchronously. */
 static void
@@ -28,9 +29,32 @@ http_request_execute(FlNodeCall *call, FlNodeResult *res)
 	fl_http_execute(&req, res);
 }
 
+/* Describe the request for a worker's curl multi loop. */
+static bool
+http_request_prepare(FlNodeCall *call, FlHttpRequest *req, FlNodeResult *res)
+{
+	return fl_http_request_from_config(call, req, res);
+}
+
+/* The worker's response came back: map it to the node's result. */
+static void
+http_request_resume(FlNodeCall *call, FlNodeResult *res)
+{
+	FlHttpCompletion *c = fl_http_completion;
+
+	if (c == NULL)
+	{
+		http_request_execute(call, res);
+		return;
+	}
+	fl_http_result(c->req, c->resp, c->code, res);
+}
+
 const FlNodeType fl_node_http_request = {
 	.type = "http-request",
 	.flags = FL_NT_EXTERNAL,
 	.sql_error_code = NULL,
 	.execute = http_request_execute,
+	.resume = http_request_resume,
+	.prepare_http = http_request_prepare,
 };

@@ -19,6 +19,7 @@
 
 #include "nodes/fl_nodes.h"
 #include "pg/http.h"
+#include "pg/http_async.h"
 #include "pg/jsonb_util.h"
 
 /* hex HMAC-SHA256 of "<timestamp>.<body>" with key */
@@ -143,9 +144,25 @@ webhook_execute(FlNodeCall *call, FlNodeResult *res)
 	fl_http_execute(&req, res);
 }
 
+/* The worker's response came back: map it to the node's result. */
+static void
+webhook_resume(FlNodeCall *call, FlNodeResult *res)
+{
+	FlHttpCompletion *c = fl_http_completion;
+
+	if (c == NULL)
+	{
+		webhook_execute(call, res);
+		return;
+	}
+	fl_http_result(c->req, c->resp, c->code, res);
+}
+
 const FlNodeType fl_node_webhook = {
 	.type = "webhook",
 	.flags = FL_NT_EXTERNAL,
 	.sql_error_code = NULL,
 	.execute = webhook_execute,
+	.resume = webhook_resume,
+	.prepare_http = webhook_prepare,
 };

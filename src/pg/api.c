@@ -447,8 +447,32 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	spi_begin();
 	check_execution_visible(id);
 	fl_owner_begin(&uid, &sec);
-	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
-							  1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 "
+					"FOR UPDATE SKIP LOCKED", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read execution");
+	if (SPI_processed == 0 && fl_worker_available() &&
+		fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1 AND mode = 'async' "
+					"AND status IN ('pending', 'running', 'suspended')",
+					1, types, a, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		/* a worker is running it right now: it stops at its next node */
+		fl_owner_end(uid, sec);
+		fl_request_cancel(id);
+		jb_obj_begin(&b);
+		jb_kv_bool(&b, "success", true);
+		jb_kv_str(&b, "executionId", id);
+		jb_kv_str(&b, "status", "cancelled");
+		jb_kv_str(&b, "previousStatus", "running");
+		jb_key(&b, "error");
+		jb_null(&b);
+		jb_obj_end(&b);
+		res = jb_finish(&b);
+		SPI_finish();
+		PG_RETURN_JSONB_P(res);
+	}
+	if (SPI_processed == 0 &&
+		fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+					1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
 	previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&

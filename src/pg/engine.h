@@ -82,6 +82,7 @@ typedef struct FlWorkflow
 #define FL_WAIT_WAIT "wait"
 #define FL_WAIT_BREAKPOINT "breakpoint"
 #define FL_WAIT_SUB "sub-workflow"
+#define FL_WAIT_HTTP "http"
 
 typedef struct FlWaiting
 {
@@ -242,7 +243,8 @@ extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *i
 							  const char *handle, TimestampTz started, int attempts);
 extern void fl_store_flush_logs(FlExec *ex);
 extern void fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
-								const char *error_code, const char *error, const char *handle);
+								const char *error_code, const char *error, const char *handle,
+								int attempts);
 extern char *fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,
 							   const char *on_expire);
 extern void fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at,

@@ -26,9 +26,14 @@
 #include "nodes/fl_nodes.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "pg/http_async.h"
+#include "worker/worker.h"
 
 static void run_scope(FlExec *ex, int slot);
 static void run_node(FlExec *ex, int n);
+
+FlHttpCompletion *fl_http_completion = NULL;
+void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, FlHttpRequest *req) = NULL;
 
 static TimeoutId node_timeout_id = MAX_TIMEOUTS;
 static volatile sig_atomic_t node_timeout_fired = false;
@@ -454,6 +459,8 @@ waiting_from_info(FlExec *ex, int n, Jsonb *info)
 			k = FL_WAIT_BREAKPOINT;
 		else if (strcmp(kind, FL_WAIT_SUB) == 0)
 			k = FL_WAIT_SUB;
+		else if (strcmp(kind, FL_WAIT_HTTP) == 0)
+			k = FL_WAIT_HTTP;
 	}
 	add_waiting(ex, ex->id_str, ex->wf->nodes[n].id, k, jb_get_cstring(info, "approvalId"));
 	/* a sub-workflow forwards what its child waits on */
@@ -531,7 +538,7 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 			fl_emit(ex, "step:completed", n, "success", res->output, dur, NULL);
 			if (resuming)
 				fl_store_resume_log(ex, n, "success", res->output, NULL, NULL,
-									handle >= 0 ? nd->handles[handle] : NULL);
+									handle >= 0 ? nd->handles[handle] : NULL, attempts);
 			else
 				fl_store_node_log(ex, n, "success", call->input, res->output, NULL, NULL,
 								  handle >= 0 ? nd->handles[handle] : NULL, started, attempts);
@@ -553,7 +560,7 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 				}
 				if (resuming)
 					fl_store_resume_log(ex, n, "error", out, res->error_code, res->error_message,
-										handle >= 0 ? nd->handles[handle] : NULL);
+										handle >= 0 ? nd->handles[handle] : NULL, attempts);
 				else
 					fl_store_node_log(ex, n, "error", call->input, out, res->error_code,
 									  res->error_message, handle >= 0 ? nd->handles[handle] : NULL,
@@ -613,7 +620,7 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 					fl_emit(ex, "node:suspended", n, "waiting", info, dur, jb_finish(&e));
 				}
 				if (resuming)
-					fl_store_resume_log(ex, n, "waiting", info, NULL, NULL, NULL);
+					fl_store_resume_log(ex, n, "waiting", info, NULL, NULL, NULL, attempts);
 				else
 					fl_store_node_log(ex, n, "waiting", call->input, info, NULL, NULL, NULL,
 									  started, attempts);
@@ -646,6 +653,86 @@ node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
 	return true;
 }
 
+/* The attempt number recorded in a waiting node's info (1 when absent). */
+static int
+waiting_attempt(FlExec *ex, int n)
+{
+	JsonbValue	v;
+
+	if (ex->prior && ex->prior[n] && jb_get(ex->prior[n]->output, "attempt", &v) && v.type == jbvNumeric)
+		return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+	return 1;
+}
+
+/* Suspend on an HTTP request that a worker sends (attempt n of the node). */
+static void
+suspend_on_http(FlExec *ex, FlNodeCall *call, FlNodeResult *res, int attempt)
+{
+	FlHttpRequest *req = palloc0(sizeof(FlHttpRequest));
+	JB			b = {0};
+
+	if (!call->def->info->impl->prepare_http(call, req, res))
+		return;					/* res failed: bad config */
+	fl_http_dispatcher(ex->id_str, call->def->id, req);
+	jb_obj_begin(&b);
+	jb_kv_int(&b, "attempt", attempt);
+	jb_obj_end(&b);
+	res->outcome = FL_SUSPEND;
+	res->wait_kind = FL_WAIT_HTTP;
+	res->suspend_info = jb_finish(&b);
+}
+
+/*
+ * Asynchronous runs in a worker do not wait on HTTP: the node's request goes
+ * to the worker's curl multi loop and the execution suspends on it (loop
+ * bodies excepted: suspending there is not supported, so they call inline).
+ * Returns true when it handled the node (res filled).
+ */
+static bool
+hand_over_http(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res, bool resuming, int *attempt)
+{
+	const FlNodeType *impl = call->def->info->impl;
+	FlNodeDef  *nd = call->def;
+
+	if (ex->sync || impl->prepare_http == NULL || fl_http_dispatcher == NULL || ex->iteration[0] != '\0')
+		return false;
+	if (!resuming)
+	{
+		suspend_on_http(ex, call, res, 1);
+		return true;
+	}
+	*attempt = waiting_attempt(ex, n);
+	if (fl_http_completion == NULL)
+	{
+		/* a retry timer fired, or the worker that held it died: send again */
+		suspend_on_http(ex, call, res, *attempt);
+		if (res->outcome == FL_SUSPEND)
+			res->wait_kind = NULL;	/* already logged as waiting */
+		return true;
+	}
+	call_once(ex, call, res, true);
+	if (res->outcome == FL_ERROR && *attempt < nd->retry_max && is_retryable(res->error_code))
+	{
+		JB			b = {0};
+
+		(*attempt)++;
+		jb_obj_begin(&b);
+		jb_kv_int(&b, "attempt", *attempt);
+		jb_kv_str(&b, "lastError", res->error_message);
+		jb_obj_end(&b);
+		/* the retry timer re-sends it (after the backoff, if any) */
+		fl_store_timer(ex, n, "retry",
+					   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   nd->retry_backoff_ms * (1 << Min(*attempt - 2, 10))),
+					   NULL);
+		memset(res, 0, sizeof(*res));
+		res->outcome = FL_SUSPEND;
+		res->wait_kind = FL_WAIT_HTTP;
+		res->suspend_info = jb_finish(&b);
+	}
+	return true;
+}
+
 /* Run a node's executor with retries, then apply the result. */
 static void
 execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
@@ -668,7 +755,7 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	if (!resuming)
 		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 
-	if (node_config(ex, n, &call, &res))
+	if (node_config(ex, n, &call, &res) && !hand_over_http(ex, n, &call, &res, resuming, &attempt))
 	{
 		for (;; attempt++)
 		{
@@ -683,6 +770,13 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	}
 	if (res.outcome == FL_SUCCESS && res.output == NULL)
 		res.output = jsonb_null();
+	if (res.outcome == FL_SUSPEND && res.wait_kind == NULL)
+	{
+		/* re-sent to a worker: the node keeps waiting as logged */
+		fl_sched_wait(ex->sched, n);
+		waiting_from_info(ex, n, ex->prior[n]->output);
+		return;
+	}
 	finish_node(ex, n, &call, &res, started, resuming, attempt);
 }
 
@@ -943,12 +1037,20 @@ static void
 run_scope(FlExec *ex, int slot)
 {
 	drain_skipped(ex);
-	while (!ex->failed)
+	while (!ex->failed && !ex->cancelled)
 	{
 		int			n = fl_sched_next(ex->sched, slot);
 
 		if (n < 0)
 			break;
+		/* flowent.cancel of an execution a worker is running */
+		if (!ex->sync && fl_cancel_requested(ex->id_str))
+		{
+			ex->cancelled = true;
+			ex->error_code = "CANCELLED";
+			ex->error_message = "the execution was cancelled";
+			break;
+		}
 		run_node(ex, n);
 		drain_skipped(ex);
 	}
@@ -1032,7 +1134,12 @@ exec_finish(FlExec *ex)
 	int			usecs;
 
 	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
-	if (ex->failed)
+	if (ex->cancelled)
+	{
+		status = "cancelled";
+		ex->waiting = NIL;
+	}
+	else if (ex->failed)
 	{
 		status = "error";
 		jb_obj_begin(&e);

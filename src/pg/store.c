@@ -442,19 +442,20 @@ fl_store_flush_logs(FlExec *ex)
 /* A waiting node continued: its log row becomes the final one. */
 void
 fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
-					const char *error_code, const char *error, const char *handle)
+					const char *error_code, const char *error, const char *handle, int attempts)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[8] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
-	Datum		a[8];
-	char		n[8];
+	Oid			types[9] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID};
+	Datum		a[9];
+	char		n[9];
 
 	plan_for(&plan,
 			 "UPDATE flowent.workflow_node_logs SET status = $3::flowent.node_log_status, output = $4, "
 			 " error = $5, error_code = $6, handle = $7, seq = $8, completed_at = clock_timestamp(), "
-			 " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int "
+			 " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
+			 " attempts = greatest(attempts, $9) "
 			 "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' AND iteration = ''",
-			 8, types);
+			 9, types);
 	memset(n, ' ', sizeof(n));
 	a[0] = UUIDPGetDatum(&ex->id);
 	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
@@ -468,6 +469,7 @@ fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 	a[6] = TXT(handle);
 	n[6] = NUL(handle);
 	a[7] = Int32GetDatum(ex->seq);
+	a[8] = Int32GetDatum(Max(attempts, 1));
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 

@@ -89,6 +89,37 @@ fl_worker_available(void)
 	return fl_shared != NULL && process_shared_preload_libraries_done;
 }
 
+/* Ask whichever worker runs this execution to stop it at the next node. */
+void
+fl_request_cancel(const char *exec_id)
+{
+	if (fl_shared == NULL)
+		return;
+	SpinLockAcquire(&fl_shared->mutex);
+	strlcpy(fl_shared->cancel_ids[fl_shared->cancel_next], exec_id, 40);
+	fl_shared->cancel_next = (fl_shared->cancel_next + 1) % FL_CANCEL_SLOTS;
+	SpinLockRelease(&fl_shared->mutex);
+}
+
+/* Was a cancel of this running execution requested? */
+bool
+fl_cancel_requested(const char *exec_id)
+{
+	bool		found = false;
+
+	if (fl_shared == NULL)
+		return false;
+	SpinLockAcquire(&fl_shared->mutex);
+	for (int i = 0; i < FL_CANCEL_SLOTS && !found; i++)
+		if (fl_shared->cancel_ids[i][0] && strcmp(fl_shared->cancel_ids[i], exec_id) == 0)
+		{
+			fl_shared->cancel_ids[i][0] = '\0';
+			found = true;
+		}
+	SpinLockRelease(&fl_shared->mutex);
+	return found;
+}
+
 /* Mark a database's work pending and wake its workers. */
 void
 fl_wake_db(Oid dboid)
@@ -223,6 +254,32 @@ check_databases(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * PostgreSQL only warns about a bad value of an extension's setting read
+ * from the configuration file and goes on with the default; a worker pool
+ * silently running with other settings than written is worse than not
+ * starting, so refuse here (an error while preloading stops the server).
+ */
+static void
+check_startup_value(const char *name, int min, int max)
+{
+	const char *raw = GetConfigOption(name, true, false);
+	char	   *end;
+	long		v;
+
+	if (raw == NULL)
+		return;
+	errno = 0;
+	v = strtol(raw, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (errno != 0 || end == raw || *end != '\0' || v < min || v > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"%s\": \"%s\"", name, raw),
+				 errdetail("%s must be an integer from %d to %d.", name, min, max)));
+}
+
 /* Settings, shared memory and the launcher; only when preloaded. */
 void
 fl_worker_init(void)
@@ -231,6 +288,8 @@ fl_worker_init(void)
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	check_startup_value("flowent.workers", 1, FL_MAX_WORKERS);
+	check_startup_value("flowent.max_inflight_http", 1, 100000);
 	DefineCustomStringVariable("flowent.database",
 							   "Databases the background workers serve: * (every database with the extension) or a comma-separated list.",
 							   NULL, &fl_worker_databases, "*", PGC_POSTMASTER, 0,

@@ -33,11 +33,13 @@
 
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "pg/http.h"
 #include "worker/worker.h"
 
 #define MAX_SLEEP_MS 60000
 
 static int	my_slot = -1;
+static TimestampTz last_housekeeping = 0;
 static int	my_index = -1;
 
 /* Leave the slot on exit so wake-ups and DROP DATABASE stop counting us. */
@@ -70,6 +72,8 @@ end_unit(void)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	fl_http_multi_start_pending();	/* requests of nodes that just suspended on HTTP */
+	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -106,6 +110,7 @@ unit_failed(const char *exec_id)
 	EmitErrorReport();
 	FlushErrorState();
 	AbortCurrentTransaction();
+	fl_http_multi_drop_pending();
 	if (exec_id == NULL)
 		return;
 	PG_TRY();
@@ -134,69 +139,133 @@ unit_failed(const char *exec_id)
 	PG_END_TRY();
 }
 
-/* Claim and run one queued execution (start or continue).  False: none. */
-static bool
+#define CLAIM_BATCH 32
+
+typedef struct Claim
+{
+	char	   *exec_id;
+	char	   *reason;
+	char	   *node_id;
+	Jsonb	   *data;
+} Claim;
+
+/*
+ * Run one claimed execution in a subtransaction: a failure there fails that
+ * execution only, not the others claimed with it.
+ */
+static void
+run_claim(Claim *c)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (strcmp(c->reason, "start") == 0)
+			(void) fl_start_execution(c->exec_id);
+		else
+			(void) fl_continue_if_waiting(c->exec_id, c->node_id, c->data, false);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+		Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+		Datum		a[3];
+
+		MemoryContextSwitchTo(oldcxt);
+		ed = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		/* a real shutdown request ends the worker */
+		if (ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN || ed->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(ed);
+		ereport(LOG, (errmsg("flowent: execution %s failed: %s", c->exec_id, ed->message)));
+		fl_http_multi_drop_pending_for(c->exec_id);
+		a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(c->exec_id));
+		a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
+		a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
+								   "PERMISSION_DENIED" : "INTERNAL_ERROR");
+		fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
+					" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
+					"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
+					3, types, a, NULL, false, 0);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Claim up to CLAIM_BATCH queued executions (starts and continuations) and
+ * run them in one transaction, so one commit covers many.  Returns how many
+ * were claimed.
+ */
+static int
 run_queued(void)
 {
-	char	   *volatile exec_id = NULL;
-	volatile bool found = false;
+	volatile int nclaimed = 0;
 
 	PG_TRY();
 	{
+		Claim	   *claims;
+
 		begin_unit("flowent: claiming queued work");
-		if (fl_spi("DELETE FROM flowent.run_queue WHERE id = ("
+		if (fl_spi("DELETE FROM flowent.run_queue WHERE id IN ("
 				   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
-				   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+				   " ORDER BY id LIMIT " CppAsString2(CLAIM_BATCH) " FOR UPDATE SKIP LOCKED) "
 				   "RETURNING execution_id::text, reason, node_id, data", false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "could not claim work");
-		if (SPI_processed > 0)
+		nclaimed = (int) SPI_processed;
+		claims = palloc0(sizeof(Claim) * (nclaimed + 1));
+		for (int i = 0; i < nclaimed; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[0];
+			HeapTuple	tup = SPI_tuptable->vals[i];
 			TupleDesc	d = SPI_tuptable->tupdesc;
-			char	   *reason = SPI_getvalue(tup, d, 2);
-			char	   *node_id = SPI_getvalue(tup, d, 3);
 			bool		isnull;
 			Datum		dd = SPI_getbinval(tup, d, 4, &isnull);
-			Jsonb	   *data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
 
-			found = true;
-			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
-			if (!take_lease(exec_id))
+			claims[i].exec_id = SPI_getvalue(tup, d, 1);
+			claims[i].reason = SPI_getvalue(tup, d, 2);
+			claims[i].node_id = SPI_getvalue(tup, d, 3);
+			claims[i].data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
+		}
+		for (int i = 0; i < nclaimed; i++)
+		{
+			Claim	   *c = &claims[i];
+
+			CHECK_FOR_INTERRUPTS();
+			if (!take_lease(c->exec_id))
 			{
 				/* held by another worker: back in the queue, a little later */
 				Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID};
 				Datum		a[4];
-				char		n[4] = {' ', ' ', node_id ? ' ' : 'n', ' '};
+				char		n[4] = {' ', ' ', c->node_id ? ' ' : 'n', ' '};
 
-				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-				a[1] = CStringGetTextDatum(reason);
-				a[2] = node_id ? CStringGetTextDatum(node_id) : (Datum) 0;
-				a[3] = JsonbPGetDatum(data);
+				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(c->exec_id));
+				a[1] = CStringGetTextDatum(c->reason);
+				a[2] = c->node_id ? CStringGetTextDatum(c->node_id) : (Datum) 0;
+				a[3] = JsonbPGetDatum(c->data);
 				fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data, available_at) "
 							"VALUES ($1, $2, $3, $4, clock_timestamp() + interval '20 milliseconds')",
 							4, types, a, n, false, 0);
+				continue;
 			}
-			else if (strcmp(reason, "start") == 0)
-			{
-				pgstat_report_activity(STATE_RUNNING, "flowent: running an execution");
-				(void) fl_start_execution(exec_id);
-			}
-			else
-			{
-				pgstat_report_activity(STATE_RUNNING, "flowent: continuing an execution");
-				(void) fl_continue_if_waiting(exec_id, node_id, data, false);
-			}
+			pgstat_report_activity(STATE_RUNNING, "flowent: running an execution");
+			run_claim(c);
 		}
 		end_unit();
 	}
 	PG_CATCH();
 	{
-		unit_failed(exec_id);
+		unit_failed(NULL);
 	}
 	PG_END_TRY();
-	if (exec_id)
-		pfree(exec_id);
-	return found;
+	return nclaimed;
 }
 
 /* Fire one due timer.  False: none due. */
@@ -305,6 +374,39 @@ next_timer_ms(void)
 	return ms;
 }
 
+/*
+ * Executions waiting on an HTTP response that no worker holds (their worker
+ * died, or the server restarted): queue them so the request is sent again.
+ */
+static void
+recover_orphans(void)
+{
+	PG_TRY();
+	{
+		begin_unit("flowent: looking for abandoned HTTP requests");
+		fl_spi("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
+			   "SELECT l.execution_id, 'resume', l.node_id, '{}' "
+			   "FROM flowent.workflow_node_logs l "
+			   "JOIN flowent.workflow_executions e ON e.id = l.execution_id "
+			   "WHERE e.status = 'suspended' AND l.status = 'waiting' AND l.iteration = '' "
+			   "  AND l.output->>'kind' = 'http' "
+			   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
+			   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "
+			   "                  AND t.node_id = l.node_id AND t.fired_at IS NULL) "
+			   "  AND NOT EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted "
+			   "                  AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+			   "                  AND k.objid = hashtext('flowent:' || l.execution_id::text)::oid::bigint "
+			   "                  AND k.objsubid = 1)",
+			   false, 0);
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		unit_failed(NULL);
+	}
+	PG_END_TRY();
+}
+
 /* Does this database have the extension? */
 static bool
 extension_present(void)
@@ -345,9 +447,13 @@ fl_worker_main(Datum arg)
 	fl_shared->slots[my_slot].latches[my_index] = MyLatch;
 	SpinLockRelease(&fl_shared->mutex);
 	before_shmem_exit(worker_detach, (Datum) 0);
+	fl_http_multi_init();
+	recover_orphans();
 
 	for (;;)
 	{
+		TimestampTz now = GetCurrentTimestamp();
+
 		bool		worked = false;
 		long		sleep_ms;
 
@@ -361,7 +467,7 @@ fl_worker_main(Datum arg)
 		pg_atomic_exchange_u32(&fl_shared->slots[my_slot].pending, 0);
 		for (int i = 0; i < 1000; i++)
 		{
-			bool		a = run_queued();
+			bool		a = run_queued() > 0;
 			bool		b = fire_timer();
 
 			CHECK_FOR_INTERRUPTS();
@@ -369,12 +475,25 @@ fl_worker_main(Datum arg)
 				break;
 			worked = true;
 		}
+		if (TimestampDifferenceExceeds(last_housekeeping, now, 5000))
+		{
+			recover_orphans();
+			fl_http_multi_reap_cancelled();
+			last_housekeeping = now;
+		}
 		if (worked || pg_atomic_read_u32(&fl_shared->slots[my_slot].pending))
 			continue;
 		/* a due timer we could not take (its execution is busy): look again soon */
 		sleep_ms = Max(next_timer_ms(), 10);
+		if (fl_http_multi_inflight() > 0)
+		{
+			/* drive the transfers; look for queued work every few ms */
+			(void) fl_http_multi_run(Min(sleep_ms, 5));
+			continue;
+		}
+		pgstat_report_stat(true);	/* table statistics, for autovacuum */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sleep_ms, PG_WAIT_EXTENSION);
+						 Min(sleep_ms, 5000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

@@ -28,9 +28,14 @@ typedef struct FlDbSlot
 	TimestampTz dropping_until; /* DROP DATABASE in progress */
 } FlDbSlot;
 
+#define FL_CANCEL_SLOTS 64
+
 typedef struct FlShared
 {
 	slock_t		mutex;
+	/* cancels of executions a worker is running right now (a ring) */
+	char		cancel_ids[FL_CANCEL_SLOTS][40];
+	int			cancel_next;
 	Latch	   *launcher_latch;
 	pg_atomic_uint32 rescan;
 	FlDbSlot	slots[FL_MAX_DBS];
@@ -49,6 +54,17 @@ extern bool fl_worker_available(void);
 extern void fl_wake_at_commit(void);
 extern void fl_wake_db(Oid dboid);
 extern void fl_rescan_at_commit(void);
+extern void fl_request_cancel(const char *exec_id);
+extern bool fl_cancel_requested(const char *exec_id);
+
+/* http_multi.c */
+extern void fl_http_multi_init(void);
+extern void fl_http_multi_start_pending(void);
+extern void fl_http_multi_drop_pending(void);
+extern void fl_http_multi_drop_pending_for(const char *exec_id);
+extern int	fl_http_multi_inflight(void);
+extern bool fl_http_multi_run(int timeout_ms);
+extern void fl_http_multi_reap_cancelled(void);
 
 PGDLLEXPORT void fl_launcher_main(Datum arg);
 PGDLLEXPORT void fl_worker_main(Datum arg);

@@ -1,0 +1,367 @@
+/*
+ * http_multi.c
+ *	  Outbound HTTP of asynchronous executions: one curl multi handle per
+ *	  worker drives every request at once, so waiting on HTTP never blocks a
+ *	  worker and in-flight calls are not limited by the number of workers.
+ *
+ * The engine suspends an async execution at an HTTP node (log "waiting",
+ * kind "http") after the node's request was described; the worker holds the
+ * execution with a session advisory lock, starts the transfer once the
+ * suspension has committed, and continues the execution from that node with
+ * the response in a new transaction.  If the worker dies, the lock goes with
+ * it and any worker re-sends the request (same Idempotency-Key): delivery is
+ * at-least-once.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "pg/engine.h"
+#include "pg/http_async.h"
+#include "pg/jsonb_util.h"
+#include "worker/worker.h"
+
+typedef struct Transfer
+{
+	char		exec_id[64];
+	char		node_id[NAMEDATALEN * 2];
+	FlHttpRequest req;			/* copied into transfer_cxt */
+	FlHttpResponse resp;
+	CURL	   *easy;
+	bool		started;
+} Transfer;
+
+static CURLM *multi = NULL;
+static MemoryContext transfer_cxt = NULL;
+static List *pending = NIL;		/* described in the current unit, not started */
+static List *inflight = NIL;
+
+static char *
+copy_str(const char *s)
+{
+	return s ? MemoryContextStrdup(transfer_cxt, s) : NULL;
+}
+
+/* The engine hands over a request of a suspending node (inside a unit). */
+static void
+dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
+{
+	MemoryContext old = MemoryContextSwitchTo(transfer_cxt);
+	Transfer   *t = palloc0(sizeof(Transfer));
+	ListCell   *lc;
+	Oid			types[1] = {TEXTOID};
+	Datum		a[1];
+
+	strlcpy(t->exec_id, exec_id, sizeof(t->exec_id));
+	strlcpy(t->node_id, node_id, sizeof(t->node_id));
+	t->req = *req;
+	t->req.node_id = t->node_id;
+	t->req.method = copy_str(req->method);
+	t->req.url = copy_str(req->url);
+	t->req.idempotency_key = copy_str(req->idempotency_key);
+	t->req.headers = NIL;
+	foreach(lc, req->headers)
+		t->req.headers = lappend(t->req.headers, copy_str(lfirst(lc)));
+	if (req->body)
+	{
+		t->req.body = palloc(req->body_len + 1);
+		memcpy(t->req.body, req->body, req->body_len);
+		t->req.body[req->body_len] = '\0';
+	}
+	if (req->naccept > 0)
+	{
+		t->req.accept = palloc(sizeof(FlHttpStatusRange) * req->naccept);
+		memcpy(t->req.accept, req->accept, sizeof(FlHttpStatusRange) * req->naccept);
+	}
+	pending = lappend(pending, t);
+	MemoryContextSwitchTo(old);
+
+	/* hold the execution beyond this transaction, until the response is in */
+	a[0] = CStringGetTextDatum(exec_id);
+	if (fl_spi_args("SELECT pg_advisory_lock(hashtext('flowent:' || $1))", 1, types, a, NULL,
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not hold the execution");
+}
+
+/* Release the session lease of an execution (inside a transaction). */
+static void
+release_lease(const char *exec_id)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		a[1];
+
+	a[0] = CStringGetTextDatum(exec_id);
+	fl_spi_args("SELECT pg_advisory_unlock(hashtext('flowent:' || $1))", 1, types, a, NULL, false, 0);
+}
+
+static void
+transfer_free(Transfer *t)
+{
+	if (t->easy)
+	{
+		if (t->started)
+			curl_multi_remove_handle(multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+	}
+	fl_http_response_free(&t->resp);
+}
+
+/* Set up the worker's multi handle and become the engine's dispatcher. */
+void
+fl_http_multi_init(void)
+{
+	fl_http_global_init();
+	multi = curl_multi_init();
+	if (multi == NULL)
+		elog(ERROR, "could not create a curl multi handle");
+	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) fl_max_inflight_http);
+	transfer_cxt = AllocSetContextCreate(TopMemoryContext, "flowent http transfers",
+										 ALLOCSET_DEFAULT_SIZES);
+	fl_http_dispatcher = dispatch;
+}
+
+/* The unit that described requests committed: start them. */
+void
+fl_http_multi_start_pending(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		Transfer   *t = lfirst(lc);
+
+		fl_http_response_init(&t->resp);
+		t->easy = curl_easy_init();
+		if (t->easy == NULL || fl_http_easy_setup(t->easy, &t->req, &t->resp) != CURLE_OK)
+		{
+			/* cannot even start: complete it as a failure */
+			strlcpy(t->resp.errbuf, "could not set up the transfer", sizeof(t->resp.errbuf));
+			t->started = false;
+			inflight = lappend(inflight, t);
+			continue;
+		}
+		curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+		curl_multi_add_handle(multi, t->easy);
+		t->started = true;
+		inflight = lappend(inflight, t);
+	}
+	list_free(pending);
+	pending = NIL;
+}
+
+/* The unit failed: its requests are not sent (the run is re-done later). */
+void
+fl_http_multi_drop_pending(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		Transfer   *t = lfirst(lc);
+
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			SPI_connect();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			release_lease(t->exec_id);
+			SPI_finish();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+	}
+	list_free(pending);
+	pending = NIL;
+}
+
+/* One execution's unit part failed: forget its described requests. */
+void
+fl_http_multi_drop_pending_for(const char *exec_id)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+	{
+		Transfer   *t = lfirst(lc);
+
+		if (strcmp(t->exec_id, exec_id) != 0)
+			continue;
+		release_lease(t->exec_id);
+		pending = foreach_delete_current(pending, lc);
+		pfree(t);
+	}
+}
+
+int
+fl_http_multi_inflight(void)
+{
+	return list_length(inflight);
+}
+
+/* Continue an execution with a finished transfer, in its own transaction. */
+static void
+complete(Transfer *t, CURLcode code)
+{
+	FlHttpCompletion c;
+
+	if (t->started)
+		fl_http_finish(t->easy, &t->resp);
+	c.req = &t->req;
+	c.resp = &t->resp;
+	c.code = t->started ? code : CURLE_FAILED_INIT;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		MemoryContextSwitchTo(CurTransactionContext);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "flowent: continuing after an HTTP response");
+		fl_http_completion = &c;
+		(void) fl_continue_if_waiting(t->exec_id, t->node_id, jsonb_from_cstring("{}", 2), false);
+		fl_http_completion = NULL;
+		release_lease(t->exec_id);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		fl_http_multi_start_pending();	/* a retry, or the next HTTP node */
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		fl_http_completion = NULL;
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		fl_http_multi_drop_pending();
+		/* the lease stays held by this session: release it so another try happens */
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			SPI_connect();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			release_lease(t->exec_id);
+			SPI_finish();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Drive the transfers for up to timeout_ms; returns true when something
+ * completed.  Never sleeps longer than the timeout, so the caller sees new
+ * work and interrupts promptly.
+ */
+bool
+fl_http_multi_run(int timeout_ms)
+{
+	int			running = 0;
+	int			numfds = 0;
+	int			left;
+	CURLMsg    *msg;
+	bool		done_any = false;
+	ListCell   *lc;
+
+	/* transfers that could not start complete at once */
+	foreach(lc, inflight)
+	{
+		Transfer   *t = lfirst(lc);
+
+		if (!t->started)
+		{
+			inflight = foreach_delete_current(inflight, lc);
+			complete(t, CURLE_FAILED_INIT);
+			transfer_free(t);
+			pfree(t);
+			done_any = true;
+		}
+	}
+	if (inflight == NIL)
+		return done_any;
+	curl_multi_perform(multi, &running);
+	curl_multi_poll(multi, NULL, 0, timeout_ms, &numfds);
+	curl_multi_perform(multi, &running);
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+	{
+		Transfer   *t = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+		if (t == NULL)
+			continue;
+		inflight = list_delete_ptr(inflight, t);
+		complete(t, msg->data.result);
+		transfer_free(t);
+		pfree(t);
+		done_any = true;
+	}
+	return done_any;
+}
+
+/* Drop transfers of executions that were cancelled meanwhile. */
+void
+fl_http_multi_reap_cancelled(void)
+{
+	ListCell   *lc;
+
+	if (inflight == NIL)
+		return;
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		foreach(lc, inflight)
+		{
+			Transfer   *t = lfirst(lc);
+			Oid			types[1] = {UUIDOID};
+			Datum		a[1];
+
+			a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(t->exec_id));
+			if (fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1 AND status = 'cancelled'",
+							1, types, a, NULL, true, 1) == SPI_OK_SELECT && SPI_processed > 0)
+			{
+				release_lease(t->exec_id);
+				inflight = foreach_delete_current(inflight, lc);
+				transfer_free(t);
+				pfree(t);
+			}
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+}
