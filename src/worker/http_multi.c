@@ -49,16 +49,31 @@ copy_str(const char *s)
 	return s ? MemoryContextStrdup(transfer_cxt, s) : NULL;
 }
 
+static bool
+same_transfer(Transfer *t, const char *exec_id, const char *node_id)
+{
+	return strcmp(t->exec_id, exec_id) == 0 && strcmp(t->node_id, node_id) == 0;
+}
+
 /* The engine hands over a request of a suspending node (inside a unit). */
 static void
 dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 {
-	MemoryContext old = MemoryContextSwitchTo(transfer_cxt);
-	Transfer   *t = palloc0(sizeof(Transfer));
+	MemoryContext old;
+	Transfer   *t;
 	ListCell   *lc;
 	Oid			types[1] = {TEXTOID};
 	Datum		a[1];
 
+	/* already being sent by this worker (two continuations of one orphan) */
+	foreach(lc, pending)
+		if (same_transfer(lfirst(lc), exec_id, node_id))
+			return;
+	foreach(lc, inflight)
+		if (same_transfer(lfirst(lc), exec_id, node_id))
+			return;
+	old = MemoryContextSwitchTo(transfer_cxt);
+	t = palloc0(sizeof(Transfer));
 	strlcpy(t->exec_id, exec_id, sizeof(t->exec_id));
 	strlcpy(t->node_id, node_id, sizeof(t->node_id));
 	t->req = *req;

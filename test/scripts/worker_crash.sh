@@ -237,6 +237,72 @@ eq "(b) log rows that are not success" "$(q "SELECT count(*) FROM flowent.workfl
 eq "(b) queue and timers drained" "$(q "SELECT (SELECT count(*) FROM flowent.run_queue) || '|' || (SELECT count(*) FROM flowent.timers WHERE fired_at IS NULL)")" "0|0"
 ok "(b) $N executions across pg_ctl restart -m immediate: all success ${done_ms} ms after the restart, each node exactly one success log"
 
+
+# ------------------------------------------------------------------ (e) HTTP in flight
+# Requests of async executions are driven by the workers' curl multi loops: many more in
+# flight than there are workers, and a request in flight when its worker dies is sent again
+# (same Idempotency-Key) and the execution finishes once.
+HTTPDIR=$TMP/http
+mkdir -p "$HTTPDIR"
+python3 "$(dirname "$0")/../fake/slow_server.py" --port-file "$HTTPDIR/port" --delay-ms 2000 &
+SLOW_PID=$!
+trap 'kill $SLOW_PID 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do [ -s "$HTTPDIR/port" ] && break; sleep 0.1; done
+HPORT=$(cat "$HTTPDIR/port")
+stats() { python3 -c "import json,urllib.request; d=json.load(urllib.request.urlopen('http://127.0.0.1:$HPORT/stats')); print($1)"; }
+q "ALTER SYSTEM SET flowent.http_allow_hosts = '127.0.0.1'" postgres >/dev/null
+q "SELECT pg_reload_conf()" postgres >/dev/null
+sleep 0.5
+q "INSERT INTO t.wf VALUES ('call', flowent.create_workflow('call',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('h', 'http-request', '{\"url\":\"http://127.0.0.1:$HPORT/slow\",\"timeoutMs\":30000}'),
+		t.n('o', 'output', '{\"value\":{\"ok\":\"{{h.body.ok}}\",\"i\":\"{{trigger.payload.i}}\"}}')),
+	jsonb_build_array(t.e('e1', 't', 'h'), t.e('e2', 'h', 'o'))))" >/dev/null
+q "SELECT count(flowent.execute(t.w('call'), jsonb_build_object('i', g))) FROM generate_series(1, 40) g" >/dev/null
+poll "SELECT count(*) = 40 FROM flowent.workflow_executions WHERE workflow_id = t.w('call') AND status = 'success'" 60 ||
+	fail "(e) 40 HTTP executions did not all succeed: $(q "SELECT string_agg(status || '=' || c, ' ') FROM (SELECT status::text, count(*) c FROM flowent.workflow_executions WHERE workflow_id = t.w('call') GROUP BY 1) x")"
+maxin=$(stats 'd["maxInflight"]')
+[ "$maxin" -ge 20 ] || fail "(e) at most $maxin requests were in flight at once with 2 workers (expected the 40 to overlap)"
+ok "(e) 40 async HTTP executions with 2 workers: up to $maxin requests in flight at once"
+
+id=$(q "SELECT flowent.execute(t.w('call'), '{\"i\": 7}')")
+key="$id:h:0"
+poll "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$id')::oid::bigint)" 10 ||
+	fail "(e) no worker holds execution $id"
+for _ in $(seq 50); do [ "$(stats "d['keys'].get('$key', 0)")" -ge 1 ] && break; sleep 0.1; done
+[ "$(stats "d['keys'].get('$key', 0)")" -eq 1 ] || fail "(e) the request of $id did not reach the server"
+victim=$(q "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$id')::oid::bigint LIMIT 1")
+kill -9 "$victim"
+poll "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$id'" 60 ||
+	fail "(e) the execution whose worker was killed mid-request did not finish: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$id'")"
+eq "(e) output after the kill" "$(q "SELECT output::text FROM flowent.workflow_executions WHERE id = '$id'")" '{"i": 7, "ok": true}'
+sends=$(stats "d['keys'].get('$key', 0)")
+# at-least-once: sent again after the kill, always with the same key (the count of
+# re-sends may exceed one if both restarted workers pick the orphan up in turn)
+[ "$sends" -ge 2 ] || fail "(e) the request was not sent again after the kill (seen $sends time(s) with key $key)"
+eq "(e) requests with another key for this execution" "$(stats "sum(v for k, v in d['keys'].items() if k.startswith('$id') and k != '$key')")" 0
+eq "(e) one success log for the HTTP node" "$(q "SELECT count(*) FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h' AND status = 'success'")" 1
+ok "(e) kill -9 of worker $victim with a request in flight: sent $sends times with key $key, finished once"
+
+
+# a hung endpoint: TIMEOUT, while the workers keep serving other executions
+q "INSERT INTO t.wf VALUES ('hung', flowent.create_workflow('hung',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('h', 'http-request', '{\"url\":\"http://127.0.0.1:$HPORT/slow\",\"timeoutMs\":1000}')),
+	jsonb_build_array(t.e('e1', 't', 'h'))))" >/dev/null
+hung=$(q "SELECT flowent.execute(t.w('hung'))")
+poll "SELECT EXISTS (SELECT 1 FROM flowent.workflow_node_logs WHERE execution_id = '$hung' AND node_id = 'h' AND status = 'waiting')" 10 ||
+	fail "(e) the hung call did not start"
+quick=$(q "SELECT flowent.execute(t.w('many'), '{\"i\": 3}')")
+poll "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$quick'" 10 ||
+	fail "(e) a workflow queued while a call hangs did not finish"
+quick_state=$(q "SELECT status FROM flowent.workflow_executions WHERE id = '$hung'")
+poll "SELECT status = 'error' FROM flowent.workflow_executions WHERE id = '$hung'" 20 ||
+	fail "(e) the hung call did not time out: $(q "SELECT status, error_code FROM flowent.workflow_executions WHERE id = '$hung'")"
+eq "(e) hung endpoint" "$(q "SELECT error_code FROM flowent.workflow_executions WHERE id = '$hung'")" TIMEOUT
+eq "(e) the other execution finished while the call hung" "$quick_state" suspended
+ok "(e) a hung endpoint ends in TIMEOUT; an execution queued meanwhile finished first"
+
 if [ ${#SOFT_FAILED[@]} -gt 0 ]; then
 	echo "worker_crash: ${#SOFT_FAILED[@]} check(s) FAILED:" >&2
 	printf '  %s\n' "${SOFT_FAILED[@]}" >&2
