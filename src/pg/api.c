@@ -232,6 +232,27 @@ continue_result(Jsonb *result, const char *resumed_node, const char *approval_id
 	return jb_finish(&b);
 }
 
+/*
+ * A sync execution continues here, in the caller's transaction; an async one
+ * is handed to the workers (woken when the caller commits).
+ */
+static Jsonb *
+continue_or_queue(const char *exec_id, const char *node_id, Jsonb *data, const char *mode,
+				  const char *approval_id)
+{
+	Jsonb	   *res;
+
+	if (strcmp(mode, "sync") == 0)
+		res = fl_continue_execution(exec_id, node_id, data, approval_id != NULL, NULL);
+	else
+	{
+		fl_queue_continue(exec_id, node_id, data);
+		fl_wake_at_commit();
+		res = pending_result(exec_id);
+	}
+	return continue_result(res, node_id, approval_id);
+}
+
 Datum
 flowent_approve(PG_FUNCTION_ARGS)
 {
@@ -343,15 +364,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 	jb_kv_str(&b, "decidedAt", decided_at);
 	jb_obj_end(&b);
 	data = jb_finish(&b);
-	if (strcmp(exec_mode, "sync") == 0)
-		res = fl_continue_execution(exec_id, node_id, data, true, NULL);
-	else
-	{
-		fl_queue_continue(exec_id, node_id, data);
-		fl_wake_at_commit();
-		res = pending_result(exec_id);
-	}
-	res = continue_result(res, node_id, approval_id);
+	res = continue_or_queue(exec_id, node_id, data, exec_mode, approval_id);
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
 }
@@ -411,15 +424,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 							  2, t2, a2, NULL, false, 0);
 		fl_owner_end(uid, sec);
 	}
-	if (strcmp(mode, "sync") == 0)
-		res = fl_continue_execution(exec_id, node_id, data, false, NULL);
-	else
-	{
-		fl_queue_continue(exec_id, node_id, data);
-		fl_wake_at_commit();
-		res = pending_result(exec_id);
-	}
-	res = continue_result(res, node_id, NULL);
+	res = continue_or_queue(exec_id, node_id, data, mode, NULL);
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
 }

@@ -234,6 +234,8 @@ extern SPIPlanPtr fl_spi_prepare(const char *sql, int nargs, Oid *types);
 /* store.c: bookkeeping writes, run as the extension owner */
 extern void fl_new_uuid(pg_uuid_t *u);
 extern char *fl_current_user_id(void);
+extern int	fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
+						   Datum *args, const char *nulls, long count);
 extern void fl_owner_begin(Oid *saved_uid, int *saved_sec);
 extern void fl_owner_end(Oid saved_uid, int saved_sec);
 extern void fl_store_execution_insert(FlExec *ex);

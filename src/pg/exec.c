@@ -1209,28 +1209,15 @@ load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *ex
 	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {UUIDOID};
 	Datum		a[1];
-	Oid			uid;
-	int			sec;
 	uint64		nrows;
 	SPITupleTable *tt;
 
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p = fl_spi_prepare("SELECT node_id, status::text, output, handle, seq "
-									"FROM flowent.workflow_node_logs "
-									"WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
-									1, types);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed");
-		SPI_keepplan(p);
-		plan = p;
-	}
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	fl_owner_begin(&uid, &sec);
-	if (fl_spi_plan(plan, a, NULL, false, 0) != SPI_OK_SELECT)
+	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
+					   "FROM flowent.workflow_node_logs "
+					   "WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
+					   1, types, a, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");
-	fl_owner_end(uid, sec);
 	nrows = SPI_processed;
 	tt = SPI_tuptable;
 	ex->prior = palloc0(sizeof(FlPrior *) * (ex->wf->nnodes + 1));
@@ -1295,31 +1282,18 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {UUIDOID};
 	Datum		a[1];
-	Oid			uid;
-	int			sec;
 	HeapTuple	tup;
 	TupleDesc	d;
 	bool		isnull;
 	Datum		v;
 
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p = fl_spi_prepare("SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
-									" mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
-									" started_at, status::text, total_cost, total_tokens "
-									"FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
-									1, types);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed");
-		SPI_keepplan(p);
-		plan = p;
-	}
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	fl_owner_begin(&uid, &sec);
-	if (fl_spi_plan(plan, a, NULL, false, 1) != SPI_OK_SELECT)
+	if (fl_owner_query(&plan, "SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
+					   " mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
+					   " started_at, status::text, total_cost, total_tokens "
+					   "FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+					   1, types, a, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
-	fl_owner_end(uid, sec);
 	if (SPI_processed == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 						errmsg("execution %s does not exist", exec_id)));
@@ -1357,6 +1331,28 @@ load_wf_as_owner(pg_uuid_t *id, int version)
 	return wf;
 }
 
+/* The run state of an execution that already has its row. */
+static FlExec *
+exec_from_row(const char *exec_id, ExecRow *r)
+{
+	FlWorkflow *wf = load_wf_as_owner(&r->workflow_id, r->version);
+	FlExec	   *ex = exec_create(wf, r->input, r->options, r->trigger_type);
+
+	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
+	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
+	ex->user_id = r->user_id;
+	ex->is_test = r->is_test;
+	ex->sync = strcmp(r->mode, "sync") == 0;
+	ex->parent_id = r->parent_id;
+	ex->parent_node_id = r->parent_node_id;
+	ex->seq = r->seq;
+	ex->started_at = r->started_at;
+	ex->total_cost = r->total_cost;
+	ex->total_tokens = r->total_tokens;
+	ex->row_written = true;
+	return ex;
+}
+
 /*
  * Continue a suspended execution from a waiting node, in this transaction.
  * When it finishes and has a suspended parent, the parent continues too;
@@ -1367,7 +1363,6 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 					  bool is_approval, bool *finished_out)
 {
 	ExecRow		r;
-	FlWorkflow *wf;
 	FlExec	   *ex;
 	Jsonb	   *result;
 	char	   *status;
@@ -1377,22 +1372,9 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 	if (strcmp(r.status, "suspended") != 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("execution %s is %s, not suspended", exec_id, r.status)));
-	wf = load_wf_as_owner(&r.workflow_id, r.version);
-	ex = exec_create(wf, r.input, r.options, r.trigger_type);
-	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
-	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
-	ex->user_id = r.user_id;
-	ex->is_test = r.is_test;
-	ex->sync = strcmp(r.mode, "sync") == 0;
-	ex->parent_id = r.parent_id;
-	ex->parent_node_id = r.parent_node_id;
-	ex->seq = r.seq;
-	ex->started_at = r.started_at;
-	ex->total_cost = r.total_cost;
-	ex->total_tokens = r.total_tokens;
-	ex->row_written = true;
+	ex = exec_from_row(exec_id, &r);
 	load_prior(ex, exec_id, false, NULL);
-	n = fl_graph_find(wf->graph, node_id);
+	n = fl_graph_find(ex->wf->graph, node_id);
 	if (n < 0 || ex->prior[n] == NULL || ex->prior[n]->status != 'w')
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
@@ -1449,23 +1431,12 @@ Jsonb *
 fl_start_execution(const char *exec_id)
 {
 	ExecRow		r;
-	FlWorkflow *wf;
 	FlExec	   *ex;
 
 	read_exec_row(exec_id, &r);
 	if (strcmp(r.status, "pending") != 0)
 		return NULL;			/* cancelled before it started */
-	wf = load_wf_as_owner(&r.workflow_id, r.version);
-	ex = exec_create(wf, r.input, r.options, r.trigger_type);
-	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
-	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
-	ex->user_id = r.user_id;
-	ex->is_test = r.is_test;
-	ex->sync = false;
-	ex->parent_id = r.parent_id;
-	ex->parent_node_id = r.parent_node_id;
-	ex->seq = r.seq;
-	ex->row_written = true;
+	ex = exec_from_row(exec_id, &r);
 	fl_sched_start(ex->sched);
 	run_scope(ex, 0);
 	return exec_finish(ex);

@@ -140,34 +140,16 @@ fl_lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
 	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
-	Oid			uid;
-	int			sec;
 	bool		isnull;
-	bool		found = false;
 
-	fl_owner_begin(&uid, &sec);
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p = fl_spi_prepare("SELECT secret FROM flowent.credentials WHERE owner = $1 AND name = $2",
-									2, types);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed");
-		SPI_keepplan(p);
-		plan = p;
-	}
 	args[0] = CStringGetTextDatum(ex->wf->owner);
 	args[1] = CStringGetTextDatum(name);
-	if (fl_spi_plan(plan, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed > 0)
-	{
-		Jsonb	   *j = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-
-		jbv_from_jsonb(j, out);
-		found = true;
-	}
-	fl_owner_end(uid, sec);
-	return found;
+	if (fl_owner_query(&plan, "SELECT secret FROM flowent.credentials WHERE owner = $1 AND name = $2",
+					   2, types, args, NULL, 1) != SPI_OK_SELECT || SPI_processed == 0)
+		return false;
+	jbv_from_jsonb(DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull)), out);
+	return true;
 }
 
 /*

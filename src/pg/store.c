@@ -168,6 +168,25 @@ exec_as_owner(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
 }
 
 /*
+ * A statement of the engine's own, prepared once per backend (in *slot) and
+ * run as the schema owner; returns the SPI result code.
+ */
+int
+fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
+			   Datum *args, const char *nulls, long count)
+{
+	Oid			uid;
+	int			sec;
+	int			ret;
+
+	plan_for(slot, sql, nargs, types);
+	fl_owner_begin(&uid, &sec);
+	ret = fl_spi_plan(*slot, args, nulls, false, count);
+	fl_owner_end(uid, sec);
+	return ret;
+}
+
+/*
  * A time-ordered (version 7) uuid: 48 bits of Unix milliseconds, then random
  * bits.  New rows land at the right edge of the primary-key btrees instead
  * of at random pages, which matters for the bulk node-log inserts.

@@ -116,6 +116,29 @@ release_lease(const char *exec_id)
 	fl_spi_args("SELECT pg_advisory_unlock(hashtext('flowent:' || $1))", 1, types, a, NULL, false, 0);
 }
 
+/* Release the lease in a transaction of its own (after a failed unit). */
+static void
+release_lease_alone(const char *exec_id)
+{
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		release_lease(exec_id);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+}
+
 static void
 transfer_free(Transfer *t)
 {
@@ -182,23 +205,7 @@ fl_http_multi_drop_pending(void)
 	{
 		Transfer   *t = lfirst(lc);
 
-		PG_TRY();
-		{
-			StartTransactionCommand();
-			SPI_connect();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			release_lease(t->exec_id);
-			SPI_finish();
-			PopActiveSnapshot();
-			CommitTransactionCommand();
-		}
-		PG_CATCH();
-		{
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-		}
-		PG_END_TRY();
+		release_lease_alone(t->exec_id);
 	}
 	list_free(pending);
 	pending = NIL;
@@ -266,23 +273,7 @@ complete(Transfer *t, CURLcode code)
 		AbortCurrentTransaction();
 		fl_http_multi_drop_pending();
 		/* the lease stays held by this session: release it so another try happens */
-		PG_TRY();
-		{
-			StartTransactionCommand();
-			SPI_connect();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			release_lease(t->exec_id);
-			SPI_finish();
-			PopActiveSnapshot();
-			CommitTransactionCommand();
-		}
-		PG_CATCH();
-		{
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-		}
-		PG_END_TRY();
+		release_lease_alone(t->exec_id);
 	}
 	PG_END_TRY();
 }
