@@ -40,6 +40,7 @@
 
 static int	my_slot = -1;
 static TimestampTz last_housekeeping = 0;
+static TimestampTz last_reap = 0;
 static int	my_index = -1;
 
 /* Leave the slot on exit so wake-ups and DROP DATABASE stop counting us. */
@@ -478,8 +479,13 @@ fl_worker_main(Datum arg)
 		if (TimestampDifferenceExceeds(last_housekeeping, now, 5000))
 		{
 			recover_orphans();
-			fl_http_multi_reap_cancelled();
 			last_housekeeping = now;
+		}
+		/* cancel aborts requests in flight */
+		if (fl_http_multi_inflight() > 0 && TimestampDifferenceExceeds(last_reap, now, 250))
+		{
+			fl_http_multi_reap_cancelled();
+			last_reap = now;
 		}
 		if (worked || pg_atomic_read_u32(&fl_shared->slots[my_slot].pending))
 			continue;

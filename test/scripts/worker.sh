@@ -297,6 +297,24 @@ eq "cancel: still cancelled, nothing after the delay ran" \
 eq "cancel of a finished execution" "$(psql -X -At -q -d "$DB" -c "SELECT flowent.cancel('$id')" 2>&1 | grep -c 'already finished' || true)" 1
 ok "cancel of a suspended async execution: cancelled, its timers gone, a later timer does nothing"
 
+# ------------------------------------------------------------------ cancel of a running async execution
+# t -> s (1.5 s) -> after -> o: cancelled while s runs, it stops before "after"
+rid=$(q "$DB" "SELECT flowent.execute(flowent.create_workflow('cancel running',
+	'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
+	  {\"id\":\"s\",\"type\":\"data-transform\",\"data\":{\"expression\":\"(SELECT to_jsonb(1) FROM pg_sleep(1.5))\"}},
+	  {\"id\":\"after\",\"type\":\"set-variable\",\"data\":{\"name\":\"x\",\"value\":1}},
+	  {\"id\":\"o\",\"type\":\"output\",\"data\":{}}]',
+	'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"s\"},{\"id\":\"e2\",\"source\":\"s\",\"target\":\"after\"},{\"id\":\"e3\",\"source\":\"after\",\"target\":\"o\"}]'))")
+poll postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB' AND wait_event = 'PgSleep'" 5 ||
+	fail "cancel running: no worker entered the slow node"
+r=$(q "$DB" "SELECT flowent.cancel('$rid', 'stop it')")
+eq "cancel running: result" "$(q "$DB" "SELECT r->>'status', r->>'previousStatus' FROM (SELECT '$r'::jsonb r) s")" "cancelled|running"
+wait_finished "$rid" 10 || fail "cancel running: the execution did not end"
+eq "cancel running: stopped before the next node" \
+	"$(q "$DB" "SELECT e.status || '|' || e.error_code || '|' || (SELECT string_agg(node_id || ':' || status, ',' ORDER BY node_id) FROM flowent.workflow_node_logs WHERE execution_id = e.id) FROM flowent.workflow_executions e WHERE id = '$rid'")" \
+	"cancelled|CANCELLED|s:success,t:success"
+ok "cancel of a running async execution: it stops at the next node (cancelled, later nodes never ran)"
+
 # ------------------------------------------------------------------ wait.timeoutMs, failing nodes
 id=$(q "$DB" "SELECT flowent.execute(t.w('wait_timeout'))")
 wait_finished "$id" 10
