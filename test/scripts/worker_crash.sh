@@ -303,6 +303,20 @@ eq "(e) hung endpoint" "$(q "SELECT error_code FROM flowent.workflow_executions 
 eq "(e) the other execution finished while the call hung" "$quick_state" suspended
 ok "(e) a hung endpoint ends in TIMEOUT; an execution queued meanwhile finished first"
 
+
+# cancel aborts a request in flight
+cid=$(q "SELECT flowent.execute(t.w('call'), '{\"i\": 9}')")
+poll "SELECT EXISTS (SELECT 1 FROM flowent.workflow_node_logs WHERE execution_id = '$cid' AND node_id = 'h' AND status = 'waiting')" 10 ||
+	fail "(e) the call to cancel did not start"
+eq "(e) cancel during the request" "$(q "SELECT flowent.cancel('$cid')->>'previousStatus'")" suspended
+sleep 2.5
+eq "(e) cancelled execution after its response time" \
+	"$(q "SELECT e.status || '|' || (SELECT string_agg(node_id || ':' || status, ',' ORDER BY node_id) FROM flowent.workflow_node_logs WHERE execution_id = e.id) FROM flowent.workflow_executions e WHERE id = '$cid'")" \
+	"cancelled|h:waiting,t:success"
+eq "(e) no lease left on the cancelled execution" \
+	"$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$cid')::oid::bigint")" 0
+ok "(e) cancel during an HTTP request: the transfer is dropped, nothing after it runs"
+
 if [ ${#SOFT_FAILED[@]} -gt 0 ]; then
 	echo "worker_crash: ${#SOFT_FAILED[@]} check(s) FAILED:" >&2
 	printf '  %s\n' "${SOFT_FAILED[@]}" >&2
