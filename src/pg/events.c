@@ -13,6 +13,7 @@
 
 #include "commands/async.h"
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
@@ -26,11 +27,21 @@
 static void
 append_str(StringInfo buf, const char *key, const char *value)
 {
-	appendStringInfo(buf, ",\"%s\":", key);
+	appendStringInfoString(buf, key);
 	if (value)
 		escape_json(buf, value);
 	else
 		appendStringInfoString(buf, "null");
+}
+
+static void
+append_int(StringInfo buf, const char *key, int64 v)
+{
+	char		num[24];
+
+	appendStringInfoString(buf, key);
+	pg_lltoa(v, num);
+	appendStringInfoString(buf, num);
 }
 
 /* Append the members of an object (without braces). */
@@ -48,40 +59,61 @@ append_members(StringInfo buf, Jsonb *obj)
 	pfree(text);
 }
 
-/* Build one envelope; output may be dropped to fit. */
-static void
-envelope(StringInfo buf, FlExec *ex, const char *event, int node, const char *status,
-		 Jsonb *output, int duration_ms, Jsonb *extra, bool truncated)
+/* ISO 8601 UTC time of now, formatted once per millisecond. */
+static const char *
+now_text(void)
 {
+	static TimestampTz last_ms = -1;
+	static char text[40];
+	TimestampTz now = GetCurrentTimestamp();
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
 	const char *tzn;
 
+	if (now / 1000 == last_ms)
+		return text;
+	last_ms = now / 1000;
+	if (timestamp2tm(now, &tz, &tm, &fsec, &tzn, NULL) == 0)
+		snprintf(text, sizeof(text), "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+				 (int) (fsec / 1000));
+	else
+		strlcpy(text, "null", sizeof(text));
+	return text;
+}
+
+/* Build one envelope; output may be dropped to fit. */
+static void
+envelope(StringInfo buf, FlExec *ex, const char *event, int node, const char *status,
+		 Jsonb *output, int duration_ms, Jsonb *extra, bool truncated)
+{
 	resetStringInfo(buf);
 	appendStringInfoString(buf, "{\"event\":");
 	escape_json(buf, event);
-	appendStringInfo(buf, ",\"executionId\":\"%s\",\"workflowId\":\"%s\",\"seq\":%d",
-					 ex->id_str, ex->wf_id_str, ex->seq);
-	append_str(buf, "nodeId", node >= 0 ? ex->wf->nodes[node].id : NULL);
-	append_str(buf, "nodeType", node >= 0 ? ex->wf->nodes[node].type : NULL);
+	appendStringInfoString(buf, ",\"executionId\":\"");
+	appendStringInfoString(buf, ex->id_str);
+	appendStringInfoString(buf, "\",\"workflowId\":\"");
+	appendStringInfoString(buf, ex->wf_id_str);
+	appendStringInfoChar(buf, '"');
+	append_int(buf, ",\"seq\":", ex->seq);
+	append_str(buf, ",\"nodeId\":", node >= 0 ? ex->wf->nodes[node].id : NULL);
+	append_str(buf, ",\"nodeType\":", node >= 0 ? ex->wf->nodes[node].type : NULL);
 	if (node >= 0 && ex->iteration[0])
-		append_str(buf, "iteration", ex->iteration);
-	append_str(buf, "status", status);
+		append_str(buf, ",\"iteration\":", ex->iteration);
+	append_str(buf, ",\"status\":", status);
 	appendStringInfoString(buf, ",\"output\":");
 	if (output && !truncated)
 		JsonbToCString(buf, &output->root, VARSIZE(output));
 	else
 		appendStringInfoString(buf, "null");
 	if (duration_ms >= 0)
-		appendStringInfo(buf, ",\"durationMs\":%d", duration_ms);
+		append_int(buf, ",\"durationMs\":", duration_ms);
 	else
 		appendStringInfoString(buf, ",\"durationMs\":null");
-	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, &tzn, NULL) == 0)
-		appendStringInfo(buf, ",\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-						 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-						 (int) (fsec / 1000));
-	appendStringInfo(buf, ",\"truncated\":%s", truncated ? "true" : "false");
+	appendStringInfoString(buf, ",\"ts\":");
+	appendStringInfoString(buf, now_text());
+	appendStringInfoString(buf, truncated ? ",\"truncated\":true" : ",\"truncated\":false");
 	if (extra)
 		append_members(buf, extra);
 	appendStringInfoChar(buf, '}');

@@ -649,7 +649,11 @@ node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
 		fl_fail(res, err.code, "%s", err.message);
 		return false;
 	}
-	call->config = jbv_to_jsonb(&out);
+	/* data is an object: the result is the root of a Jsonb, no copy needed */
+	if (out.type == jbvBinary)
+		call->config = (Jsonb *) ((char *) out.val.binary.data - offsetof(Jsonb, root));
+	else
+		call->config = jbv_to_jsonb(&out);
 	return true;
 }
 
