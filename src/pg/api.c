@@ -400,7 +400,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 								"SELECT l.execution_id::text, l.node_id, e.mode "
 								"FROM flowent.workflow_node_logs l JOIN tree t ON t.id = l.execution_id "
 								"JOIN flowent.workflow_executions e ON e.id = l.execution_id "
-								"WHERE l.status = 'waiting' AND l.iteration = '' AND e.status = 'suspended' "
+								"WHERE l.status = 'waiting' AND e.status = 'suspended' "
 								"  AND l.output->>'kind' IN ('delay', 'wait', 'breakpoint') "
 								"ORDER BY t.depth, l.seq LIMIT 1", 1, types, a, NULL, false, 1);
 	fl_owner_end(uid, sec);

@@ -83,6 +83,7 @@ typedef struct FlWorkflow
 #define FL_WAIT_BREAKPOINT "breakpoint"
 #define FL_WAIT_SUB "sub-workflow"
 #define FL_WAIT_HTTP "http"
+#define FL_WAIT_LOOP "loop"
 
 typedef struct FlWaiting
 {
@@ -95,10 +96,12 @@ typedef struct FlWaiting
 /* What an earlier run left for a node (resume, rerun). */
 typedef struct FlPrior
 {
-	char		status;			/* 's' success, 'w' waiting */
+	char		status;			/* 's' success, 'w' waiting, 'k' skipped */
 	Jsonb	   *output;
 	char	   *handle;
 	int			seq;
+	int			node;			/* for loop-body rows */
+	char	   *iteration;
 } FlPrior;
 
 /* A loop iteration in progress */
@@ -154,8 +157,10 @@ typedef struct FlExec
 	List	   *breakpoints;
 	bool		breakpoints_given;
 	/* resume / rerun */
-	FlPrior   **prior;			/* per node or NULL */
+	FlPrior   **prior;			/* per node (top level) or NULL */
+	List	   *body_prior;		/* FlPrior rows of loop iterations being resumed */
 	int			resume_node;	/* node being continued, or -1 */
+	char	   *resume_iteration;	/* and its iteration ("" at top level) */
 	Jsonb	   *resume_data;
 	bool		resume_is_approval;
 	/* results */

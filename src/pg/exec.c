@@ -31,6 +31,7 @@
 
 static void run_scope(FlExec *ex, int slot);
 static void run_node(FlExec *ex, int n);
+static void run_loop(FlExec *ex, int n, Jsonb *resume_info);
 
 FlHttpCompletion *fl_http_completion = NULL;
 void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, FlHttpRequest *req) = NULL;
@@ -625,7 +626,9 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 					fl_store_node_log(ex, n, "waiting", call->input, info, NULL, NULL, NULL,
 									  started, attempts);
 				fl_sched_wait(ex->sched, n);
-				waiting_from_info(ex, n, info);
+				/* a loop waits on its body's nodes, which are listed already */
+				if (strcmp(res->wait_kind, FL_WAIT_LOOP) != 0)
+					waiting_from_info(ex, n, info);
 				break;
 			}
 	}
@@ -657,13 +660,41 @@ node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
 	return true;
 }
 
+/* What an earlier run left for node n in the current iteration, or NULL. */
+static FlPrior *
+prior_of(FlExec *ex, int n)
+{
+	ListCell   *lc;
+
+	if (ex->iteration[0] == '\0')
+		return ex->prior ? ex->prior[n] : NULL;
+	foreach(lc, ex->body_prior)
+	{
+		FlPrior    *p = lfirst(lc);
+
+		if (p->node == n && strcmp(p->iteration, ex->iteration) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Is n, in the current iteration, the node this call continues? */
+static bool
+is_resume_target(FlExec *ex, int n)
+{
+	return n == ex->resume_node && ex->resume_iteration &&
+		strcmp(ex->resume_iteration, ex->iteration) == 0;
+}
+
 /* The attempt number recorded in a waiting node's info (1 when absent). */
 static int
 waiting_attempt(FlExec *ex, int n)
 {
 	JsonbValue	v;
 
-	if (ex->prior && ex->prior[n] && jb_get(ex->prior[n]->output, "attempt", &v) && v.type == jbvNumeric)
+	FlPrior    *p = prior_of(ex, n);
+
+	if (p && jb_get(p->output, "attempt", &v) && v.type == jbvNumeric)
 		return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
 	return 1;
 }
@@ -778,7 +809,7 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	{
 		/* re-sent to a worker: the node keeps waiting as logged */
 		fl_sched_wait(ex->sched, n);
-		waiting_from_info(ex, n, ex->prior[n]->output);
+		waiting_from_info(ex, n, prior_of(ex, n)->output);
 		return;
 	}
 	finish_node(ex, n, &call, &res, started, resuming, attempt);
@@ -813,9 +844,55 @@ iteration_result(FlExec *ex, int loop)
 	return jb_finish(&b);
 }
 
-/* loop-controller: run the body once per item, then continue on "done". */
+/* Rows of one loop iteration left by an earlier run (resuming inside it). */
 static void
-run_loop(FlExec *ex, int n)
+load_iteration_prior(FlExec *ex, const char *iteration)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	uint64		nrows;
+	SPITupleTable *tt;
+
+	a[0] = UUIDPGetDatum(&ex->id);
+	a[1] = CStringGetTextDatum(iteration);
+	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
+					   "FROM flowent.workflow_node_logs "
+					   "WHERE execution_id = $1 AND iteration = $2 AND status IN ('success', 'waiting', 'skipped') "
+					   "ORDER BY seq", 2, types, a, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read node logs");
+	nrows = SPI_processed;
+	tt = SPI_tuptable;
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		bool		isnull;
+		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
+		int			n = fl_graph_find(ex->wf->graph, SPI_getvalue(tup, tt->tupdesc, 1));
+		FlPrior    *p;
+		Datum		d;
+
+		if (n < 0)
+			continue;
+		p = palloc0(sizeof(FlPrior));
+		p->status = status[0] == 's' ? (status[1] == 'u' ? 's' : 'k') : 'w';
+		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
+		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
+		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
+		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
+		p->node = n;
+		p->iteration = pstrdup(iteration);
+		ex->body_prior = lappend(ex->body_prior, p);
+	}
+}
+
+/*
+ * loop-controller: run the body once per item, then continue on "done".
+ * A node of the body that suspends suspends the loop in that iteration
+ * (info: the iteration and the results so far); resume_info continues it.
+ */
+static void
+run_loop(FlExec *ex, int n, Jsonb *resume_info)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
 	FlNodeCall	call;
@@ -824,10 +901,12 @@ run_loop(FlExec *ex, int n)
 	JsonbValue	items;
 	int64		max_iter = 10000;
 	int			count;
+	int			first = 0;
 	int			body = fl_graph_handle_index(&ex->wf->graph->nodes[n], "body");
 	char		saved_iter[sizeof(ex->iteration)];
 	Jsonb	  **results;
 	int			waiting_before = list_length(ex->waiting);
+	bool		resuming = resume_info != NULL;
 	JB			b = {0};
 
 	memset(&call, 0, sizeof(call));
@@ -837,7 +916,8 @@ run_loop(FlExec *ex, int n)
 	call.def = nd;
 	call.input = fl_node_input(ex, n);
 	ex->cur_input = call.input;
-	fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
+	if (!resuming)
+		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 	if (!node_config(ex, n, &call, &res))
 		goto done;
 	if (!fl_cfg_value(&call, "items", &items) || !jbv_is_array(&items))
@@ -857,9 +937,20 @@ run_loop(FlExec *ex, int n)
 	}
 
 	results = palloc0(sizeof(Jsonb *) * (count + 1));
+	if (resuming)
+	{
+		JsonbValue	v,
+					el;
+
+		if (jb_get(resume_info, "iteration", &v) && v.type == jbvNumeric)
+			first = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		if (jb_get(resume_info, "results", &v) && jbv_is_array(&v))
+			for (int i = 0; i < first && i < count && jbv_get_index(&v, i, &el); i++)
+				results[i] = jbv_to_jsonb(&el);
+	}
 	strlcpy(saved_iter, ex->iteration, sizeof(saved_iter));
 	ex->loops = ex->nloops == 0 ? palloc(sizeof(FlLoopFrame) * (ex->wf->graph->nloops + 1)) : ex->loops;
-	for (int i = 0; i < count; i++)
+	for (int i = first; i < count; i++)
 	{
 		JsonbValue	item;
 		FlLoopFrame *f = &ex->loops[ex->nloops++];
@@ -872,25 +963,38 @@ run_loop(FlExec *ex, int n)
 		f->count = count;
 		snprintf(ex->iteration, sizeof(ex->iteration), "%s%s%s:%d",
 				 saved_iter, saved_iter[0] ? "/" : "", nd->id, i);
+		if (resuming && i == first)
+			load_iteration_prior(ex, ex->iteration);
 		fl_sched_reset_body(ex->sched, n);
 		fl_sched_fire(ex->sched, n, body);
 		run_scope(ex, ex->wf->graph->nodes[n].loop_slot);
 		results[i] = iteration_result(ex, n);
 		ex->nloops--;
-		if (ex->failed)
+		if (ex->failed || ex->cancelled)
 			break;
 		if (list_length(ex->waiting) > waiting_before)
 		{
-			ex->waiting = list_truncate(ex->waiting, waiting_before);
+			/* a body node suspended: the loop waits in this iteration */
+			JB			w = {0};
+
+			jb_obj_begin(&w);
+			jb_kv_int(&w, "iteration", i);
+			jb_key(&w, "results");
+			jb_arr_begin(&w);
+			for (int k = 0; k < i; k++)
+				jb_jsonb(&w, results[k]);
+			jb_arr_end(&w);
+			jb_obj_end(&w);
 			strlcpy(ex->iteration, saved_iter, sizeof(ex->iteration));
-			fl_fail(&res, "INVALID_CONFIG",
-					"node \"%s\": a node in the loop body suspended (approval, delay, wait or breakpoint); "
-					"suspending inside a loop body is not supported, use a sub-workflow per item instead",
-					nd->id);
+			res.outcome = FL_SUSPEND;
+			res.wait_kind = FL_WAIT_LOOP;
+			res.suspend_info = jb_finish(&w);
 			goto done;
 		}
 	}
 	strlcpy(ex->iteration, saved_iter, sizeof(ex->iteration));
+	if (ex->cancelled)
+		return;
 	if (ex->failed)
 	{
 		fl_fail(&res, ex->error_code, "%s", ex->error_message);
@@ -908,7 +1012,7 @@ run_loop(FlExec *ex, int n)
 	fl_succeed(&res, jb_finish(&b), "done");
 
 done:
-	finish_node(ex, n, &call, &res, started, false, 1);
+	finish_node(ex, n, &call, &res, started, resuming, 1);
 }
 
 /* Use an output recorded by an earlier run instead of running the node. */
@@ -953,7 +1057,7 @@ static void
 run_node(FlExec *ex, int n)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
-	FlPrior    *p = (ex->prior && ex->iteration[0] == '\0') ? ex->prior[n] : NULL;
+	FlPrior    *p = prior_of(ex, n);
 
 	CHECK_FOR_INTERRUPTS();
 	if (p && p->status == 's')
@@ -965,7 +1069,13 @@ run_node(FlExec *ex, int n)
 	{
 		char	   *kind = jb_get_cstring(p->output, "kind");
 
-		if (n != ex->resume_node)
+		if (kind && strcmp(kind, FL_WAIT_LOOP) == 0)
+		{
+			/* a loop that suspended in an iteration: go on from there */
+			run_loop(ex, n, p->output);
+			return;
+		}
+		if (!is_resume_target(ex, n))
 		{
 			fl_sched_wait(ex->sched, n);
 			waiting_from_info(ex, n, p->output);
@@ -1016,7 +1126,7 @@ run_node(FlExec *ex, int n)
 		return;
 	}
 	if (nd->info->impl == &fl_node_loop)
-		run_loop(ex, n);
+		run_loop(ex, n, NULL);
 	else
 		execute_node(ex, n, false, NULL);
 }
@@ -1029,7 +1139,9 @@ drain_skipped(FlExec *ex)
 
 	while ((v = fl_sched_next_skipped(ex->sched)) >= 0)
 	{
-		if (ex->prior && ex->prior[v] && ex->prior[v]->status == 'k' && ex->iteration[0] == '\0')
+		FlPrior    *p = prior_of(ex, v);
+
+		if (p && p->status == 'k')
 			continue;			/* logged by the earlier run */
 		fl_emit(ex, "state:update", v, "skipped", NULL, -1, NULL);
 		fl_store_node_log(ex, v, "skipped", NULL, NULL, NULL, NULL, NULL, GetCurrentTimestamp(), 0);
@@ -1335,6 +1447,24 @@ load_wf_as_owner(pg_uuid_t *id, int version)
 	return wf;
 }
 
+/* The iteration in which a node of an execution waits, or NULL. */
+static char *
+waiting_iteration(const char *exec_id, const char *node_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	if (fl_owner_query(&plan, "SELECT iteration FROM flowent.workflow_node_logs "
+					   "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' "
+					   "ORDER BY seq DESC LIMIT 1", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
+		SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
 /* The run state of an execution that already has its row. */
 static FlExec *
 exec_from_row(const char *exec_id, ExecRow *r)
@@ -1379,7 +1509,8 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 	ex = exec_from_row(exec_id, &r);
 	load_prior(ex, exec_id, false, NULL);
 	n = fl_graph_find(ex->wf->graph, node_id);
-	if (n < 0 || ex->prior[n] == NULL || ex->prior[n]->status != 'w')
+	ex->resume_iteration = n < 0 ? NULL : waiting_iteration(exec_id, node_id);
+	if (ex->resume_iteration == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
 	ex->resume_node = n;
@@ -1422,7 +1553,7 @@ fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bo
 	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
 					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
 					  "WHERE e.id = $1 AND e.status = 'suspended' AND l.node_id = $2 "
-					  "  AND l.status = 'waiting' AND l.iteration = '' FOR UPDATE OF e",
+					  "  AND l.status = 'waiting' FOR UPDATE OF e",
 					  2, types, a, NULL, false, 1);
 	fl_owner_end(uid, sec);
 	if (ret != SPI_OK_SELECT || SPI_processed == 0)

@@ -464,17 +464,18 @@ fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 					const char *error_code, const char *error, const char *handle, int attempts)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[9] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID};
-	Datum		a[9];
-	char		n[9];
+	Oid			types[10] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	TEXTOID};
+	Datum		a[10];
+	char		n[10];
 
 	plan_for(&plan,
 			 "UPDATE flowent.workflow_node_logs SET status = $3::flowent.node_log_status, output = $4, "
 			 " error = $5, error_code = $6, handle = $7, seq = $8, completed_at = clock_timestamp(), "
 			 " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
 			 " attempts = greatest(attempts, $9) "
-			 "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' AND iteration = ''",
-			 9, types);
+			 "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' AND iteration = $10",
+			 10, types);
 	memset(n, ' ', sizeof(n));
 	a[0] = UUIDPGetDatum(&ex->id);
 	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
@@ -489,6 +490,7 @@ fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 	n[6] = NUL(handle);
 	a[7] = Int32GetDatum(ex->seq);
 	a[8] = Int32GetDatum(Max(attempts, 1));
+	a[9] = CStringGetTextDatum(ex->iteration);
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 
