@@ -719,8 +719,8 @@ suspend_on_http(FlExec *ex, FlNodeCall *call, FlNodeResult *res, int attempt)
 
 /*
  * Asynchronous runs in a worker do not wait on HTTP: the node's request goes
- * to the worker's curl multi loop and the execution suspends on it (loop
- * bodies excepted: suspending there is not supported, so they call inline).
+ * to the worker's curl multi loop and the execution suspends on it (inside a
+ * loop body, the loop waits in that iteration).
  * Returns true when it handled the node (res filled).
  */
 static bool
@@ -729,7 +729,7 @@ hand_over_http(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res, bool resu
 	const FlNodeType *impl = call->def->info->impl;
 	FlNodeDef  *nd = call->def;
 
-	if (ex->sync || impl->prepare_http == NULL || fl_http_dispatcher == NULL || ex->iteration[0] != '\0')
+	if (ex->sync || impl->prepare_http == NULL || fl_http_dispatcher == NULL)
 		return false;
 	if (!resuming)
 	{

@@ -389,7 +389,7 @@ recover_orphans(void)
 			   "SELECT l.execution_id, 'resume', l.node_id, '{}' "
 			   "FROM flowent.workflow_node_logs l "
 			   "JOIN flowent.workflow_executions e ON e.id = l.execution_id "
-			   "WHERE e.status = 'suspended' AND l.status = 'waiting' AND l.iteration = '' "
+			   "WHERE e.status = 'suspended' AND l.status = 'waiting' "
 			   "  AND l.output->>'kind' = 'http' "
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "

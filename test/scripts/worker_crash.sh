@@ -265,6 +265,21 @@ maxin=$(stats 'd["maxInflight"]')
 [ "$maxin" -ge 20 ] || fail "(e) at most $maxin requests were in flight at once with 2 workers (expected the 40 to overlap)"
 ok "(e) 40 async HTTP executions with 2 workers: up to $maxin requests in flight at once"
 
+# an HTTP call per loop item in an async run: the loop waits in each iteration
+q "INSERT INTO t.wf VALUES ('loopcall', flowent.create_workflow('loopcall',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('l', 'loop-controller', '{\"items\":[1,2,3]}'),
+		t.n('h', 'http-request', '{\"url\":\"http://127.0.0.1:$HPORT/slow?i={{loop.item}}\"}'),
+		t.n('s', 'set-variable', '{\"name\":\"v\",\"value\":\"{{loop.item}}:{{h.body.ok}}\"}'),
+		t.n('o', 'output')),
+	jsonb_build_array(t.e('e1', 't', 'l'), t.e('e2', 'l', 'h', 'body'), t.e('e3', 'h', 's'), t.e('e4', 'l', 'o', 'done'))))" >/dev/null
+lid=$(q "SELECT flowent.execute(t.w('loopcall'))")
+poll "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$lid'" 30 ||
+	fail "(e) the loop of HTTP calls did not finish: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$lid'")"
+eq "(e) loop of HTTP calls" "$(q "SELECT output::text FROM flowent.workflow_executions WHERE id = '$lid'")" '{"count": 3, "results": ["1:true", "2:true", "3:true"]}'
+eq "(e) one Idempotency-Key per iteration" "$(stats "','.join(sorted(k.split(':', 1)[1] for k in d['keys'] if k.startswith('$lid')))")" "h:l:0,h:l:1,h:l:2"
+ok "(e) an HTTP call per loop item in an async run: one request per iteration, keys per iteration"
+
 id=$(q "SELECT flowent.execute(t.w('call'), '{\"i\": 7}')")
 key="$id:h:0"
 poll "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$id')::oid::bigint)" 10 ||
