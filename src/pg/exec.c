@@ -1,6 +1,6 @@
 /*
  * exec.c
- *	  Walking a workflow: node by node, loop iterations, suspension, results.
+ *	  Running nodes: one attempt, retries, results, suspension, the scope walk.
  *
  * The scheduler in src/core decides what is ready; this file runs ready
  * nodes in nodes-array order, writes one log row and the events per node,
@@ -25,13 +25,12 @@
 
 #include "nodes/fl_nodes.h"
 #include "pg/engine.h"
+#include "pg/exec_internal.h"
 #include "pg/jsonb_util.h"
 #include "pg/http_async.h"
 #include "worker/worker.h"
 
-static void run_scope(FlExec *ex, int slot);
 static void run_node(FlExec *ex, int n);
-static void run_loop(FlExec *ex, int n, Jsonb *resume_info);
 
 FlHttpCompletion *fl_http_completion = NULL;
 void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, FlHttpRequest *req) = NULL;
@@ -47,243 +46,6 @@ node_timeout_handler(void)
 	QueryCancelPending = true;
 	InterruptPending = true;
 	SetLatch(MyLatch);
-}
-
-/* ---- variables ---- */
-
-#define VAR_KEY_LEN 256
-
-typedef struct VarEntry
-{
-	char		key[VAR_KEY_LEN];
-	int			idx;
-} VarEntry;
-
-/* Index of a variable in var_names/var_values, or -1. */
-static int
-var_index(FlExec *ex, const char *name)
-{
-	ListCell   *ln;
-
-	if (strlen(name) < VAR_KEY_LEN)
-	{
-		VarEntry   *e;
-
-		if (ex->var_hash == NULL)
-			return -1;
-		e = hash_search(ex->var_hash, name, HASH_FIND, NULL);
-		return e ? e->idx : -1;
-	}
-	foreach(ln, ex->var_names)
-		if (strcmp(lfirst(ln), name) == 0)
-			return foreach_current_index(ln);
-	return -1;
-}
-
-/* A variable's value, or NULL. */
-Jsonb *
-fl_get_variable(FlExec *ex, const char *name)
-{
-	int			i = var_index(ex, name);
-
-	return i < 0 ? NULL : list_nth(ex->var_values, i);
-}
-
-/* Set (or replace) a workflow variable. */
-void
-fl_set_variable(FlExec *ex, const char *name, Jsonb *value)
-{
-	int			i = var_index(ex, name);
-
-	if (i >= 0)
-	{
-		list_nth_cell(ex->var_values, i)->ptr_value = value;
-		return;
-	}
-	ex->var_names = lappend(ex->var_names, pstrdup(name));
-	ex->var_values = lappend(ex->var_values, value);
-	if (strlen(name) < VAR_KEY_LEN)
-	{
-		VarEntry   *e;
-
-		if (ex->var_hash == NULL)
-		{
-			HASHCTL		ctl;
-
-			memset(&ctl, 0, sizeof(ctl));
-			ctl.keysize = VAR_KEY_LEN;
-			ctl.entrysize = sizeof(VarEntry);
-			ctl.hcxt = CurrentMemoryContext;
-			ex->var_hash = hash_create("flowent variables", 32, &ctl,
-									   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		}
-		e = hash_search(ex->var_hash, name, HASH_ENTER, NULL);
-		e->idx = list_length(ex->var_names) - 1;
-	}
-}
-
-/* All variables as one object. */
-Jsonb *
-fl_variables_object(FlExec *ex)
-{
-	JB			b = {0};
-	ListCell   *ln,
-			   *lv;
-
-	jb_obj_begin(&b);
-	forboth(ln, ex->var_names, lv, ex->var_values)
-		jb_kv_jsonb(&b, lfirst(ln), lfirst(lv));
-	jb_obj_end(&b);
-	return jb_finish(&b);
-}
-
-/* {id: {output, meta: {status}}} of every node that has run (seed §7.2). */
-Jsonb *
-fl_nodes_object(FlExec *ex)
-{
-	JB			b = {0};
-
-	jb_obj_begin(&b);
-	for (int i = 0; i < ex->wf->nnodes; i++)
-	{
-		if (!ex->outputs[i])
-			continue;
-		jb_key(&b, ex->wf->nodes[i].id);
-		jb_obj_begin(&b);
-		jb_kv_jsonb(&b, "output", ex->outputs[i]);
-		jb_key(&b, "meta");
-		jb_obj_begin(&b);
-		jb_kv_str(&b, "status", ex->sched->nstate[i] == FL_WAITING ? "waiting" : "completed");
-		jb_obj_end(&b);
-		jb_obj_end(&b);
-	}
-	jb_obj_end(&b);
-	return jb_finish(&b);
-}
-
-/* {trigger, variables, nodes:{id:{output, meta}}, execution} for SQL transforms. */
-Jsonb *
-fl_state_object(FlExec *ex)
-{
-	JB			b = {0};
-
-	jb_obj_begin(&b);
-	jb_kv_jsonb(&b, "trigger", ex->trigger);
-	jb_kv_jsonb(&b, "variables", fl_variables_object(ex));
-	jb_kv_jsonb(&b, "nodes", fl_nodes_object(ex));
-	jb_key(&b, "execution");
-	jb_obj_begin(&b);
-	jb_kv_str(&b, "id", ex->id_str);
-	jb_kv_str(&b, "workflowId", ex->wf_id_str);
-	jb_obj_end(&b);
-	jb_obj_end(&b);
-	return jb_finish(&b);
-}
-
-/* ---- setup ---- */
-
-/* Options every entry point accepts; anything else is bad input. */
-static void
-apply_options(FlExec *ex, Jsonb *options)
-{
-	JsonbValue	o,
-				v;
-
-	ex->options = options;
-	jbv_from_jsonb(options, &o);
-	if (jbv_get_key(&o, "variables", &v) && v.type != jbvNull)
-	{
-		JsonbIterator *it;
-		JsonbValue	k,
-					val;
-		JsonbIteratorToken tok;
-
-		if (!jbv_is_object(&v))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.variables must be an object, got %s", jbv_type_name(&v))));
-		it = JsonbIteratorInit(v.val.binary.data);
-		while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-		{
-			if (tok != WJB_KEY)
-				continue;
-			JsonbIteratorNext(&it, &val, true);
-			fl_set_variable(ex, jbv_cstring(&k), jbv_to_jsonb(&val));
-		}
-	}
-	if (jbv_get_key(&o, "isTest", &v) && v.type == jbvBool)
-		ex->is_test = v.val.boolean;
-	if (jbv_get_key(&o, "breakpoints", &v) && v.type != jbvNull)
-	{
-		int			n = jbv_array_size(&v);
-
-		if (!jbv_is_array(&v))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.breakpoints must be an array of node ids")));
-		ex->breakpoints_given = true;
-		for (int i = 0; i < n; i++)
-		{
-			JsonbValue	el;
-
-			if (!jbv_get_index(&v, i, &el) || el.type != jbvString)
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("options.breakpoints[%d] must be a node id string", i)));
-			if (fl_graph_find(ex->wf->graph, jbv_cstring(&el)) < 0)
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("options.breakpoints[%d]: node \"%s\" does not exist in the workflow",
-									   i, jbv_cstring(&el))));
-			ex->breakpoints = lappend(ex->breakpoints, jbv_cstring(&el));
-		}
-	}
-}
-
-/* A fresh execution state over a workflow version. */
-static FlExec *
-exec_create(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
-{
-	FlExec	   *ex = palloc0(sizeof(FlExec));
-	JB			b = {0};
-
-	ex->wf = wf;
-	ex->cxt = CurrentMemoryContext;
-	ex->sync = true;
-	ex->user_id = fl_current_user_id();
-	ex->trigger_type = trigger_type;
-	ex->payload = payload;
-	ex->started_at = GetCurrentTimestamp();
-	ex->outputs = palloc0(sizeof(Jsonb *) * (wf->nnodes + 1));
-	ex->sched = fl_sched_create(wf->graph);
-	ex->resume_node = -1;
-	ex->last_completed = -1;
-	ex->last_output_node = -1;
-	ex->total_cost = int64_to_numeric(0);
-	strlcpy(ex->wf_id_str, FL_UUID_STR(&wf->id), sizeof(ex->wf_id_str));
-	apply_options(ex, options);
-
-	jb_obj_begin(&b);
-	jb_kv_str(&b, "type", trigger_type);
-	jb_kv_jsonb(&b, "payload", payload);
-	jb_key(&b, "timestamp");
-	jb_str(&b, DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ex->started_at))));
-	jb_obj_end(&b);
-	ex->trigger = jb_finish(&b);
-
-	/* triggers of the execution's type fire; if none matches, all do */
-	for (int i = 0; i < wf->nnodes; i++)
-	{
-		char	   *tt;
-
-		if (strcmp(wf->nodes[i].type, "trigger") != 0)
-			continue;
-		tt = jb_get_cstring(wf->nodes[i].data, "triggerType");
-		if (strcmp(tt ? tt : "manual", trigger_type) == 0)
-			ex->live_triggers++;
-	}
-	if (DatumGetFloat8(DirectFunctionCall1(pg_notification_queue_usage, (Datum) 0)) > 0.5)
-	{
-		ereport(LOG, (errmsg("flowent: notification queue is over half full; events of this execution are skipped")));
-		ex->events_off = true;
-	}
-	return ex;
 }
 
 /* ---- node execution ---- */
@@ -489,8 +251,8 @@ waiting_from_info(FlExec *ex, int n, Jsonb *info)
 }
 
 /* Apply a node's result: output, log, events, edges. */
-static void
-finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
+void
+fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 			TimestampTz started, bool resuming, int attempts)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
@@ -635,8 +397,8 @@ finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 }
 
 /* Resolve the node's data (strictly) unless it resolves its own fields. */
-static bool
-node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
+bool
+fl_node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
 	JsonbValue	in,
@@ -661,8 +423,8 @@ node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
 }
 
 /* What an earlier run left for node n in the current iteration, or NULL. */
-static FlPrior *
-prior_of(FlExec *ex, int n)
+FlPrior *
+fl_prior_of(FlExec *ex, int n)
 {
 	ListCell   *lc;
 
@@ -692,7 +454,7 @@ waiting_attempt(FlExec *ex, int n)
 {
 	JsonbValue	v;
 
-	FlPrior    *p = prior_of(ex, n);
+	FlPrior    *p = fl_prior_of(ex, n);
 
 	if (p && jb_get(p->output, "attempt", &v) && v.type == jbvNumeric)
 		return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
@@ -790,7 +552,7 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	if (!resuming)
 		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 
-	if (node_config(ex, n, &call, &res) && !hand_over_http(ex, n, &call, &res, resuming, &attempt))
+	if (fl_node_config(ex, n, &call, &res) && !hand_over_http(ex, n, &call, &res, resuming, &attempt))
 	{
 		for (;; attempt++)
 		{
@@ -809,210 +571,10 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	{
 		/* re-sent to a worker: the node keeps waiting as logged */
 		fl_sched_wait(ex->sched, n);
-		waiting_from_info(ex, n, prior_of(ex, n)->output);
+		waiting_from_info(ex, n, fl_prior_of(ex, n)->output);
 		return;
 	}
-	finish_node(ex, n, &call, &res, started, resuming, attempt);
-}
-
-/* Output of the body's sinks that ran in this iteration. */
-static Jsonb *
-iteration_result(FlExec *ex, int loop)
-{
-	const fl_graph *g = ex->wf->graph;
-	int			found = 0,
-				last = -1;
-	JB			b = {0};
-
-	for (int v = 0; v < g->nnodes; v++)
-		if (fl_graph_in_body(g, loop, v) && g->out_start[v] == g->out_start[v + 1] &&
-			ex->sched->nstate[v] == FL_DONE)
-		{
-			found++;
-			last = v;
-		}
-	if (found == 0)
-		return jsonb_null();
-	if (found == 1)
-		return ex->outputs[last];
-	jb_obj_begin(&b);
-	for (int v = 0; v < g->nnodes; v++)
-		if (fl_graph_in_body(g, loop, v) && g->out_start[v] == g->out_start[v + 1] &&
-			ex->sched->nstate[v] == FL_DONE)
-			jb_kv_jsonb(&b, g->nodes[v].id, ex->outputs[v]);
-	jb_obj_end(&b);
-	return jb_finish(&b);
-}
-
-/* Rows of one loop iteration left by an earlier run (resuming inside it). */
-static void
-load_iteration_prior(FlExec *ex, const char *iteration)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-	uint64		nrows;
-	SPITupleTable *tt;
-
-	a[0] = UUIDPGetDatum(&ex->id);
-	a[1] = CStringGetTextDatum(iteration);
-	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
-					   "FROM flowent.workflow_node_logs "
-					   "WHERE execution_id = $1 AND iteration = $2 AND status IN ('success', 'waiting', 'skipped') "
-					   "ORDER BY seq", 2, types, a, NULL, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read node logs");
-	nrows = SPI_processed;
-	tt = SPI_tuptable;
-	for (uint64 i = 0; i < nrows; i++)
-	{
-		HeapTuple	tup = tt->vals[i];
-		bool		isnull;
-		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
-		int			n = fl_graph_find(ex->wf->graph, SPI_getvalue(tup, tt->tupdesc, 1));
-		FlPrior    *p;
-		Datum		d;
-
-		if (n < 0)
-			continue;
-		p = palloc0(sizeof(FlPrior));
-		p->status = status[0] == 's' ? (status[1] == 'u' ? 's' : 'k') : 'w';
-		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
-		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
-		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
-		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
-		p->node = n;
-		p->iteration = pstrdup(iteration);
-		ex->body_prior = lappend(ex->body_prior, p);
-	}
-}
-
-/*
- * loop-controller: run the body once per item, then continue on "done".
- * A node of the body that suspends suspends the loop in that iteration
- * (info: the iteration and the results so far); resume_info continues it.
- */
-static void
-run_loop(FlExec *ex, int n, Jsonb *resume_info)
-{
-	FlNodeDef  *nd = &ex->wf->nodes[n];
-	FlNodeCall	call;
-	FlNodeResult res;
-	TimestampTz started = GetCurrentTimestamp();
-	JsonbValue	items;
-	int64		max_iter = 10000;
-	int			count;
-	int			first = 0;
-	int			body = fl_graph_handle_index(&ex->wf->graph->nodes[n], "body");
-	char		saved_iter[sizeof(ex->iteration)];
-	Jsonb	  **results;
-	int			waiting_before = list_length(ex->waiting);
-	bool		resuming = resume_info != NULL;
-	JB			b = {0};
-
-	memset(&call, 0, sizeof(call));
-	memset(&res, 0, sizeof(res));
-	call.ex = ex;
-	call.node = n;
-	call.def = nd;
-	call.input = fl_node_input(ex, n);
-	ex->cur_input = call.input;
-	if (!resuming)
-		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
-	if (!node_config(ex, n, &call, &res))
-		goto done;
-	if (!fl_cfg_value(&call, "items", &items) || !jbv_is_array(&items))
-	{
-		fl_fail(&res, "INVALID_CONFIG", "node \"%s\": field \"items\" must resolve to an array, got %s",
-				nd->id, fl_cfg_value(&call, "items", &items) ? jbv_type_name(&items) : "nothing");
-		goto done;
-	}
-	if (!fl_cfg_int(&call, &res, "maxIterations", 10000, 0, PG_INT32_MAX, &max_iter))
-		goto done;
-	count = jbv_array_size(&items);
-	if (count > max_iter)
-	{
-		fl_fail(&res, "LIMIT_EXCEEDED", "node \"%s\": %d items exceed maxIterations (" INT64_FORMAT ")",
-				nd->id, count, max_iter);
-		goto done;
-	}
-
-	results = palloc0(sizeof(Jsonb *) * (count + 1));
-	if (resuming)
-	{
-		JsonbValue	v,
-					el;
-
-		if (jb_get(resume_info, "iteration", &v) && v.type == jbvNumeric)
-			first = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		if (jb_get(resume_info, "results", &v) && jbv_is_array(&v))
-			for (int i = 0; i < first && i < count && jbv_get_index(&v, i, &el); i++)
-				results[i] = jbv_to_jsonb(&el);
-	}
-	strlcpy(saved_iter, ex->iteration, sizeof(saved_iter));
-	ex->loops = ex->nloops == 0 ? palloc(sizeof(FlLoopFrame) * (ex->wf->graph->nloops + 1)) : ex->loops;
-	for (int i = first; i < count; i++)
-	{
-		JsonbValue	item;
-		FlLoopFrame *f = &ex->loops[ex->nloops++];
-
-		CHECK_FOR_INTERRUPTS();
-		jbv_get_index(&items, i, &item);
-		f->node = n;
-		f->item = jbv_to_jsonb(&item);
-		f->index = i;
-		f->count = count;
-		snprintf(ex->iteration, sizeof(ex->iteration), "%s%s%s:%d",
-				 saved_iter, saved_iter[0] ? "/" : "", nd->id, i);
-		if (resuming && i == first)
-			load_iteration_prior(ex, ex->iteration);
-		fl_sched_reset_body(ex->sched, n);
-		fl_sched_fire(ex->sched, n, body);
-		run_scope(ex, ex->wf->graph->nodes[n].loop_slot);
-		results[i] = iteration_result(ex, n);
-		ex->nloops--;
-		if (ex->failed || ex->cancelled)
-			break;
-		if (list_length(ex->waiting) > waiting_before)
-		{
-			/* a body node suspended: the loop waits in this iteration */
-			JB			w = {0};
-
-			jb_obj_begin(&w);
-			jb_kv_int(&w, "iteration", i);
-			jb_key(&w, "results");
-			jb_arr_begin(&w);
-			for (int k = 0; k < i; k++)
-				jb_jsonb(&w, results[k]);
-			jb_arr_end(&w);
-			jb_obj_end(&w);
-			strlcpy(ex->iteration, saved_iter, sizeof(ex->iteration));
-			res.outcome = FL_SUSPEND;
-			res.wait_kind = FL_WAIT_LOOP;
-			res.suspend_info = jb_finish(&w);
-			goto done;
-		}
-	}
-	strlcpy(ex->iteration, saved_iter, sizeof(ex->iteration));
-	if (ex->cancelled)
-		return;
-	if (ex->failed)
-	{
-		fl_fail(&res, ex->error_code, "%s", ex->error_message);
-		ex->failed = false;		/* finish_node decides with the loop's onError */
-		goto done;
-	}
-	jb_obj_begin(&b);
-	jb_key(&b, "results");
-	jb_arr_begin(&b);
-	for (int i = 0; i < count; i++)
-		jb_jsonb(&b, results[i]);
-	jb_arr_end(&b);
-	jb_kv_int(&b, "count", count);
-	jb_obj_end(&b);
-	fl_succeed(&res, jb_finish(&b), "done");
-
-done:
-	finish_node(ex, n, &call, &res, started, resuming, 1);
+	fl_finish_node(ex, n, &call, &res, started, resuming, attempt);
 }
 
 /* Use an output recorded by an earlier run instead of running the node. */
@@ -1057,7 +619,7 @@ static void
 run_node(FlExec *ex, int n)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
-	FlPrior    *p = prior_of(ex, n);
+	FlPrior    *p = fl_prior_of(ex, n);
 
 	CHECK_FOR_INTERRUPTS();
 	if (p && p->status == 's')
@@ -1072,7 +634,7 @@ run_node(FlExec *ex, int n)
 		if (kind && strcmp(kind, FL_WAIT_LOOP) == 0)
 		{
 			/* a loop that suspended in an iteration: go on from there */
-			run_loop(ex, n, p->output);
+			fl_run_loop(ex, n, p->output);
 			return;
 		}
 		if (!is_resume_target(ex, n))
@@ -1122,11 +684,11 @@ run_node(FlExec *ex, int n)
 		call.input = fl_node_input(ex, n);
 		res.outcome = FL_SUSPEND;
 		res.wait_kind = FL_WAIT_BREAKPOINT;
-		finish_node(ex, n, &call, &res, GetCurrentTimestamp(), false, 0);
+		fl_finish_node(ex, n, &call, &res, GetCurrentTimestamp(), false, 0);
 		return;
 	}
 	if (nd->info->impl == &fl_node_loop)
-		run_loop(ex, n, NULL);
+		fl_run_loop(ex, n, NULL);
 	else
 		execute_node(ex, n, false, NULL);
 }
@@ -1139,7 +701,7 @@ drain_skipped(FlExec *ex)
 
 	while ((v = fl_sched_next_skipped(ex->sched)) >= 0)
 	{
-		FlPrior    *p = prior_of(ex, v);
+		FlPrior    *p = fl_prior_of(ex, v);
 
 		if (p && p->status == 'k')
 			continue;			/* logged by the earlier run */
@@ -1149,8 +711,8 @@ drain_skipped(FlExec *ex)
 }
 
 /* Run every ready node of a scope until none is left. */
-static void
-run_scope(FlExec *ex, int slot)
+void
+fl_run_scope(FlExec *ex, int slot)
 {
 	drain_skipped(ex);
 	while (!ex->failed && !ex->cancelled)
@@ -1172,526 +734,3 @@ run_scope(FlExec *ex, int slot)
 	}
 }
 
-/* ---- results ---- */
-
-/* The API result of a run. */
-Jsonb *
-fl_result_object(FlExec *ex, const char *status, Jsonb *output)
-{
-	JB			b = {0};
-	long		secs;
-	int			usecs;
-	ListCell   *lc;
-
-	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
-	jb_obj_begin(&b);
-	jb_kv_str(&b, "executionId", ex->id_str);
-	jb_kv_str(&b, "workflowId", ex->wf_id_str);
-	jb_kv_str(&b, "status", status);
-	jb_kv_jsonb(&b, "output", output);
-	jb_key(&b, "error");
-	if (ex->failed || ex->cancelled)
-	{
-		jb_obj_begin(&b);
-		jb_kv_str(&b, "code", ex->error_code);
-		jb_kv_str(&b, "message", ex->error_message);
-		jb_kv_str(&b, "nodeId", ex->error_node);
-		if (ex->error_details)
-			jb_kv_jsonb(&b, "details", ex->error_details);
-		jb_obj_end(&b);
-	}
-	else
-		jb_null(&b);
-	jb_kv_int(&b, "durationMs", secs * 1000 + usecs / 1000);
-	jb_key(&b, "totalCost");
-	jb_numeric(&b, ex->total_cost);
-	jb_kv_int(&b, "totalTokens", ex->total_tokens);
-	jb_key(&b, "waiting");
-	jb_arr_begin(&b);
-	foreach(lc, ex->waiting)
-	{
-		FlWaiting  *w = lfirst(lc);
-
-		jb_obj_begin(&b);
-		jb_kv_str(&b, "executionId", w->execution_id);
-		jb_kv_str(&b, "nodeId", w->node_id);
-		jb_kv_str(&b, "kind", w->kind);
-		jb_kv_str(&b, "approvalId", w->approval_id);
-		jb_obj_end(&b);
-	}
-	jb_arr_end(&b);
-	if (ex->waiting != NIL)
-	{
-		FlWaiting  *first = linitial(ex->waiting);
-		char	   *approval = NULL;
-
-		foreach(lc, ex->waiting)
-		{
-			FlWaiting  *w = lfirst(lc);
-
-			if (approval == NULL && w->approval_id)
-				approval = w->approval_id;
-		}
-		jb_kv_str(&b, "waitingNodeId", first->node_id);
-		jb_kv_str(&b, "approvalId", approval);
-	}
-	jb_obj_end(&b);
-	return jb_finish(&b);
-}
-
-/* Settle the execution: status, output, final events, row update. */
-static Jsonb *
-exec_finish(FlExec *ex)
-{
-	const char *status;
-	Jsonb	   *output = NULL;
-	JB			e = {0};
-	long		secs;
-	int			usecs;
-
-	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
-	if (ex->cancelled)
-	{
-		status = "cancelled";
-		ex->waiting = NIL;
-	}
-	else if (ex->failed)
-	{
-		status = "error";
-		jb_obj_begin(&e);
-		jb_kv_str(&e, "errorCode", ex->error_code);
-		jb_kv_str(&e, "message", ex->error_message);
-		jb_kv_str(&e, "failedNodeId", ex->error_node);
-		jb_obj_end(&e);
-		fl_emit(ex, "fatal:error", -1, "error", NULL, -1, jb_finish(&e));
-	}
-	else if (ex->waiting != NIL)
-		status = "suspended";
-	else
-	{
-		status = "success";
-		if (ex->last_output_node >= 0)
-			output = ex->outputs[ex->last_output_node];
-		else if (ex->last_completed >= 0)
-			output = ex->outputs[ex->last_completed];
-		else
-			output = jsonb_null();
-	}
-	if (strcmp(status, "suspended") != 0)
-	{
-		JB			c = {0};
-
-		jb_obj_begin(&c);
-		jb_kv_int(&c, "totalDurationMs", secs * 1000 + usecs / 1000);
-		jb_key(&c, "totalCost");
-		jb_numeric(&c, ex->total_cost);
-		jb_kv_int(&c, "totalTokens", ex->total_tokens);
-		jb_obj_end(&c);
-		fl_emit(ex, "workflow:complete", -1, status, output, secs * 1000 + usecs / 1000, jb_finish(&c));
-	}
-	fl_store_flush_logs(ex);
-	fl_store_execution_finish(ex, status, output);
-	return fl_result_object(ex, status, output);
-}
-
-/* ---- entry points ---- */
-
-/* Start a new execution of a workflow version and run it here. */
-Jsonb *
-fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
-				const char *trigger_type, const char *parent_id,
-				const char *parent_node_id, int depth, char **exec_id_out)
-{
-	FlExec	   *ex;
-
-	fl_workflow_check_runnable(wf);
-	ex = exec_create(wf, payload, options, trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->parent_id = parent_id ? pstrdup(parent_id) : NULL;
-	ex->parent_node_id = parent_node_id ? pstrdup(parent_node_id) : NULL;
-	ex->depth = depth;
-	if (exec_id_out)
-		*exec_id_out = pstrdup(ex->id_str);
-	fl_sched_start(ex->sched);
-	run_scope(ex, 0);
-	return exec_finish(ex);
-}
-
-/* Read the node logs of an execution into the per-node prior table. */
-static void
-load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *exclude)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1];
-	uint64		nrows;
-	SPITupleTable *tt;
-
-	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
-					   "FROM flowent.workflow_node_logs "
-					   "WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
-					   1, types, a, NULL, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read node logs");
-	nrows = SPI_processed;
-	tt = SPI_tuptable;
-	ex->prior = palloc0(sizeof(FlPrior *) * (ex->wf->nnodes + 1));
-	for (uint64 i = 0; i < nrows; i++)
-	{
-		HeapTuple	tup = tt->vals[i];
-		bool		isnull;
-		char	   *node_id = SPI_getvalue(tup, tt->tupdesc, 1);
-		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
-		int			n = fl_graph_find(ex->wf->graph, node_id);
-		FlPrior    *p;
-		Datum		d;
-		char		st;
-
-		if (n < 0)
-			continue;
-		if (strcmp(status, "success") == 0)
-			st = 's';
-		else if (strcmp(status, "waiting") == 0)
-			st = 'w';
-		else if (strcmp(status, "skipped") == 0)
-			st = 'k';
-		else
-			continue;
-		if (successes_only && st != 's')
-			continue;
-		if (exclude && exclude[n])
-			continue;
-		p = palloc0(sizeof(FlPrior));
-		p->status = st;
-		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
-		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
-		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
-		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
-		ex->prior[n] = p;
-	}
-}
-
-typedef struct ExecRow
-{
-	pg_uuid_t	workflow_id;
-	int			version;
-	Jsonb	   *input;
-	Jsonb	   *options;
-	char	   *user_id;
-	bool		is_test;
-	char	   *mode;
-	char	   *trigger_type;
-	char	   *parent_id;
-	char	   *parent_node_id;
-	int			seq;
-	TimestampTz started_at;
-	char	   *status;
-	Numeric		total_cost;
-	int64		total_tokens;
-} ExecRow;
-
-/* Read (and lock) an execution row as the schema owner. */
-static void
-read_exec_row(const char *exec_id, ExecRow *r)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1];
-	HeapTuple	tup;
-	TupleDesc	d;
-	bool		isnull;
-	Datum		v;
-
-	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	if (fl_owner_query(&plan, "SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
-					   " mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
-					   " started_at, status::text, total_cost, total_tokens "
-					   "FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
-					   1, types, a, NULL, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read execution");
-	if (SPI_processed == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-						errmsg("execution %s does not exist", exec_id)));
-	tup = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	memcpy(&r->workflow_id, DatumGetUUIDP(SPI_getbinval(tup, d, 1, &isnull)), sizeof(pg_uuid_t));
-	r->version = DatumGetInt32(SPI_getbinval(tup, d, 2, &isnull));
-	v = SPI_getbinval(tup, d, 3, &isnull);
-	r->input = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(v);
-	r->options = DatumGetJsonbPCopy(SPI_getbinval(tup, d, 4, &isnull));
-	r->user_id = SPI_getvalue(tup, d, 5);
-	r->is_test = DatumGetBool(SPI_getbinval(tup, d, 6, &isnull));
-	r->mode = SPI_getvalue(tup, d, 7);
-	r->trigger_type = SPI_getvalue(tup, d, 8);
-	r->parent_id = SPI_getvalue(tup, d, 9);
-	r->parent_node_id = SPI_getvalue(tup, d, 10);
-	r->seq = DatumGetInt32(SPI_getbinval(tup, d, 11, &isnull));
-	r->started_at = DatumGetTimestampTz(SPI_getbinval(tup, d, 12, &isnull));
-	r->status = SPI_getvalue(tup, d, 13);
-	r->total_cost = DatumGetNumericCopy(SPI_getbinval(tup, d, 14, &isnull));
-	r->total_tokens = DatumGetInt32(SPI_getbinval(tup, d, 15, &isnull));
-}
-
-/* Load a workflow version as the schema owner (the caller was authorised). */
-static FlWorkflow *
-load_wf_as_owner(pg_uuid_t *id, int version)
-{
-	Oid			uid;
-	int			sec;
-	FlWorkflow *wf;
-
-	fl_owner_begin(&uid, &sec);
-	wf = fl_workflow_load(id, version, false);
-	fl_owner_end(uid, sec);
-	return wf;
-}
-
-/* The iteration in which a node of an execution waits, or NULL. */
-static char *
-waiting_iteration(const char *exec_id, const char *node_id)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-
-	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	a[1] = CStringGetTextDatum(node_id);
-	if (fl_owner_query(&plan, "SELECT iteration FROM flowent.workflow_node_logs "
-					   "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' "
-					   "ORDER BY seq DESC LIMIT 1", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
-		SPI_processed == 0)
-		return NULL;
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-}
-
-/* The run state of an execution that already has its row. */
-static FlExec *
-exec_from_row(const char *exec_id, ExecRow *r)
-{
-	FlWorkflow *wf = load_wf_as_owner(&r->workflow_id, r->version);
-	FlExec	   *ex = exec_create(wf, r->input, r->options, r->trigger_type);
-
-	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
-	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
-	ex->user_id = r->user_id;
-	ex->is_test = r->is_test;
-	ex->sync = strcmp(r->mode, "sync") == 0;
-	ex->parent_id = r->parent_id;
-	ex->parent_node_id = r->parent_node_id;
-	ex->seq = r->seq;
-	ex->started_at = r->started_at;
-	ex->total_cost = r->total_cost;
-	ex->total_tokens = r->total_tokens;
-	ex->row_written = true;
-	return ex;
-}
-
-/*
- * Continue a suspended execution from a waiting node, in this transaction.
- * When it finishes and has a suspended parent, the parent continues too;
- * the result is that of the outermost execution continued.
- */
-Jsonb *
-fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
-					  bool is_approval, bool *finished_out)
-{
-	ExecRow		r;
-	FlExec	   *ex;
-	Jsonb	   *result;
-	char	   *status;
-	int			n;
-
-	read_exec_row(exec_id, &r);
-	if (strcmp(r.status, "suspended") != 0)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("execution %s is %s, not suspended", exec_id, r.status)));
-	ex = exec_from_row(exec_id, &r);
-	load_prior(ex, exec_id, false, NULL);
-	n = fl_graph_find(ex->wf->graph, node_id);
-	ex->resume_iteration = n < 0 ? NULL : waiting_iteration(exec_id, node_id);
-	if (ex->resume_iteration == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
-	ex->resume_node = n;
-	ex->resume_data = data;
-	ex->resume_is_approval = is_approval;
-	fl_sched_start(ex->sched);
-	run_scope(ex, 0);
-	result = exec_finish(ex);
-	status = jb_get_cstring(result, "status");
-	if (finished_out)
-		*finished_out = strcmp(status, "suspended") != 0;
-	if (strcmp(status, "suspended") != 0 && ex->parent_id)
-	{
-		ExecRow		pr;
-
-		read_exec_row(ex->parent_id, &pr);
-		if (strcmp(pr.status, "suspended") == 0)
-			return fl_continue_execution(ex->parent_id, ex->parent_node_id, result, false, finished_out);
-	}
-	return result;
-}
-
-/*
- * The worker's continue: quietly does nothing when the execution is no
- * longer suspended or the node no longer waits (cancelled, decided, or
- * resumed early by someone else).
- */
-Jsonb *
-fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bool is_approval)
-{
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-	Oid			uid;
-	int			sec;
-	int			ret;
-
-	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	a[1] = CStringGetTextDatum(node_id);
-	fl_owner_begin(&uid, &sec);
-	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
-					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
-					  "WHERE e.id = $1 AND e.status = 'suspended' AND l.node_id = $2 "
-					  "  AND l.status = 'waiting' FOR UPDATE OF e",
-					  2, types, a, NULL, false, 1);
-	fl_owner_end(uid, sec);
-	if (ret != SPI_OK_SELECT || SPI_processed == 0)
-		return NULL;
-	return fl_continue_execution(exec_id, node_id, data, is_approval, NULL);
-}
-
-/* Run a queued (pending, async) execution from its start. */
-Jsonb *
-fl_start_execution(const char *exec_id)
-{
-	ExecRow		r;
-	FlExec	   *ex;
-
-	read_exec_row(exec_id, &r);
-	if (strcmp(r.status, "pending") != 0)
-		return NULL;			/* cancelled before it started */
-	ex = exec_from_row(exec_id, &r);
-	fl_sched_start(ex->sched);
-	run_scope(ex, 0);
-	return exec_finish(ex);
-}
-
-/*
- * A new asynchronous execution: its row (pending) and a queue entry; the
- * workers are woken when the caller's transaction commits.
- */
-char *
-fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
-{
-	FlExec	   *ex;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1];
-	Oid			uid;
-	int			sec;
-
-	fl_workflow_check_runnable(wf);
-	ex = exec_create(wf, payload, options, trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->sync = false;
-	fl_store_execution_insert(ex);
-	a[0] = UUIDPGetDatum(&ex->id);
-	fl_owner_begin(&uid, &sec);
-	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason) VALUES ($1, 'start')",
-					1, types, a, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not queue the execution");
-	fl_owner_end(uid, sec);
-	return pstrdup(ex->id_str);
-}
-
-/* Queue the continuation of an async execution for the workers. */
-void
-fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
-{
-	Oid			types[3] = {UUIDOID, TEXTOID, JSONBOID};
-	Datum		a[3];
-	Oid			uid;
-	int			sec;
-
-	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	a[1] = CStringGetTextDatum(node_id);
-	a[2] = JsonbPGetDatum(data);
-	fl_owner_begin(&uid, &sec);
-	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
-					"VALUES ($1, 'resume', $2, $3)", 3, types, a, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not queue the continuation");
-	fl_owner_end(uid, sec);
-}
-
-/* Mark every node reachable from `from` (inclusive). */
-static uint8 *
-downstream_of(const fl_graph *g, int from)
-{
-	uint8	   *mark = palloc0(g->nnodes + 1);
-	int		   *stack = palloc(sizeof(int) * (g->nnodes + 1));
-	int			sp = 0;
-
-	mark[from] = 1;
-	stack[sp++] = from;
-	while (sp > 0)
-	{
-		int			u = stack[--sp];
-
-		for (int k = g->out_start[u]; k < g->out_start[u + 1]; k++)
-		{
-			int			t = g->edges[g->out_edges[k]].target;
-
-			if (!mark[t])
-			{
-				mark[t] = 1;
-				stack[sp++] = t;
-			}
-		}
-	}
-	return mark;
-}
-
-/*
- * A new execution of the same version and payload that reuses the outputs
- * of nodes that succeeded and are neither from_node nor downstream of it.
- */
-Jsonb *
-fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, char **new_id)
-{
-	ExecRow		r;
-	FlWorkflow *wf;
-	FlExec	   *ex;
-	int			n;
-	Jsonb	   *opts = options;
-	JsonbValue	v;
-
-	read_exec_row(exec_id, &r);
-	wf = load_wf_as_owner(&r.workflow_id, r.version);
-	fl_workflow_check_runnable(wf);
-	n = fl_graph_find(wf->graph, from_node);
-	if (n < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("node \"%s\" does not exist in version %d of workflow %s",
-							   from_node, r.version, FL_UUID_STR(&r.workflow_id))));
-	/* variables of the original run unless the caller gives new ones */
-	if (!jb_get(options, "variables", &v) && jb_get(r.options, "variables", &v))
-	{
-		JB			b = {0};
-
-		jb_obj_begin(&b);
-		jb_kv_jsonb(&b, "variables", jbv_to_jsonb(&v));
-		jb_obj_end(&b);
-		opts = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(jb_finish(&b)),
-												  JsonbPGetDatum(options)));
-	}
-	ex = exec_create(wf, r.input, opts, r.trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->rerun_of = pstrdup(exec_id);
-	*new_id = pstrdup(ex->id_str);
-	load_prior(ex, exec_id, true, downstream_of(wf->graph, n));
-	fl_sched_start(ex->sched);
-	run_scope(ex, 0);
-	return exec_finish(ex);
-}

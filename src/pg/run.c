@@ -1,0 +1,550 @@
+/*
+ * run.c
+ *	  Executions: start, finish and result; continuing a suspended one,
+ *	  queueing for the workers, and rerun.
+ *
+ * Continuing a suspended execution (and rerun) replays the same
+ * deterministic walk, reusing the outputs recorded in the node logs instead
+ * of running those nodes again.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "nodes/fl_nodes.h"
+#include "pg/engine.h"
+#include "pg/exec_internal.h"
+#include "pg/jsonb_util.h"
+#include "worker/worker.h"
+
+/* ---- results ---- */
+
+/* The API result of a run. */
+Jsonb *
+fl_result_object(FlExec *ex, const char *status, Jsonb *output)
+{
+	JB			b = {0};
+	long		secs;
+	int			usecs;
+	ListCell   *lc;
+
+	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "executionId", ex->id_str);
+	jb_kv_str(&b, "workflowId", ex->wf_id_str);
+	jb_kv_str(&b, "status", status);
+	jb_kv_jsonb(&b, "output", output);
+	jb_key(&b, "error");
+	if (ex->failed || ex->cancelled)
+	{
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "code", ex->error_code);
+		jb_kv_str(&b, "message", ex->error_message);
+		jb_kv_str(&b, "nodeId", ex->error_node);
+		if (ex->error_details)
+			jb_kv_jsonb(&b, "details", ex->error_details);
+		jb_obj_end(&b);
+	}
+	else
+		jb_null(&b);
+	jb_kv_int(&b, "durationMs", secs * 1000 + usecs / 1000);
+	jb_key(&b, "totalCost");
+	jb_numeric(&b, ex->total_cost);
+	jb_kv_int(&b, "totalTokens", ex->total_tokens);
+	jb_key(&b, "waiting");
+	jb_arr_begin(&b);
+	foreach(lc, ex->waiting)
+	{
+		FlWaiting  *w = lfirst(lc);
+
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "executionId", w->execution_id);
+		jb_kv_str(&b, "nodeId", w->node_id);
+		jb_kv_str(&b, "kind", w->kind);
+		jb_kv_str(&b, "approvalId", w->approval_id);
+		jb_obj_end(&b);
+	}
+	jb_arr_end(&b);
+	if (ex->waiting != NIL)
+	{
+		FlWaiting  *first = linitial(ex->waiting);
+		char	   *approval = NULL;
+
+		foreach(lc, ex->waiting)
+		{
+			FlWaiting  *w = lfirst(lc);
+
+			if (approval == NULL && w->approval_id)
+				approval = w->approval_id;
+		}
+		jb_kv_str(&b, "waitingNodeId", first->node_id);
+		jb_kv_str(&b, "approvalId", approval);
+	}
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
+/* Settle the execution: status, output, final events, row update. */
+Jsonb *
+fl_exec_finish(FlExec *ex)
+{
+	const char *status;
+	Jsonb	   *output = NULL;
+	JB			e = {0};
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
+	if (ex->cancelled)
+	{
+		status = "cancelled";
+		ex->waiting = NIL;
+	}
+	else if (ex->failed)
+	{
+		status = "error";
+		jb_obj_begin(&e);
+		jb_kv_str(&e, "errorCode", ex->error_code);
+		jb_kv_str(&e, "message", ex->error_message);
+		jb_kv_str(&e, "failedNodeId", ex->error_node);
+		jb_obj_end(&e);
+		fl_emit(ex, "fatal:error", -1, "error", NULL, -1, jb_finish(&e));
+	}
+	else if (ex->waiting != NIL)
+		status = "suspended";
+	else
+	{
+		status = "success";
+		if (ex->last_output_node >= 0)
+			output = ex->outputs[ex->last_output_node];
+		else if (ex->last_completed >= 0)
+			output = ex->outputs[ex->last_completed];
+		else
+			output = jsonb_null();
+	}
+	if (strcmp(status, "suspended") != 0)
+	{
+		JB			c = {0};
+
+		jb_obj_begin(&c);
+		jb_kv_int(&c, "totalDurationMs", secs * 1000 + usecs / 1000);
+		jb_key(&c, "totalCost");
+		jb_numeric(&c, ex->total_cost);
+		jb_kv_int(&c, "totalTokens", ex->total_tokens);
+		jb_obj_end(&c);
+		fl_emit(ex, "workflow:complete", -1, status, output, secs * 1000 + usecs / 1000, jb_finish(&c));
+	}
+	fl_store_flush_logs(ex);
+	fl_store_execution_finish(ex, status, output);
+	return fl_result_object(ex, status, output);
+}
+
+/* ---- entry points ---- */
+
+/* Start a new execution of a workflow version and run it here. */
+Jsonb *
+fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
+				const char *trigger_type, const char *parent_id,
+				const char *parent_node_id, int depth, char **exec_id_out)
+{
+	FlExec	   *ex;
+
+	fl_workflow_check_runnable(wf);
+	ex = fl_exec_create(wf, payload, options, trigger_type);
+	fl_new_uuid(&ex->id);
+	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->parent_id = parent_id ? pstrdup(parent_id) : NULL;
+	ex->parent_node_id = parent_node_id ? pstrdup(parent_node_id) : NULL;
+	ex->depth = depth;
+	if (exec_id_out)
+		*exec_id_out = pstrdup(ex->id_str);
+	fl_sched_start(ex->sched);
+	fl_run_scope(ex, 0);
+	return fl_exec_finish(ex);
+}
+
+/* Read the node logs of an execution into the per-node prior table. */
+static void
+load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *exclude)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	uint64		nrows;
+	SPITupleTable *tt;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
+					   "FROM flowent.workflow_node_logs "
+					   "WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
+					   1, types, a, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read node logs");
+	nrows = SPI_processed;
+	tt = SPI_tuptable;
+	ex->prior = palloc0(sizeof(FlPrior *) * (ex->wf->nnodes + 1));
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		bool		isnull;
+		char	   *node_id = SPI_getvalue(tup, tt->tupdesc, 1);
+		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
+		int			n = fl_graph_find(ex->wf->graph, node_id);
+		FlPrior    *p;
+		Datum		d;
+		char		st;
+
+		if (n < 0)
+			continue;
+		if (strcmp(status, "success") == 0)
+			st = 's';
+		else if (strcmp(status, "waiting") == 0)
+			st = 'w';
+		else if (strcmp(status, "skipped") == 0)
+			st = 'k';
+		else
+			continue;
+		if (successes_only && st != 's')
+			continue;
+		if (exclude && exclude[n])
+			continue;
+		p = palloc0(sizeof(FlPrior));
+		p->status = st;
+		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
+		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
+		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
+		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
+		ex->prior[n] = p;
+	}
+}
+
+typedef struct ExecRow
+{
+	pg_uuid_t	workflow_id;
+	int			version;
+	Jsonb	   *input;
+	Jsonb	   *options;
+	char	   *user_id;
+	bool		is_test;
+	char	   *mode;
+	char	   *trigger_type;
+	char	   *parent_id;
+	char	   *parent_node_id;
+	int			seq;
+	TimestampTz started_at;
+	char	   *status;
+	Numeric		total_cost;
+	int64		total_tokens;
+} ExecRow;
+
+/* Read (and lock) an execution row as the schema owner. */
+static void
+read_exec_row(const char *exec_id, ExecRow *r)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	HeapTuple	tup;
+	TupleDesc	d;
+	bool		isnull;
+	Datum		v;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	if (fl_owner_query(&plan, "SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
+					   " mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
+					   " started_at, status::text, total_cost, total_tokens "
+					   "FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+					   1, types, a, NULL, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read execution");
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+						errmsg("execution %s does not exist", exec_id)));
+	tup = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	memcpy(&r->workflow_id, DatumGetUUIDP(SPI_getbinval(tup, d, 1, &isnull)), sizeof(pg_uuid_t));
+	r->version = DatumGetInt32(SPI_getbinval(tup, d, 2, &isnull));
+	v = SPI_getbinval(tup, d, 3, &isnull);
+	r->input = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(v);
+	r->options = DatumGetJsonbPCopy(SPI_getbinval(tup, d, 4, &isnull));
+	r->user_id = SPI_getvalue(tup, d, 5);
+	r->is_test = DatumGetBool(SPI_getbinval(tup, d, 6, &isnull));
+	r->mode = SPI_getvalue(tup, d, 7);
+	r->trigger_type = SPI_getvalue(tup, d, 8);
+	r->parent_id = SPI_getvalue(tup, d, 9);
+	r->parent_node_id = SPI_getvalue(tup, d, 10);
+	r->seq = DatumGetInt32(SPI_getbinval(tup, d, 11, &isnull));
+	r->started_at = DatumGetTimestampTz(SPI_getbinval(tup, d, 12, &isnull));
+	r->status = SPI_getvalue(tup, d, 13);
+	r->total_cost = DatumGetNumericCopy(SPI_getbinval(tup, d, 14, &isnull));
+	r->total_tokens = DatumGetInt32(SPI_getbinval(tup, d, 15, &isnull));
+}
+
+/* Load a workflow version as the schema owner (the caller was authorised). */
+static FlWorkflow *
+load_wf_as_owner(pg_uuid_t *id, int version)
+{
+	Oid			uid;
+	int			sec;
+	FlWorkflow *wf;
+
+	fl_owner_begin(&uid, &sec);
+	wf = fl_workflow_load(id, version, false);
+	fl_owner_end(uid, sec);
+	return wf;
+}
+
+/* The iteration in which a node of an execution waits, or NULL. */
+static char *
+waiting_iteration(const char *exec_id, const char *node_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	if (fl_owner_query(&plan, "SELECT iteration FROM flowent.workflow_node_logs "
+					   "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' "
+					   "ORDER BY seq DESC LIMIT 1", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
+		SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* The run state of an execution that already has its row. */
+static FlExec *
+exec_from_row(const char *exec_id, ExecRow *r)
+{
+	FlWorkflow *wf = load_wf_as_owner(&r->workflow_id, r->version);
+	FlExec	   *ex = fl_exec_create(wf, r->input, r->options, r->trigger_type);
+
+	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
+	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
+	ex->user_id = r->user_id;
+	ex->is_test = r->is_test;
+	ex->sync = strcmp(r->mode, "sync") == 0;
+	ex->parent_id = r->parent_id;
+	ex->parent_node_id = r->parent_node_id;
+	ex->seq = r->seq;
+	ex->started_at = r->started_at;
+	ex->total_cost = r->total_cost;
+	ex->total_tokens = r->total_tokens;
+	ex->row_written = true;
+	return ex;
+}
+
+/*
+ * Continue a suspended execution from a waiting node, in this transaction.
+ * When it finishes and has a suspended parent, the parent continues too;
+ * the result is that of the outermost execution continued.
+ */
+Jsonb *
+fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
+					  bool is_approval, bool *finished_out)
+{
+	ExecRow		r;
+	FlExec	   *ex;
+	Jsonb	   *result;
+	char	   *status;
+	int			n;
+
+	read_exec_row(exec_id, &r);
+	if (strcmp(r.status, "suspended") != 0)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("execution %s is %s, not suspended", exec_id, r.status)));
+	ex = exec_from_row(exec_id, &r);
+	load_prior(ex, exec_id, false, NULL);
+	n = fl_graph_find(ex->wf->graph, node_id);
+	ex->resume_iteration = n < 0 ? NULL : waiting_iteration(exec_id, node_id);
+	if (ex->resume_iteration == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
+	ex->resume_node = n;
+	ex->resume_data = data;
+	ex->resume_is_approval = is_approval;
+	fl_sched_start(ex->sched);
+	fl_run_scope(ex, 0);
+	result = fl_exec_finish(ex);
+	status = jb_get_cstring(result, "status");
+	if (finished_out)
+		*finished_out = strcmp(status, "suspended") != 0;
+	if (strcmp(status, "suspended") != 0 && ex->parent_id)
+	{
+		ExecRow		pr;
+
+		read_exec_row(ex->parent_id, &pr);
+		if (strcmp(pr.status, "suspended") == 0)
+			return fl_continue_execution(ex->parent_id, ex->parent_node_id, result, false, finished_out);
+	}
+	return result;
+}
+
+/*
+ * The worker's continue: quietly does nothing when the execution is no
+ * longer suspended or the node no longer waits (cancelled, decided, or
+ * resumed early by someone else).
+ */
+Jsonb *
+fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bool is_approval)
+{
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	Oid			uid;
+	int			sec;
+	int			ret;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	fl_owner_begin(&uid, &sec);
+	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
+					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
+					  "WHERE e.id = $1 AND e.status = 'suspended' AND l.node_id = $2 "
+					  "  AND l.status = 'waiting' FOR UPDATE OF e",
+					  2, types, a, NULL, false, 1);
+	fl_owner_end(uid, sec);
+	if (ret != SPI_OK_SELECT || SPI_processed == 0)
+		return NULL;
+	return fl_continue_execution(exec_id, node_id, data, is_approval, NULL);
+}
+
+/* Run a queued (pending, async) execution from its start. */
+Jsonb *
+fl_start_execution(const char *exec_id)
+{
+	ExecRow		r;
+	FlExec	   *ex;
+
+	read_exec_row(exec_id, &r);
+	if (strcmp(r.status, "pending") != 0)
+		return NULL;			/* cancelled before it started */
+	ex = exec_from_row(exec_id, &r);
+	fl_sched_start(ex->sched);
+	fl_run_scope(ex, 0);
+	return fl_exec_finish(ex);
+}
+
+/*
+ * A new asynchronous execution: its row (pending) and a queue entry; the
+ * workers are woken when the caller's transaction commits.
+ */
+char *
+fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
+{
+	FlExec	   *ex;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+	Oid			uid;
+	int			sec;
+
+	fl_workflow_check_runnable(wf);
+	ex = fl_exec_create(wf, payload, options, trigger_type);
+	fl_new_uuid(&ex->id);
+	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->sync = false;
+	fl_store_execution_insert(ex);
+	a[0] = UUIDPGetDatum(&ex->id);
+	fl_owner_begin(&uid, &sec);
+	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason) VALUES ($1, 'start')",
+					1, types, a, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue the execution");
+	fl_owner_end(uid, sec);
+	return pstrdup(ex->id_str);
+}
+
+/* Queue the continuation of an async execution for the workers. */
+void
+fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
+{
+	Oid			types[3] = {UUIDOID, TEXTOID, JSONBOID};
+	Datum		a[3];
+	Oid			uid;
+	int			sec;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(node_id);
+	a[2] = JsonbPGetDatum(data);
+	fl_owner_begin(&uid, &sec);
+	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
+					"VALUES ($1, 'resume', $2, $3)", 3, types, a, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue the continuation");
+	fl_owner_end(uid, sec);
+}
+
+/* Mark every node reachable from `from` (inclusive). */
+static uint8 *
+downstream_of(const fl_graph *g, int from)
+{
+	uint8	   *mark = palloc0(g->nnodes + 1);
+	int		   *stack = palloc(sizeof(int) * (g->nnodes + 1));
+	int			sp = 0;
+
+	mark[from] = 1;
+	stack[sp++] = from;
+	while (sp > 0)
+	{
+		int			u = stack[--sp];
+
+		for (int k = g->out_start[u]; k < g->out_start[u + 1]; k++)
+		{
+			int			t = g->edges[g->out_edges[k]].target;
+
+			if (!mark[t])
+			{
+				mark[t] = 1;
+				stack[sp++] = t;
+			}
+		}
+	}
+	return mark;
+}
+
+/*
+ * A new execution of the same version and payload that reuses the outputs
+ * of nodes that succeeded and are neither from_node nor downstream of it.
+ */
+Jsonb *
+fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, char **new_id)
+{
+	ExecRow		r;
+	FlWorkflow *wf;
+	FlExec	   *ex;
+	int			n;
+	Jsonb	   *opts = options;
+	JsonbValue	v;
+
+	read_exec_row(exec_id, &r);
+	wf = load_wf_as_owner(&r.workflow_id, r.version);
+	fl_workflow_check_runnable(wf);
+	n = fl_graph_find(wf->graph, from_node);
+	if (n < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("node \"%s\" does not exist in version %d of workflow %s",
+							   from_node, r.version, FL_UUID_STR(&r.workflow_id))));
+	/* variables of the original run unless the caller gives new ones */
+	if (!jb_get(options, "variables", &v) && jb_get(r.options, "variables", &v))
+	{
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		jb_kv_jsonb(&b, "variables", jbv_to_jsonb(&v));
+		jb_obj_end(&b);
+		opts = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(jb_finish(&b)),
+												  JsonbPGetDatum(options)));
+	}
+	ex = fl_exec_create(wf, r.input, opts, r.trigger_type);
+	fl_new_uuid(&ex->id);
+	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->rerun_of = pstrdup(exec_id);
+	*new_id = pstrdup(ex->id_str);
+	load_prior(ex, exec_id, true, downstream_of(wf->graph, n));
+	fl_sched_start(ex->sched);
+	fl_run_scope(ex, 0);
+	return fl_exec_finish(ex);
+}
+
