@@ -109,6 +109,37 @@ check_sync_mode(Jsonb *options)
 						errhint("Use mode \"sync\".")));
 }
 
+/* options.version, or 0 for "latest" (or the published one for schedules and webhooks) */
+static int
+option_version(Jsonb *options)
+{
+	JsonbValue	v;
+	int			version = 0;
+
+	if (jb_get(options, "version", &v) && v.type != jbvNull)
+	{
+		if (v.type != jbvNumeric)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
+		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
+		if (version < 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("options.version must be 1 or more")));
+	}
+	return version;
+}
+
+static const char *
+option_trigger_type(Jsonb *options)
+{
+	char	   *t = jb_get_cstring(options, "triggerType");
+
+	if (t && strcmp(t, "manual") != 0 && strcmp(t, "schedule") != 0 && strcmp(t, "webhook") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.triggerType must be manual, schedule or webhook")));
+	return t ? t : "manual";
+}
+
 Datum
 flowent_validate(PG_FUNCTION_ARGS)
 {
@@ -132,9 +163,8 @@ flowent_run(PG_FUNCTION_ARGS)
 	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
 	FlWorkflow *wf;
 	Jsonb	   *res;
-	JsonbValue	v;
 	int			version = 0;
-	char	   *trigger_type;
+	const char *trigger_type;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("workflow_id must not be null")));
@@ -142,26 +172,11 @@ flowent_run(PG_FUNCTION_ARGS)
 	check_payload(payload);
 	check_options(options, run_options);
 	check_sync_mode(options);
-	if (jb_get(options, "version", &v) && v.type != jbvNull)
-	{
-		if (v.type != jbvNumeric)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
-		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		if (version < 1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be 1 or more")));
-	}
-	trigger_type = jb_get_cstring(options, "triggerType");
-	if (trigger_type && strcmp(trigger_type, "manual") != 0 && strcmp(trigger_type, "schedule") != 0 &&
-		strcmp(trigger_type, "webhook") != 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("options.triggerType must be manual, schedule or webhook")));
-
+	version = option_version(options);
+	trigger_type = option_trigger_type(options);
 	spi_begin();
 	wf = fl_workflow_load(id, version, false);
-	res = fl_run_workflow(wf, payload, options, trigger_type ? trigger_type : "manual",
-						  NULL, NULL, 0, NULL);
+	res = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
 }
@@ -548,37 +563,6 @@ flowent_rerun(PG_FUNCTION_ARGS)
 	result = DirectFunctionCall1(uuid_in, CStringGetDatum(new_id));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
-}
-
-/* options.version, or 0 for "latest" (or the published one for schedules and webhooks) */
-static int
-option_version(Jsonb *options)
-{
-	JsonbValue	v;
-	int			version = 0;
-
-	if (jb_get(options, "version", &v) && v.type != jbvNull)
-	{
-		if (v.type != jbvNumeric)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
-		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		if (version < 1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be 1 or more")));
-	}
-	return version;
-}
-
-static const char *
-option_trigger_type(Jsonb *options)
-{
-	char	   *t = jb_get_cstring(options, "triggerType");
-
-	if (t && strcmp(t, "manual") != 0 && strcmp(t, "schedule") != 0 && strcmp(t, "webhook") != 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("options.triggerType must be manual, schedule or webhook")));
-	return t ? t : "manual";
 }
 
 /* Queue an execution for the background workers; returns its id at once. */
