@@ -6,6 +6,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
@@ -66,6 +68,24 @@ child_outcome(FlNodeCall *call, FlNodeResult *res, Jsonb *child)
 	}
 }
 
+/* Is the workflow visible to the execution's user (row-level security rules)? */
+static bool
+visible_to_user(FlExec *ex, pg_uuid_t *wf)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	bool		isnull;
+
+	a[0] = UUIDPGetDatum(wf);
+	a[1] = CStringGetTextDatum(ex->user_id);
+	if (fl_owner_query(&plan, "SELECT flowent._workflow_visible_to($1, $2) "
+					   "OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $2 AND rolsuper)", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		return false;
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 static void
 sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 {
@@ -89,6 +109,16 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 	{
 		fl_fail(res, "LIMIT_EXCEEDED", "node \"%s\": sub-workflows nest deeper than flowent.max_depth (%d)",
 				call->def->id, fl_max_depth);
+		return;
+	}
+	/*
+	 * A worker runs as the extension owner; the child must be visible to
+	 * the user the execution belongs to, as it would be in flowent.run.
+	 */
+	if (!ex->sync && !visible_to_user(ex, child_id))
+	{
+		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s does not exist or is not visible to %s",
+				call->def->id, wf_text, ex->user_id);
 		return;
 	}
 	child = fl_workflow_load(child_id, 0, false);

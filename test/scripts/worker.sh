@@ -315,6 +315,32 @@ eq "cancel running: stopped before the next node" \
 	"cancelled|CANCELLED|s:success,t:success"
 ok "cancel of a running async execution: it stops at the next node (cancelled, later nodes never ran)"
 
+# ------------------------------------------------------------------ async sub-workflows see what their user sees
+psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flowent_w_alice') THEN CREATE ROLE flowent_w_alice; END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flowent_w_bob') THEN CREATE ROLE flowent_w_bob; END IF;
+END $$;
+SQL
+child_private=$(q "$DB" "SET ROLE flowent_w_alice; SELECT flowent.create_workflow('alice private child',
+	'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},{\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":\"secret\"}}]',
+	'[{\"id\":\"e\",\"source\":\"t\",\"target\":\"o\"}]')")
+child_public=$(q "$DB" "SET ROLE flowent_w_alice; SELECT flowent.create_workflow('alice public child',
+	'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},{\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":\"shared\"}}]',
+	'[{\"id\":\"e\",\"source\":\"t\",\"target\":\"o\"}]', '{\"visibility\":\"public\"}')")
+parent() {
+	q "$DB" "SET ROLE flowent_w_bob; SELECT flowent.execute(flowent.create_workflow('bob parent',
+		'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},{\"id\":\"s\",\"type\":\"sub-workflow\",\"data\":{\"workflowId\":\"$1\"}}]',
+		'[{\"id\":\"e\",\"source\":\"t\",\"target\":\"s\"}]'))"
+}
+pid1=$(parent "$child_private")
+pid2=$(parent "$child_public")
+wait_finished "$pid1" 10 || fail "async sub-workflow (private child) did not finish"
+wait_finished "$pid2" 10 || fail "async sub-workflow (public child) did not finish"
+eq "async sub-workflow of a workflow the user cannot see" "$(q "$DB" "SELECT status || '|' || error_code FROM flowent.workflow_executions WHERE id = '$pid1'")" "error|SUB_WORKFLOW_FAILED"
+eq "async sub-workflow of a public workflow" "$(q "$DB" "SELECT status || '|' || output::text FROM flowent.workflow_executions WHERE id = '$pid2'")" 'success|"shared"'
+ok "async sub-workflows: a worker loads only children the execution's user may see"
+
 # ------------------------------------------------------------------ wait.timeoutMs, failing nodes
 id=$(q "$DB" "SELECT flowent.execute(t.w('wait_timeout'))")
 wait_finished "$id" 10
