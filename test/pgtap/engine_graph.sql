@@ -16,23 +16,8 @@ SELECT plan(71);
 
 -- ---------------------------------------------------------------- helpers
 
-CREATE FUNCTION pg_temp.n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb,
-							  'data', jsonb_build_object('label', id) || data)
-$$;
-CREATE FUNCTION pg_temp.e(id text, src text, tgt text, handle text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('id', id, 'source', src, 'target', tgt, 'sourceHandle', handle))
-$$;
+\ir helpers.psql
 -- flowent.run with a raised error turned into {status: "raised", error}
-CREATE FUNCTION pg_temp.safe_run(wf uuid, payload jsonb DEFAULT '{}', opts jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql AS $$
-BEGIN
-	RETURN flowent.run(wf, payload, opts);
-EXCEPTION WHEN OTHERS THEN
-	RETURN jsonb_build_object('status', 'raised',
-							  'error', jsonb_build_object('code', SQLSTATE, 'message', SQLERRM));
-END
-$$;
 
 CREATE TEMP TABLE runs (name text PRIMARY KEY, r jsonb);
 CREATE FUNCTION pg_temp.ex(run text) RETURNS uuid LANGUAGE sql AS $$

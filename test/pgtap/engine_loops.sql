@@ -3,13 +3,7 @@
 BEGIN;
 SELECT plan(16);
 
-CREATE FUNCTION pg_temp.n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb,
-							  'data', jsonb_build_object('label', id) || data)
-$$;
-CREATE FUNCTION pg_temp.e(id text, src text, tgt text, handle text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('id', id, 'source', src, 'target', tgt, 'sourceHandle', handle))
-$$;
+\ir helpers.psql
 
 -- approval per item: t -> l(body: h -> y|n) -> o
 CREATE TEMP TABLE wf AS SELECT flowent.create_workflow('loop approvals',

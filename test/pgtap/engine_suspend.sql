@@ -16,33 +16,8 @@ SELECT plan(127);
 
 -- ---------------------------------------------------------------- helpers
 
-CREATE FUNCTION pg_temp.n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb,
-							  'data', jsonb_build_object('label', id) || data)
-$$;
-CREATE FUNCTION pg_temp.e(id text, src text, tgt text, handle text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('id', id, 'source', src, 'target', tgt, 'sourceHandle', handle))
-$$;
-CREATE FUNCTION pg_temp.safe_run(wf uuid, payload jsonb DEFAULT '{}', opts jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql AS $$
-BEGIN
-	RETURN flowent.run(wf, payload, opts);
-EXCEPTION WHEN OTHERS THEN
-	RETURN jsonb_build_object('status', 'raised',
-							  'error', jsonb_build_object('code', SQLSTATE, 'message', SQLERRM));
-END
-$$;
+\ir helpers.psql
 -- any API call (as SQL text) with a raised error turned into {status: "raised", error}
-CREATE FUNCTION pg_temp.safe(q text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-	EXECUTE q INTO r;
-	RETURN r;
-EXCEPTION WHEN OTHERS THEN
-	RETURN jsonb_build_object('status', 'raised',
-							  'error', jsonb_build_object('code', SQLSTATE, 'message', SQLERRM));
-END
-$$;
 
 CREATE TEMP TABLE wf (name text PRIMARY KEY, id uuid);
 CREATE TEMP TABLE runs (name text PRIMARY KEY, r jsonb);

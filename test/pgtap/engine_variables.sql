@@ -10,22 +10,7 @@ SELECT plan(64);
 
 -- ---------------------------------------------------------------- helpers
 
-CREATE FUNCTION pg_temp.n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb,
-							  'data', jsonb_build_object('label', id) || data)
-$$;
-CREATE FUNCTION pg_temp.e(id text, src text, tgt text, handle text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('id', id, 'source', src, 'target', tgt, 'sourceHandle', handle))
-$$;
-CREATE FUNCTION pg_temp.safe_run(wf uuid, payload jsonb DEFAULT '{}', opts jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql AS $$
-BEGIN
-	RETURN flowent.run(wf, payload, opts);
-EXCEPTION WHEN OTHERS THEN
-	RETURN jsonb_build_object('status', 'raised',
-							  'error', jsonb_build_object('code', SQLSTATE, 'message', SQLERRM));
-END
-$$;
+\ir helpers.psql
 
 -- t -> a (set-variable: variables v, num, greeting) -> o (output with value val)
 CREATE FUNCTION pg_temp.wf(val jsonb) RETURNS uuid LANGUAGE sql AS $$
