@@ -9,6 +9,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "executor/executor.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -20,6 +24,8 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "parser/parse_relation.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -335,10 +341,6 @@ typedef struct FlLogBuf
 	bool	   *nulls;
 } FlLogBuf;
 
-static const Oid log_col_types[LOG_COLS] = {
-	UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID
-};
 
 /*
  * Queue a node log row.  Rows are written by fl_store_flush_logs() when the
@@ -405,56 +407,96 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 	a[15] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
 }
 
-/* Write the queued node log rows with one INSERT … SELECT FROM unnest(…). */
+static const char *const log_col_names[LOG_COLS] = {
+	"id", "node_id", "node_type", "node_name", "status", "input", "output", "error",
+	"error_code", "handle", "iteration", "attempts", "seq", "started_at", "completed_at",
+	"duration_ms"
+};
+
+/*
+ * Write the queued node log rows in one go: heap_multi_insert plus the
+ * index entries, as COPY does.  These rows are the engine's own (no
+ * triggers, no foreign keys, written as the schema owner), and a run may
+ * queue thousands, so the executor's per-statement work is skipped.
+ */
 void
 fl_store_flush_logs(FlExec *ex)
 {
-	static SPIPlanPtr plan = NULL;
 	FlLogBuf   *lb = ex->logbuf;
-	Oid			types[LOG_COLS + 2];
-	Datum		args[LOG_COLS + 2];
-	Datum	   *col;
-	bool	   *coln;
+	Oid			relid;
+	Relation	rel;
+	TupleDesc	desc;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;
+	int			attno[LOG_COLS];
+	int			exec_att,
+				wf_att;
+	Oid			status_type;
+	CommandId	cid;
 
 	if (lb == NULL || lb->n == 0)
 		return;
-	types[0] = UUIDOID;
-	types[1] = UUIDOID;
-	for (int c = 0; c < LOG_COLS; c++)
-		types[c + 2] = get_array_type(log_col_types[c]);
-	plan_for(&plan,
-			 "INSERT INTO flowent.workflow_node_logs (execution_id, workflow_id, id, node_id, node_type, "
-			 " node_name, status, input, output, error, error_code, handle, iteration, attempts, seq, "
-			 " started_at, completed_at, duration_ms) "
-			 "SELECT $1, $2, u.id, u.node_id, u.node_type, u.node_name, u.status::flowent.node_log_status, "
-			 " u.input, u.output, u.error, u.error_code, u.handle, u.iteration, u.attempts, u.seq, "
-			 " u.started_at, u.completed_at, u.duration_ms "
-			 "FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
-			 " AS u(id, node_id, node_type, node_name, status, input, output, error, error_code, handle, "
-			 "      iteration, attempts, seq, started_at, completed_at, duration_ms)",
-			 LOG_COLS + 2, types);
-	args[0] = UUIDPGetDatum(&ex->id);
-	args[1] = UUIDPGetDatum(&ex->wf->id);
-	col = palloc(sizeof(Datum) * lb->n);
-	coln = palloc(sizeof(bool) * lb->n);
+	relid = get_relname_relid("workflow_node_logs", get_namespace_oid("flowent", false));
+	rel = table_open(relid, RowExclusiveLock);
+	desc = RelationGetDescr(rel);
 	for (int c = 0; c < LOG_COLS; c++)
 	{
-		int			dims[1] = {lb->n};
-		int			lbs[1] = {1};
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-
-		for (int r = 0; r < lb->n; r++)
-		{
-			col[r] = lb->vals[(size_t) r * LOG_COLS + c];
-			coln[r] = lb->nulls[(size_t) r * LOG_COLS + c];
-		}
-		get_typlenbyvalalign(log_col_types[c], &typlen, &typbyval, &typalign);
-		args[c + 2] = PointerGetDatum(construct_md_array(col, coln, 1, dims, lbs,
-														 log_col_types[c], typlen, typbyval, typalign));
+		attno[c] = attnameAttNum(rel, log_col_names[c], false);
+		if (attno[c] <= 0)
+			elog(ERROR, "flowent.workflow_node_logs has no column %s", log_col_names[c]);
 	}
-	exec_as_owner(plan, args, NULL, SPI_OK_INSERT);
+	exec_att = attnameAttNum(rel, "execution_id", false);
+	wf_att = attnameAttNum(rel, "workflow_id", false);
+	status_type = TupleDescAttr(desc, attno[4] - 1)->atttypid;
+
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	cid = GetCurrentCommandId(true);
+	slots = palloc(sizeof(TupleTableSlot *) * lb->n);
+	for (int r = 0; r < lb->n; r++)
+	{
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
+		Datum	   *a = lb->vals + (size_t) r * LOG_COLS;
+		bool	   *nl = lb->nulls + (size_t) r * LOG_COLS;
+
+		ExecClearTuple(slot);
+		for (int k = 0; k < desc->natts; k++)
+		{
+			slot->tts_values[k] = (Datum) 0;
+			slot->tts_isnull[k] = true;
+		}
+		for (int c = 0; c < LOG_COLS; c++)
+		{
+			slot->tts_values[attno[c] - 1] = a[c];
+			slot->tts_isnull[attno[c] - 1] = nl[c];
+		}
+		/* status is an enum; the buffer holds its text */
+		slot->tts_values[attno[4] - 1] =
+			DirectFunctionCall2(enum_in, CStringGetDatum(TextDatumGetCString(a[4])),
+								ObjectIdGetDatum(status_type));
+		slot->tts_values[exec_att - 1] = UUIDPGetDatum(&ex->id);
+		slot->tts_isnull[exec_att - 1] = false;
+		slot->tts_values[wf_att - 1] = UUIDPGetDatum(&ex->wf->id);
+		slot->tts_isnull[wf_att - 1] = false;
+		ExecStoreVirtualTuple(slot);
+		slots[r] = slot;
+	}
+	table_multi_insert(rel, slots, lb->n, cid, 0, NULL);
+	for (int r = 0; r < lb->n; r++)
+	{
+		List	   *recheck;
+
+		recheck = ExecInsertIndexTuples(rri, slots[r], estate, false, false, NULL, NIL);
+		list_free(recheck);
+		ExecDropSingleTupleTableSlot(slots[r]);
+	}
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 	lb->n = 0;
 }
 
