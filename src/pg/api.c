@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -28,6 +29,24 @@ PG_FUNCTION_INFO_V1(flowent_resume);
 PG_FUNCTION_INFO_V1(flowent_cancel);
 PG_FUNCTION_INFO_V1(flowent_rerun);
 PG_FUNCTION_INFO_V1(flowent_execute);
+
+static MemoryContext run_cxt = NULL;
+static int	run_depth = 0;
+
+/*
+ * Memory for synchronous runs, kept between calls: its first block stays
+ * mapped when reset, so a run does not fault in fresh pages every time (a
+ * measurable share of a 1,000-node run).  Nested runs (flowent.run from a
+ * custom node) use their caller's context instead.
+ */
+static MemoryContext
+run_context(void)
+{
+	if (run_cxt == NULL)
+		run_cxt = AllocSetContextCreate(TopMemoryContext, "flowent run",
+										4 * 1024 * 1024, 1024 * 1024, 8 * 1024 * 1024);
+	return run_cxt;
+}
 
 /* Connect to SPI but keep allocating in the caller's memory context. */
 static void
@@ -162,7 +181,7 @@ flowent_run(PG_FUNCTION_ARGS)
 	Jsonb	   *payload = arg_jsonb(fcinfo, 1, "{}");
 	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
 	FlWorkflow *wf;
-	Jsonb	   *res;
+	Jsonb	   *volatile res = NULL;
 	int			version = 0;
 	const char *trigger_type;
 
@@ -175,8 +194,42 @@ flowent_run(PG_FUNCTION_ARGS)
 	version = option_version(options);
 	trigger_type = option_trigger_type(options);
 	spi_begin();
-	wf = fl_workflow_load(id, version, false);
-	res = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
+	if (run_depth++ == 0)
+	{
+		/* a top-level run: allocate in the kept context, copy the result out */
+		MemoryContext caller = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			Jsonb	   *r;
+
+			MemoryContextSwitchTo(run_context());
+			wf = fl_workflow_load(id, version, false);
+			r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
+			MemoryContextSwitchTo(caller);
+			res = palloc(VARSIZE(r));
+			memcpy(res, r, VARSIZE(r));
+			MemoryContextReset(run_context());
+		}
+		PG_FINALLY();
+		{
+			run_depth--;
+		}
+		PG_END_TRY();
+	}
+	else
+	{
+		PG_TRY();
+		{
+			wf = fl_workflow_load(id, version, false);
+			res = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
+		}
+		PG_FINALLY();
+		{
+			run_depth--;
+		}
+		PG_END_TRY();
+	}
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
 }
