@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include "utils/memutils.h"
+
 #include "nodes/fl_nodes.h"
 #include "nodes/rules.h"
 #include "pg/jsonb_util.h"
@@ -37,6 +39,27 @@ read_fallback(FlNodeCall *call, FlNodeResult *res, bool *fallback)
 	return true;
 }
 
+/* {result, branch}: two constant values, built once per backend. */
+static Jsonb *
+branch_output(bool result)
+{
+	static Jsonb *outputs[2];
+
+	if (outputs[result] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		jb_kv_bool(&b, "result", result);
+		jb_kv_str(&b, "branch", result ? "true" : "false");
+		jb_obj_end(&b);
+		outputs[result] = jb_finish(&b);
+		MemoryContextSwitchTo(old);
+	}
+	return outputs[result];
+}
+
 /* Evaluate the rules and take the true or false branch. */
 static void
 condition_execute(FlNodeCall *call, FlNodeResult *res)
@@ -46,7 +69,6 @@ condition_execute(FlNodeCall *call, FlNodeResult *res)
 	bool		fallback;
 	bool		result;
 	FlTri		t;
-	JB			b = {0};
 
 	if (!read_fallback(call, res, &fallback))
 		return;
@@ -68,12 +90,7 @@ condition_execute(FlNodeCall *call, FlNodeResult *res)
 		return;
 	}
 	result = (t == FL_TRI_TRUE);
-
-	jb_obj_begin(&b);
-	jb_kv_bool(&b, "result", result);
-	jb_kv_str(&b, "branch", result ? "true" : "false");
-	jb_obj_end(&b);
-	fl_succeed(res, jb_finish(&b), result ? "true" : "false");
+	fl_succeed(res, branch_output(result), result ? "true" : "false");
 }
 
 const FlNodeType fl_node_condition = {

@@ -16,6 +16,8 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/jsonfuncs.h"
 
@@ -361,6 +363,68 @@ not_found:
 	return false;
 }
 
+#define TEMPLATE_KEY_LEN 256
+#define TEMPLATE_CACHE_MAX 4096
+
+typedef struct TemplateEntry
+{
+	char		key[TEMPLATE_KEY_LEN];	/* the template text, NUL-padded */
+	fl_template t;
+} TemplateEntry;
+
+static HTAB *template_cache = NULL;
+static MemoryContext template_cxt = NULL;
+
+/*
+ * Parse a template, remembering parses of short ones: the same config
+ * strings are resolved on every run of a workflow.  Failed parses are not
+ * cached (they end the node anyway).
+ */
+static bool
+parse_cached(const char *s, int len, fl_template *t, char *errbuf, size_t errlen)
+{
+	char		key[TEMPLATE_KEY_LEN];
+	TemplateEntry *e;
+	bool		found;
+	MemoryContext old;
+
+	if (len >= TEMPLATE_KEY_LEN || memchr(s, '\0', len) != NULL)
+		return fl_template_parse(s, len, t, errbuf, errlen);
+	if (template_cache == NULL || hash_get_num_entries(template_cache) >= TEMPLATE_CACHE_MAX)
+	{
+		HASHCTL		ctl;
+
+		if (template_cxt)
+			MemoryContextDelete(template_cxt);
+		template_cxt = AllocSetContextCreate(TopMemoryContext, "flowent templates",
+											 ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = TEMPLATE_KEY_LEN;
+		ctl.entrysize = sizeof(TemplateEntry);
+		ctl.hcxt = template_cxt;
+		template_cache = hash_create("flowent templates", 256, &ctl,
+									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	memset(key, 0, sizeof(key));
+	memcpy(key, s, len);
+	e = hash_search(template_cache, key, HASH_FIND, NULL);
+	if (e)
+	{
+		*t = e->t;
+		return true;
+	}
+	old = MemoryContextSwitchTo(template_cxt);
+	if (!fl_template_parse(s, len, t, errbuf, errlen))
+	{
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	e = hash_search(template_cache, key, HASH_ENTER, &found);
+	e->t = *t;
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
 /* Resolve one string value. */
 static bool
 resolve_string(FlExec *ex, int node, const char *s, int len, JsonbValue *out,
@@ -378,7 +442,7 @@ resolve_string(FlExec *ex, int node, const char *s, int len, JsonbValue *out,
 		out->val.string.len = len;
 		return true;
 	}
-	if (!fl_template_parse(s, len, &t, errbuf, sizeof(errbuf)))
+	if (!parse_cached(s, len, &t, errbuf, sizeof(errbuf)))
 	{
 		err->code = "INVALID_CONFIG";
 		err->message = psprintf("node \"%s\": bad template: %s", nid, errbuf);
