@@ -32,7 +32,8 @@ typedef struct Transfer
 {
 	char		exec_id[64];
 	char		node_id[NAMEDATALEN * 2];
-	FlHttpRequest req;			/* copied into transfer_cxt */
+	MemoryContext cxt;			/* holds this struct and the request copy */
+	FlHttpRequest req;
 	FlHttpResponse resp;
 	CURL	   *easy;
 	bool		started;
@@ -46,7 +47,7 @@ static List *inflight = NIL;
 static char *
 copy_str(const char *s)
 {
-	return s ? MemoryContextStrdup(transfer_cxt, s) : NULL;
+	return s ? pstrdup(s) : NULL;
 }
 
 static bool
@@ -72,8 +73,14 @@ dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 	foreach(lc, inflight)
 		if (same_transfer(lfirst(lc), exec_id, node_id))
 			return;
-	old = MemoryContextSwitchTo(transfer_cxt);
-	t = palloc0(sizeof(Transfer));
+	{
+		MemoryContext cxt = AllocSetContextCreate(transfer_cxt, "flowent http transfer",
+												  ALLOCSET_SMALL_SIZES);
+
+		old = MemoryContextSwitchTo(cxt);
+		t = palloc0(sizeof(Transfer));
+		t->cxt = cxt;
+	}
 	strlcpy(t->exec_id, exec_id, sizeof(t->exec_id));
 	strlcpy(t->node_id, node_id, sizeof(t->node_id));
 	t->req = *req;
@@ -206,6 +213,7 @@ fl_http_multi_drop_pending(void)
 		Transfer   *t = lfirst(lc);
 
 		release_lease_alone(t->exec_id);
+		MemoryContextDelete(t->cxt);
 	}
 	list_free(pending);
 	pending = NIL;
@@ -225,7 +233,7 @@ fl_http_multi_drop_pending_for(const char *exec_id)
 			continue;
 		release_lease(t->exec_id);
 		pending = foreach_delete_current(pending, lc);
-		pfree(t);
+		MemoryContextDelete(t->cxt);
 	}
 }
 
@@ -303,7 +311,7 @@ fl_http_multi_run(int timeout_ms)
 			inflight = foreach_delete_current(inflight, lc);
 			complete(t, CURLE_FAILED_INIT);
 			transfer_free(t);
-			pfree(t);
+			MemoryContextDelete(t->cxt);
 			done_any = true;
 		}
 	}
@@ -324,7 +332,7 @@ fl_http_multi_run(int timeout_ms)
 		inflight = list_delete_ptr(inflight, t);
 		complete(t, msg->data.result);
 		transfer_free(t);
-		pfree(t);
+		MemoryContextDelete(t->cxt);
 		done_any = true;
 	}
 	return done_any;
@@ -356,7 +364,7 @@ fl_http_multi_reap_cancelled(void)
 				release_lease(t->exec_id);
 				inflight = foreach_delete_current(inflight, lc);
 				transfer_free(t);
-				pfree(t);
+				MemoryContextDelete(t->cxt);
 			}
 		}
 		SPI_finish();
