@@ -601,6 +601,8 @@ flowent_rerun(PG_FUNCTION_ARGS)
 	char	   *from_node;
 	Jsonb	   *options = arg_jsonb(fcinfo, 2, "{}");
 	char	   *new_id;
+	char	   *mode;
+	bool		async;
 	Datum		result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -609,10 +611,20 @@ flowent_rerun(PG_FUNCTION_ARGS)
 	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
 	from_node = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	check_options(options, run_options);
-	check_sync_mode(options);
+	mode = jb_get_cstring(options, "mode");
+	if (mode && strcmp(mode, "sync") != 0 && strcmp(mode, "async") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.mode must be \"sync\" or \"async\", got \"%s\"", mode)));
+	async = mode && strcmp(mode, "async") == 0;
+	if (async && !fl_worker_available())
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("an asynchronous rerun needs the background worker, which is not running"),
+						errhint("Add flowent to shared_preload_libraries and restart, or rerun with mode \"sync\".")));
 	spi_begin();
 	check_execution_visible(id);
-	(void) fl_rerun_execution(id, from_node, options, &new_id);
+	(void) fl_rerun_execution(id, from_node, options, &new_id, async);
+	if (async)
+		fl_wake_at_commit();
 	result = DirectFunctionCall1(uuid_in, CStringGetDatum(new_id));
 	SPI_finish();
 	PG_RETURN_DATUM(result);

@@ -221,7 +221,7 @@ extern char *fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 								const char *trigger_type);
 extern void fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data);
 extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
-								 char **new_id);
+								 char **new_id, bool async);
 extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);
 extern Jsonb *fl_variables_object(FlExec *ex);
 extern Jsonb *fl_get_variable(FlExec *ex, const char *name);

@@ -170,6 +170,8 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 	return fl_exec_finish(ex);
 }
 
+static uint8 *downstream_of(const fl_graph *g, int from);
+
 /* Read the node logs of an execution into the per-node prior table. */
 static void
 load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *exclude)
@@ -241,6 +243,7 @@ typedef struct ExecRow
 	char	   *status;
 	Numeric		total_cost;
 	int64		total_tokens;
+	char	   *rerun_of;
 } ExecRow;
 
 /* Read (and lock) an execution row as the schema owner. */
@@ -258,7 +261,7 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	if (fl_owner_query(&plan, "SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
 					   " mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
-					   " started_at, status::text, total_cost, total_tokens "
+					   " started_at, status::text, total_cost, total_tokens, rerun_of::text "
 					   "FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
 					   1, types, a, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
@@ -283,6 +286,7 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	r->status = SPI_getvalue(tup, d, 13);
 	r->total_cost = DatumGetNumericCopy(SPI_getbinval(tup, d, 14, &isnull));
 	r->total_tokens = DatumGetInt32(SPI_getbinval(tup, d, 15, &isnull));
+	r->rerun_of = SPI_getvalue(tup, d, 16);
 }
 
 /* Load a workflow version as the schema owner (the caller was authorised). */
@@ -424,9 +428,35 @@ fl_start_execution(const char *exec_id)
 	if (strcmp(r.status, "pending") != 0)
 		return NULL;			/* cancelled before it started */
 	ex = exec_from_row(exec_id, &r);
+	if (r.rerun_of)
+	{
+		/* an asynchronous rerun: reuse what the original run computed */
+		char	   *from = jb_get_cstring(r.options, "rerunFromNode");
+		int			n = from ? fl_graph_find(ex->wf->graph, from) : -1;
+
+		if (n >= 0)
+		{
+			ex->rerun_of = r.rerun_of;
+			load_prior(ex, r.rerun_of, true, downstream_of(ex->wf->graph, n));
+		}
+	}
 	fl_sched_start(ex->sched);
 	fl_run_scope(ex, 0);
 	return fl_exec_finish(ex);
+}
+
+/* Queue the start of a pending execution for the workers. */
+static void
+queue_start(FlExec *ex)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+
+	a[0] = UUIDPGetDatum(&ex->id);
+	if (fl_owner_query(&plan, "INSERT INTO flowent.run_queue (execution_id, reason) VALUES ($1, 'start')",
+					   1, types, a, NULL, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue the execution");
 }
 
 /*
@@ -437,10 +467,6 @@ char *
 fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
 {
 	FlExec	   *ex;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1];
-	Oid			uid;
-	int			sec;
 
 	fl_workflow_check_runnable(wf);
 	ex = fl_exec_create(wf, payload, options, trigger_type);
@@ -448,12 +474,7 @@ fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *t
 	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
 	ex->sync = false;
 	fl_store_execution_insert(ex);
-	a[0] = UUIDPGetDatum(&ex->id);
-	fl_owner_begin(&uid, &sec);
-	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason) VALUES ($1, 'start')",
-					1, types, a, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not queue the execution");
-	fl_owner_end(uid, sec);
+	queue_start(ex);
 	return pstrdup(ex->id_str);
 }
 
@@ -509,7 +530,8 @@ downstream_of(const fl_graph *g, int from)
  * of nodes that succeeded and are neither from_node nor downstream of it.
  */
 Jsonb *
-fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, char **new_id)
+fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, char **new_id,
+				   bool async)
 {
 	ExecRow		r;
 	FlWorkflow *wf;
@@ -537,11 +559,29 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 		opts = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(jb_finish(&b)),
 												  JsonbPGetDatum(options)));
 	}
+	if (async)
+	{
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "rerunFromNode", from_node);
+		jb_obj_end(&b);
+		opts = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(opts),
+												  JsonbPGetDatum(jb_finish(&b))));
+	}
 	ex = fl_exec_create(wf, r.input, opts, r.trigger_type);
 	fl_new_uuid(&ex->id);
 	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
 	ex->rerun_of = pstrdup(exec_id);
 	*new_id = pstrdup(ex->id_str);
+	if (async)
+	{
+		/* the workers run it; fl_start_execution reuses the original's outputs */
+		ex->sync = false;
+		fl_store_execution_insert(ex);
+		queue_start(ex);
+		return NULL;
+	}
 	load_prior(ex, exec_id, true, downstream_of(wf->graph, n));
 	fl_sched_start(ex->sched);
 	fl_run_scope(ex, 0);

@@ -341,6 +341,21 @@ eq "async sub-workflow of a workflow the user cannot see" "$(q "$DB" "SELECT sta
 eq "async sub-workflow of a public workflow" "$(q "$DB" "SELECT status || '|' || output::text FROM flowent.workflow_executions WHERE id = '$pid2'")" 'success|"shared"'
 ok "async sub-workflows: a worker loads only children the execution's user may see"
 
+# ------------------------------------------------------------------ asynchronous rerun
+# t -> r (random) -> x (uses r) -> o: rerun from x asynchronously reuses r's output
+rwf=$(q "$DB" "SELECT flowent.create_workflow('rerun async',
+	'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
+	  {\"id\":\"r\",\"type\":\"data-transform\",\"data\":{\"expression\":\"to_jsonb(random())\"}},
+	  {\"id\":\"x\",\"type\":\"data-transform\",\"data\":{\"expression\":\"jsonb_build_object(''r'', input, ''at'', clock_timestamp())\"}},
+	  {\"id\":\"o\",\"type\":\"output\",\"data\":{}}]',
+	'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"r\"},{\"id\":\"e2\",\"source\":\"r\",\"target\":\"x\"},{\"id\":\"e3\",\"source\":\"x\",\"target\":\"o\"}]')")
+orig=$(q "$DB" "SELECT flowent.run('$rwf')->>'executionId'")
+rid2=$(q "$DB" "SELECT flowent.rerun('$orig', 'x', '{\"mode\": \"async\"}')")
+wait_finished "$rid2" 10 || fail "async rerun did not finish"
+eq "async rerun" "$(q "$DB" "SELECT n.status || '|' || n.mode || '|' || (n.output->'r' = o.output->'r')::text || '|' || (n.output->'at' <> o.output->'at')::text || '|' || (n.rerun_of = o.id)::text
+	FROM flowent.workflow_executions n, flowent.workflow_executions o WHERE n.id = '$rid2' AND o.id = '$orig'")" "success|async|true|true|true"
+ok "asynchronous rerun from a node: earlier outputs reused, the node and what follows run again"
+
 # ------------------------------------------------------------------ wait.timeoutMs, failing nodes
 id=$(q "$DB" "SELECT flowent.execute(t.w('wait_timeout'))")
 wait_finished "$id" 10
