@@ -544,35 +544,39 @@ fl_graph_in_body(const fl_graph *g, int loop, int n)
 	return g->in_body[(size_t) (slot - 1) * g->nnodes + n] != 0;
 }
 
-/* Is `n` reachable from `from`?  scratch: nnodes bytes, zeroed by the caller. */
-bool
-fl_graph_reaches(const fl_graph *g, int from, int n, uint8_t *scratch)
+/* Mark every node reachable from `from`, itself included (mark: nnodes bytes, zeroed). */
+void
+fl_graph_mark_reachable(const fl_graph *g, int from, uint8_t *mark)
 {
 	int		   *stack = fl_alloc(sizeof(int) * (g->nnodes + 1));
 	int			sp = 0;
-	bool		found = false;
 
 	stack[sp++] = from;
-	scratch[from] = 1;
-	while (sp > 0 && !found)
+	mark[from] = 1;
+	while (sp > 0)
 	{
 		int			u = stack[--sp];
 
-		if (u == n)
-			found = true;
 		for (int k = g->out_start[u]; k < g->out_start[u + 1]; k++)
 		{
 			int			t = g->edges[g->out_edges[k]].target;
 
-			if (!scratch[t])
+			if (!mark[t])
 			{
-				scratch[t] = 1;
+				mark[t] = 1;
 				stack[sp++] = t;
 			}
 		}
 	}
 	fl_free(stack);
-	return found;
+}
+
+/* Is `n` reachable from `from`?  scratch: nnodes bytes, zeroed by the caller. */
+bool
+fl_graph_reaches(const fl_graph *g, int from, int n, uint8_t *scratch)
+{
+	fl_graph_mark_reachable(g, from, scratch);
+	return scratch[n] != 0;
 }
 
 /* Resolve, check and index the graph. Returns true when no issue was found. */

@@ -95,6 +95,7 @@ extern int	fl_graph_handle_index(const fl_node *n, const char *handle);
 extern bool fl_graph_in_body(const fl_graph *g, int loop, int n);
 /* is `n` reachable from `from` (n == from counts) */
 extern bool fl_graph_reaches(const fl_graph *g, int from, int n, uint8_t *scratch);
+extern void fl_graph_mark_reachable(const fl_graph *g, int from, uint8_t *mark);
 extern bool fl_is_reserved_root(const char *name);
 
 extern void fl_issue_add(fl_issues *issues, const char *code, const char *node_id,

@@ -135,7 +135,6 @@ typedef struct FlExec
 	Jsonb	   *trigger;		/* {type, payload, timestamp} */
 	fl_sched   *sched;
 	Jsonb	  **outputs;		/* per node, current iteration */
-	Jsonb	  **inputs_seen;
 	/* variables: names and values, in first-set order */
 	List	   *var_names;
 	List	   *var_values;
@@ -146,7 +145,6 @@ typedef struct FlExec
 	int			nloops;
 	char		iteration[256];
 	Jsonb	   *cur_input;		/* input of the node being resolved */
-	bool		used_credentials;	/* the current node resolved a secret */
 	List	   *secrets;		/* resolved secret strings, scrubbed from logs */
 	bool		events_off;		/* notification queue nearly full */
 	int			live_triggers;	/* triggers matching the trigger type */
@@ -162,7 +160,6 @@ typedef struct FlExec
 	int			resume_node;	/* node being continued, or -1 */
 	char	   *resume_iteration;	/* and its iteration ("" at top level) */
 	Jsonb	   *resume_data;
-	bool		resume_is_approval;
 	/* results */
 	int			seq;
 	int			last_completed;

@@ -548,7 +548,6 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	call.input = fl_node_input(ex, n);
 	call.resume_data = resume_data;
 	ex->cur_input = call.input;
-	ex->used_credentials = false;
 	if (!resuming)
 		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 

@@ -332,7 +332,6 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 				return false;
 			}
 			i = 2;
-			ex->used_credentials = true;
 			cred = true;
 		}
 		else

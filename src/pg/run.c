@@ -371,7 +371,6 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
 	ex->resume_node = n;
 	ex->resume_data = data;
-	ex->resume_is_approval = is_approval;
 	fl_sched_start(ex->sched);
 	fl_run_scope(ex, 0);
 	result = fl_exec_finish(ex);
@@ -497,31 +496,13 @@ fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
 	fl_owner_end(uid, sec);
 }
 
-/* Mark every node reachable from `from` (inclusive). */
+/* Every node reachable from `from` (inclusive), as a byte per node. */
 static uint8 *
 downstream_of(const fl_graph *g, int from)
 {
 	uint8	   *mark = palloc0(g->nnodes + 1);
-	int		   *stack = palloc(sizeof(int) * (g->nnodes + 1));
-	int			sp = 0;
 
-	mark[from] = 1;
-	stack[sp++] = from;
-	while (sp > 0)
-	{
-		int			u = stack[--sp];
-
-		for (int k = g->out_start[u]; k < g->out_start[u + 1]; k++)
-		{
-			int			t = g->edges[g->out_edges[k]].target;
-
-			if (!mark[t])
-			{
-				mark[t] = 1;
-				stack[sp++] = t;
-			}
-		}
-	}
+	fl_graph_mark_reachable(g, from, mark);
 	return mark;
 }
 
