@@ -194,42 +194,31 @@ flowent_run(PG_FUNCTION_ARGS)
 	version = option_version(options);
 	trigger_type = option_trigger_type(options);
 	spi_begin();
-	if (run_depth++ == 0)
+	PG_TRY();
 	{
-		/* a top-level run: allocate in the kept context, copy the result out */
+		/* a top-level run allocates in the kept context; nested ones in their caller's */
+		bool		top = run_depth++ == 0;
 		MemoryContext caller = CurrentMemoryContext;
+		Jsonb	   *r;
 
-		PG_TRY();
-		{
-			Jsonb	   *r;
-
+		if (top)
 			MemoryContextSwitchTo(run_context());
-			wf = fl_workflow_load(id, version, false);
-			r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
-			MemoryContextSwitchTo(caller);
+		wf = fl_workflow_load(id, version, false);
+		r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
+		MemoryContextSwitchTo(caller);
+		res = r;
+		if (top)
+		{
 			res = palloc(VARSIZE(r));
 			memcpy(res, r, VARSIZE(r));
 			MemoryContextReset(run_context());
 		}
-		PG_FINALLY();
-		{
-			run_depth--;
-		}
-		PG_END_TRY();
 	}
-	else
+	PG_FINALLY();
 	{
-		PG_TRY();
-		{
-			wf = fl_workflow_load(id, version, false);
-			res = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
-		}
-		PG_FINALLY();
-		{
-			run_depth--;
-		}
-		PG_END_TRY();
+		run_depth--;
 	}
+	PG_END_TRY();
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
 }

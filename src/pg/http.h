@@ -36,6 +36,10 @@
 
 #include "nodes/fl_nodes.h"
 
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "flowent needs libcurl 7.85.0 or later (CURLOPT_PROTOCOLS_STR)"
+#endif
+
 /* GUCs */
 extern char *fl_http_allow_hosts;
 extern int	fl_http_timeout_ms;

@@ -27,14 +27,6 @@
 #include "pg/http.h"
 #include "pg/jsonb_util.h"
 
-#if LIBCURL_VERSION_NUM < 0x075500
-#error "flowent needs libcurl 7.85.0 or later (CURLOPT_PROTOCOLS_STR)"
-#endif
-
-#define FL_HTTP_MAX_REDIRS 5
-#define FL_HTTP_MAX_HEADER_BYTES (1024 * 1024)
-#define FL_HTTP_EXCERPT 512
-#define FL_HTTP_USER_AGENT "flowent/0.1"
 
 char	   *fl_http_allow_hosts = NULL;
 int			fl_http_timeout_ms = 30000;

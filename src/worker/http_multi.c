@@ -129,13 +129,9 @@ release_lease_alone(const char *exec_id)
 {
 	PG_TRY();
 	{
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		fl_unit_begin("flowent: releasing an execution");
 		release_lease(exec_id);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		fl_unit_commit();
 	}
 	PG_CATCH();
 	{
@@ -256,20 +252,12 @@ complete(Transfer *t, CURLcode code)
 	c.code = t->started ? code : CURLE_FAILED_INIT;
 	PG_TRY();
 	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		MemoryContextSwitchTo(CurTransactionContext);
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "flowent: continuing after an HTTP response");
+		fl_unit_begin("flowent: continuing after an HTTP response");
 		fl_http_completion = &c;
 		(void) fl_continue_if_waiting(t->exec_id, t->node_id, jsonb_from_cstring("{}", 2), false);
 		fl_http_completion = NULL;
 		release_lease(t->exec_id);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		fl_unit_commit();
 		fl_http_multi_start_pending();	/* a retry, or the next HTTP node */
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
@@ -348,9 +336,7 @@ fl_http_multi_reap_cancelled(void)
 		return;
 	PG_TRY();
 	{
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
+		fl_unit_begin("flowent: looking for cancelled executions");
 		foreach(lc, inflight)
 		{
 			Transfer   *t = lfirst(lc);
@@ -367,9 +353,7 @@ fl_http_multi_reap_cancelled(void)
 				MemoryContextDelete(t->cxt);
 			}
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
+		fl_unit_commit();
 	}
 	PG_CATCH();
 	{

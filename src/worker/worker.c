@@ -55,8 +55,30 @@ worker_detach(int code, Datum arg)
 	SpinLockRelease(&fl_shared->mutex);
 }
 
+/*
+ * An execution whose run raised: failed, not re-queued (it would only fail
+ * again).  Inside a unit.
+ */
 static void
-begin_unit(const char *what)
+mark_failed(const char *exec_id, ErrorData *ed)
+{
+	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+	Datum		a[3];
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
+	a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
+							   "PERMISSION_DENIED" : "INTERNAL_ERROR");
+	fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
+				" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
+				"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
+				3, types, a, NULL, false, 0);
+	fl_spi_args("DELETE FROM flowent.run_queue WHERE execution_id = $1", 1, types, a, NULL, false, 0);
+}
+
+/* Start a unit of work: a transaction with SPI and a snapshot. */
+void
+fl_unit_begin(const char *what)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -67,13 +89,21 @@ begin_unit(const char *what)
 	pgstat_report_activity(STATE_RUNNING, what);
 }
 
-static void
-end_unit(void)
+/* Commit a unit of work. */
+void
+fl_unit_commit(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	fl_http_multi_start_pending();	/* requests of nodes that just suspended on HTTP */
+}
+
+/* Commit a unit, then send the requests of nodes that just suspended on HTTP. */
+static void
+end_unit(void)
+{
+	fl_unit_commit();
+	fl_http_multi_start_pending();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
@@ -116,19 +146,8 @@ unit_failed(const char *exec_id)
 		return;
 	PG_TRY();
 	{
-		Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
-		Datum		a[3];
-
-		begin_unit("flowent: recording a failed execution");
-		a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-		a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
-		a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
-								   "PERMISSION_DENIED" : "INTERNAL_ERROR");
-		fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
-					" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
-					"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
-					3, types, a, NULL, false, 0);
-		fl_spi_args("DELETE FROM flowent.run_queue WHERE execution_id = $1", 1, types, a, NULL, false, 0);
+		fl_unit_begin("flowent: recording a failed execution");
+		mark_failed(exec_id, ed);
 		end_unit();
 	}
 	PG_CATCH();
@@ -175,8 +194,6 @@ run_claim(Claim *c)
 	PG_CATCH();
 	{
 		ErrorData  *ed;
-		Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
-		Datum		a[3];
 
 		MemoryContextSwitchTo(oldcxt);
 		ed = CopyErrorData();
@@ -189,14 +206,7 @@ run_claim(Claim *c)
 			ReThrowError(ed);
 		ereport(LOG, (errmsg("flowent: execution %s failed: %s", c->exec_id, ed->message)));
 		fl_http_multi_drop_pending_for(c->exec_id);
-		a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(c->exec_id));
-		a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
-		a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
-								   "PERMISSION_DENIED" : "INTERNAL_ERROR");
-		fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
-					" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
-					"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
-					3, types, a, NULL, false, 0);
+		mark_failed(c->exec_id, ed);
 	}
 	PG_END_TRY();
 }
@@ -215,7 +225,7 @@ run_queued(void)
 	{
 		Claim	   *claims;
 
-		begin_unit("flowent: claiming queued work");
+		fl_unit_begin("flowent: claiming queued work");
 		if (fl_spi("DELETE FROM flowent.run_queue WHERE id IN ("
 				   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
 				   " ORDER BY id LIMIT " CppAsString2(CLAIM_BATCH) " FOR UPDATE SKIP LOCKED) "
@@ -278,7 +288,7 @@ fire_timer(void)
 
 	PG_TRY();
 	{
-		begin_unit("flowent: firing a timer");
+		fl_unit_begin("flowent: firing a timer");
 		if (fl_spi("UPDATE flowent.timers SET fired_at = clock_timestamp() WHERE id = ("
 				   " SELECT id FROM flowent.timers WHERE fired_at IS NULL AND fire_at <= clock_timestamp() "
 				   " ORDER BY fire_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
@@ -354,7 +364,7 @@ next_timer_ms(void)
 
 	PG_TRY();
 	{
-		begin_unit("flowent: looking for timers");
+		fl_unit_begin("flowent: looking for timers");
 		if (fl_spi("SELECT ceil(extract(epoch FROM min(fire_at) - clock_timestamp()) * 1000)::bigint "
 				   "FROM flowent.timers WHERE fired_at IS NULL", true, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
@@ -384,7 +394,7 @@ recover_orphans(void)
 {
 	PG_TRY();
 	{
-		begin_unit("flowent: looking for abandoned HTTP requests");
+		fl_unit_begin("flowent: looking for abandoned HTTP requests");
 		fl_spi("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
 			   "SELECT l.execution_id, 'resume', l.node_id, '{}' "
 			   "FROM flowent.workflow_node_logs l "
@@ -414,7 +424,7 @@ extension_present(void)
 {
 	bool		present = false;
 
-	begin_unit("flowent: checking for the extension");
+	fl_unit_begin("flowent: checking for the extension");
 	if (fl_spi("SELECT 1 FROM pg_extension WHERE extname = 'flowent'", true, 1) == SPI_OK_SELECT)
 		present = SPI_processed > 0;
 	end_unit();

@@ -57,6 +57,10 @@ extern void fl_rescan_at_commit(void);
 extern void fl_request_cancel(const char *exec_id);
 extern bool fl_cancel_requested(const char *exec_id);
 
+/* worker.c: a unit of work is one transaction with SPI connected */
+extern void fl_unit_begin(const char *what);
+extern void fl_unit_commit(void);
+
 /* http_multi.c */
 extern void fl_http_multi_init(void);
 extern void fl_http_multi_start_pending(void);
