@@ -1,6 +1,6 @@
 # Flowent: PGXS build of the extension, plus unit tests, fuzzers and helpers.
 EXTENSION = flowent
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 MODULE_big = flowent
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
@@ -8,6 +8,8 @@ PG_SRCS = $(sort $(wildcard src/pg/*.c) $(wildcard src/nodes/*.c) $(wildcard src
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# earlier releases' install scripts and the upgrade path from each
+DATA = $(sort $(wildcard sql/releases/*.sql))
 SQL_PARTS = $(sort $(wildcard sql/parts/*.sql))
 
 TESTS = $(sort $(wildcard test/sql/*.sql))

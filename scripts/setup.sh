@@ -21,7 +21,8 @@ export PGHOST PGPORT PGUSER PGDATABASE
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -d flowent)
 
 echo "==> extensions in database flowent"
-"${PSQL[@]}" -c 'CREATE EXTENSION IF NOT EXISTS pg_cron' -c 'CREATE EXTENSION IF NOT EXISTS flowent'
+"${PSQL[@]}" -c 'CREATE EXTENSION IF NOT EXISTS pg_cron' -c 'CREATE EXTENSION IF NOT EXISTS flowent' \
+	-c 'ALTER EXTENSION flowent UPDATE'
 
 echo "==> examples (examples/load.sql)"
 "${PSQL[@]}" -f examples/load.sql

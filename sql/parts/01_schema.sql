@@ -23,16 +23,20 @@ CREATE TYPE flowent.execution_status AS ENUM ('pending', 'running', 'success', '
 CREATE TYPE flowent.node_log_status AS ENUM ('started', 'running', 'success', 'error', 'skipped', 'waiting');
 CREATE TYPE flowent.approval_status AS ENUM ('pending', 'approved', 'rejected', 'expired');
 
--- The acting user: the gateway's per-request setting, else the SQL role.
+-- The acting user (DESIGN §2): the user of the execution whose node is
+-- running, else the user a flowent_gateway member set for this transaction
+-- with flowent.set_acting_user(), else current_user. Held in backend memory:
+-- no setting a query can change. PARALLEL RESTRICTED: a parallel worker
+-- does not have it.
 CREATE FUNCTION flowent.current_user_id() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-	SELECT CASE
-		WHEN pg_has_role(session_user, 'flowent_gateway', 'MEMBER')
-			AND coalesce(current_setting('flowent.user_id', true), '') <> ''
-		THEN current_setting('flowent.user_id', true)
-		ELSE current_user::text
-	END
-$$;
+LANGUAGE c STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'flowent_current_user_id';
+
+CREATE FUNCTION flowent.set_acting_user(user_id text) RETURNS void
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'flowent_set_acting_user';
+REVOKE ALL ON FUNCTION flowent.set_acting_user(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent.set_acting_user(text) TO flowent_gateway;
 
 CREATE TABLE flowent.workspaces (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -119,7 +123,12 @@ CREATE TABLE flowent.workflow_executions (
 	total_tokens integer NOT NULL DEFAULT 0,
 	seq integer NOT NULL DEFAULT 0,
 	cancel_reason text,
-	updated_at timestamptz NOT NULL DEFAULT now()
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	-- the rest of the stored execution context (DESIGN Appendix B)
+	run_as text,
+	depth integer NOT NULL DEFAULT 0,
+	root_execution_id uuid,
+	credential_names text[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
 CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
@@ -153,7 +162,7 @@ CREATE TABLE flowent.workflow_node_logs (
 CREATE INDEX ON flowent.workflow_node_logs (execution_id, seq);
 
 CREATE FUNCTION flowent._delete_node_logs() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$
 BEGIN
 	DELETE FROM flowent.workflow_node_logs l USING gone g WHERE l.execution_id = g.id;
 	RETURN NULL;

@@ -15,19 +15,11 @@
 -- ---------------------------------------------------------------------------
 
 -- The acting user for SECURITY DEFINER functions, where current_user is the
--- function's owner: the gateway's flowent.user_id as in current_user_id(),
--- else the role chosen with SET ROLE, else the session user.
+-- function's owner: as current_user_id(), but falling back to the role
+-- chosen with SET ROLE, else the session user.
 CREATE FUNCTION flowent._caller_id() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT CASE
-		WHEN pg_catalog.pg_has_role(session_user, 'flowent_gateway', 'MEMBER')
-			AND coalesce(pg_catalog.current_setting('flowent.user_id', true), '') <> ''
-		THEN pg_catalog.current_setting('flowent.user_id', true)
-		WHEN pg_catalog.current_setting('role') <> 'none'
-		THEN pg_catalog.current_setting('role')
-		ELSE session_user::text
-	END
-$$;
+LANGUAGE c STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'flowent_caller_id';
 
 -- The role of user uid in workspace ws ('owner', 'admin', 'member', 'viewer'),
 -- or NULL when uid is not a member. SECURITY DEFINER so that policies can ask

@@ -3,9 +3,9 @@
 -- Privileges and row-level security (DESIGN §2, Appendix B "Identity and
 -- security"). The acting user is flowent.current_user_id(). A user sees:
 -- workflows they own, `team` workflows of workspaces they belong to, and
--- `public` workflows (public templates among them); versions, executions, node
--- logs and approvals of what they see; their own executions and approvals
--- assigned to them. The extension owner (the engine after its switch to it)
+-- `public` workflows (public templates among them) and their versions;
+-- executions, node logs and approvals of their own runs and of workflows they
+-- edit; approvals assigned to them. The extension owner (the engine after its switch to it)
 -- bypasses all of this: it owns the tables.
 --
 -- Policies never query their own table: workspace membership goes through the
@@ -63,10 +63,19 @@ GRANT DELETE ON flowent.workflows TO PUBLIC;
 
 -- run_as decides the role SQL nodes run under: naming a role, and changing
 -- the graph a role runs, needs membership in it. A workspace is only joined
--- by its members. Superusers (and so the engine) are not checked.
+-- by its members. Superusers (and so the engine) are not checked, except
+-- that a superuser run_as is only for that superuser.
 CREATE FUNCTION flowent._workflows_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+	-- a superuser run_as would give anyone who may run the workflow superuser SQL
+	IF (TG_OP = 'INSERT' OR NEW.run_as IS DISTINCT FROM OLD.run_as)
+		AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = NEW.run_as)
+		AND NEW.run_as OPERATOR(pg_catalog.<>) current_user::text THEN
+		RAISE EXCEPTION 'run_as: role "%" is a superuser; only "%" itself may name it', NEW.run_as, NEW.run_as
+			USING ERRCODE = '42501',
+				HINT = 'Set runAs to a role without superuser rights.';
+	END IF;
 	IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
 		RETURN NEW;
 	END IF;
@@ -137,9 +146,12 @@ CREATE TRIGGER workflow_versions_guard BEFORE INSERT ON flowent.workflow_version
 -- ---------------------------------------------------------------------------
 -- Executions, node logs, approvals: read-only for users (the engine writes)
 -- ---------------------------------------------------------------------------
+-- The execution's user and the workflow's editors: a public workflow does
+-- not make its runs public (DESIGN §2).
 CREATE POLICY executions_select ON flowent.workflow_executions FOR SELECT
 	USING (user_id = flowent.current_user_id()
-		OR EXISTS (SELECT 1 FROM flowent.workflows w WHERE w.id = workflow_id));
+		OR EXISTS (SELECT 1 FROM flowent.workflows w WHERE w.id = workflow_id
+			AND flowent._can_edit(w.user_id, w.workspace_id, flowent.current_user_id())));
 
 CREATE POLICY node_logs_select ON flowent.workflow_node_logs FOR SELECT
 	USING (EXISTS (SELECT 1 FROM flowent.workflow_executions e WHERE e.id = execution_id));

@@ -25,9 +25,10 @@
 --   but the caller (the one SECURITY DEFINER helper only reads
 --   cron.database_name, which pg_cron shows to superusers only). The caller needs USAGE on schema cron, which pg_cron does not
 --   grant to PUBLIC: a superuser runs `GRANT USAGE ON SCHEMA cron TO role`.
---   Through the gateway (flowent.user_id set for a member of
---   flowent_gateway), the job is the gateway role's and its command starts
---   with SET flowent.user_id, so the run is the end user's.
+--   Through the gateway (flowent.set_acting_user() called by a member of
+--   flowent_gateway), the job is the gateway role's and its one statement
+--   sets the same acting user first (FROM flowent.set_acting_user(...)),
+--   so the run is the end user's.
 -- * Version: the version published when the job fires, not when it was
 --   scheduled: the command passes {"triggerType": "schedule"} and no
 --   version, and flowent.execute runs the published version for schedule
@@ -256,9 +257,9 @@ $$;
 -- The command of a workflow's job.
 CREATE FUNCTION flowent._schedule_command(workflow_id uuid, payload jsonb, user_id text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE WHEN user_id IS NULL THEN '' ELSE format('SET flowent.user_id TO %L; ', user_id) END
-		|| format('SELECT flowent.execute(%L::uuid, %L::jsonb, %L::jsonb)',
+	SELECT format('SELECT flowent.execute(%L::uuid, %L::jsonb, %L::jsonb)',
 			workflow_id, payload, '{"triggerType": "schedule"}')
+		|| CASE WHEN user_id IS NULL THEN '' ELSE format(' FROM flowent.set_acting_user(%L)', user_id) END
 $$;
 
 CREATE FUNCTION flowent.schedule(workflow_id uuid, cron text, payload jsonb DEFAULT '{}') RETURNS bigint

@@ -280,6 +280,7 @@ dt_run_sql(FlNodeCall *call, FlNodeResult *res, SPIPlanPtr plan, Jsonb *input,
 	nulls[1] = state ? ' ' : 'n';
 
 	rc = dt_execute_read_only(plan, values, nulls, 2);
+	fl_node_check_read_only(call->def->id);
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

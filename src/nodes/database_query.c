@@ -453,6 +453,8 @@ database_query_execute(FlNodeCall *call, FlNodeResult *res)
 	tcount = it->is_select ? (long) maxrows + 1 : 0;
 
 	rc = dq_execute(it->plan, pli, read_only, tcount);
+	if (read_only)
+		fl_node_check_read_only(call->def->id);
 	if (transient)
 		SPI_freeplan(it->plan);
 	if (rc < 0)

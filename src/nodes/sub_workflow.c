@@ -68,24 +68,6 @@ child_outcome(FlNodeCall *call, FlNodeResult *res, Jsonb *child)
 	}
 }
 
-/* Is the workflow visible to the execution's user (row-level security rules)? */
-static bool
-visible_to_user(FlExec *ex, pg_uuid_t *wf)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-	bool		isnull;
-
-	a[0] = UUIDPGetDatum(wf);
-	a[1] = CStringGetTextDatum(ex->user_id);
-	if (fl_owner_query(&plan, "SELECT flowent._workflow_visible_to($1, $2) "
-					   "OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $2 AND rolsuper)", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		return false;
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
 static void
 sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 {
@@ -112,16 +94,16 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 		return;
 	}
 	/*
-	 * A worker runs as the extension owner; the child must be visible to
-	 * the user the execution belongs to, as it would be in flowent.run.
+	 * The child must be visible to the execution's user, whoever runs this
+	 * (a worker, an approver's session): loaded as the owner after that.
 	 */
-	if (!ex->sync && !visible_to_user(ex, child_id))
+	if (!fl_workflow_visible_to(child_id, ex->user_id))
 	{
 		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s does not exist or is not visible to %s",
 				call->def->id, wf_text, ex->user_id);
 		return;
 	}
-	child = fl_workflow_load(child_id, 0, false);
+	child = fl_workflow_load_for(child_id, 0, ex->user_id);
 	if (!child->valid)
 	{
 		fl_fail(res, "VALIDATION_FAILED", "node \"%s\": sub-workflow %s is not valid: %s",
@@ -133,7 +115,7 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 		jbv_from_jsonb(call->input, &payload);
 	fl_store_execution_insert(ex);	/* the child refers to it */
 	result = fl_run_workflow(child, jbv_to_jsonb(&payload), jsonb_from_cstring("{}", 2), "manual",
-							 ex->id_str, call->def->id, ex->depth + 1, NULL);
+							 ex, call->def->id, NULL);
 	child_outcome(call, res, result);
 }
 

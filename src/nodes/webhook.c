@@ -111,7 +111,6 @@ webhook_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 					id, secret_name);
 			return false;
 		}
-		fl_remember_secret(call->ex, &cred);
 		if (cred.type == jbvString)
 			key = jbv_cstring(&cred);
 		else if (jbv_is_object(&cred) && jbv_get_key(&cred, "secret", &m) && m.type == jbvString)

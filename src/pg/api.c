@@ -204,7 +204,7 @@ flowent_run(PG_FUNCTION_ARGS)
 		if (top)
 			MemoryContextSwitchTo(run_context());
 		wf = fl_workflow_load(id, version, false);
-		r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, 0, NULL);
+		r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, NULL);
 		MemoryContextSwitchTo(caller);
 		res = r;
 		if (top)
@@ -326,7 +326,9 @@ flowent_approve(PG_FUNCTION_ARGS)
 			   *exec_mode,
 			   *assignee,
 			   *me;
-	bool		is_owner;
+	bool		is_editor;
+	static SPIPlanPtr tree_plan = NULL;
+	static SPIPlanPtr mode_plan = NULL;
 	Jsonb	   *data,
 			   *res;
 	JB			b = {0};
@@ -341,29 +343,28 @@ flowent_approve(PG_FUNCTION_ARGS)
 
 	spi_begin();
 	me = fl_current_user_id();
-	/* an approval id, else an execution id with exactly one pending approval */
-	if (fl_spi_args(
-							  "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, e.mode, "
-							  "       a.assigned_user_id, w.user_id = flowent.current_user_id() "
-							  "FROM flowent.workflow_approval_requests a "
-							  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
-							  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
-							  "WHERE a.id = $1", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+	/*
+	 * An approval id, else an execution id with exactly one pending approval;
+	 * read under row-level security: the assignee, the execution's user and
+	 * the workflow's editors see it.
+	 */
+	if (fl_spi_args("SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, "
+					"       a.assigned_user_id "
+					"FROM flowent.workflow_approval_requests a WHERE a.id = $1",
+					1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read approvals");
 	if (SPI_processed == 0)
 	{
 		check_execution_visible(id);
-		if (fl_spi_args(
-								  "WITH RECURSIVE tree(id) AS ("
-								  "  SELECT $1::uuid UNION ALL "
-								  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id) "
-								  "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, e.mode, "
-								  "       a.assigned_user_id, w.user_id = flowent.current_user_id() "
-								  "FROM flowent.workflow_approval_requests a "
-								  "JOIN flowent.workflow_executions e ON e.id = a.execution_id "
-								  "LEFT JOIN flowent.workflows w ON w.id = a.workflow_id "
-								  "WHERE a.execution_id IN (SELECT id FROM tree) AND a.status = 'pending' "
-								  "ORDER BY a.created_at", 1, types, a, NULL, false, 0) != SPI_OK_SELECT)
+		if (fl_owner_query(&tree_plan,
+						   "WITH RECURSIVE tree(id) AS ("
+						   "  SELECT $1::uuid UNION ALL "
+						   "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id) "
+						   "SELECT a.id::text, a.execution_id::text, a.node_id, a.status::text, "
+						   "       a.assigned_user_id "
+						   "FROM flowent.workflow_approval_requests a "
+						   "WHERE a.execution_id IN (SELECT id FROM tree) AND a.status = 'pending' "
+						   "ORDER BY a.created_at", 1, types, a, NULL, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read approvals");
 		if (SPI_processed != 1)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -374,34 +375,48 @@ flowent_approve(PG_FUNCTION_ARGS)
 	exec_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	node_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	exec_mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-	assignee = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	assignee = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 	{
-		char	   *o = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+		/* the execution's mode, and whether the acting user edits the workflow */
+		Oid			t2[2] = {UUIDOID, TEXTOID};
+		Datum		a2[2];
 
-		is_owner = o && strcmp(o, "t") == 0;
+		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+		a2[1] = CStringGetTextDatum(me);
+		if (fl_owner_query(&mode_plan,
+						   "SELECT e.mode, coalesce(flowent._can_edit(w.user_id, w.workspace_id, $2), false) "
+						   "FROM flowent.workflow_executions e "
+						   "LEFT JOIN flowent.workflows w ON w.id = e.workflow_id WHERE e.id = $1",
+						   2, t2, a2, NULL, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read the execution of approval %s", approval_id);
+		exec_mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		is_editor = strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), "t") == 0;
 	}
 	if (strcmp(status, "pending") != 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("approval %s was already decided (%s)", approval_id, status)));
-	if (assignee && strcmp(assignee, me) != 0 && !is_owner && !superuser())
+	if (assignee && strcmp(assignee, me) != 0 && !is_editor && !fl_is_admin())
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						errmsg("approval %s is assigned to \"%s\"", approval_id, assignee)));
+	/* the decision is recorded as the acting user's; only an admin names another */
+	if (approved_by && strcmp(approved_by, me) != 0 && !fl_is_admin())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("approved_by: only members of flowent_admin may record a decision as another user (\"%s\"); the acting user is \"%s\"",
+							   approved_by, me)));
 
 	/* record the decision */
 	{
 		Oid			t2[4] = {UUIDOID, BOOLOID, TEXTOID, TEXTOID};
 		Datum		a2[4];
 		char		n2[4] = {' ', ' ', ' ', ' '};
-		Oid			uid;
-		int			sec;
+		FlOwner		own;
 
 		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(approval_id));
 		a2[1] = BoolGetDatum(approved);
 		a2[2] = comment ? CStringGetTextDatum(comment) : (Datum) 0;
 		n2[2] = comment ? ' ' : 'n';
 		a2[3] = CStringGetTextDatum(approved_by ? approved_by : me);
-		fl_owner_begin(&uid, &sec);
+		fl_owner_begin(&own);
 		if (fl_spi_args("UPDATE flowent.workflow_approval_requests SET "
 								  " status = CASE WHEN $2 THEN 'approved' ELSE 'rejected' END::flowent.approval_status, "
 								  " resolved_by = $4, resolved_at = clock_timestamp(), comment = $3, "
@@ -410,7 +425,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 			SPI_processed != 1)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 							errmsg("approval %s was decided concurrently", approval_id)));
-		fl_owner_end(uid, sec);
+		fl_owner_end(&own);
 	}
 	decided_at = DatumGetCString(DirectFunctionCall1(timestamptz_out,
 													 TimestampTzGetDatum(GetCurrentTimestamp())));
@@ -437,8 +452,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 			   *node_id,
 			   *mode;
 	Jsonb	   *res;
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 	int			ret;
 
 	if (PG_ARGISNULL(0))
@@ -448,7 +462,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 	a[0] = PG_GETARG_DATUM(0);
 	spi_begin();
 	check_execution_visible(id);
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	ret = fl_spi_args(
 								"WITH RECURSIVE tree(id, depth) AS ("
 								"  SELECT $1::uuid, 0 UNION ALL "
@@ -460,7 +474,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 								"WHERE l.status = 'waiting' AND e.status = 'suspended' "
 								"  AND l.output->>'kind' IN ('delay', 'wait', 'breakpoint') "
 								"ORDER BY t.depth, l.seq LIMIT 1", 1, types, a, NULL, false, 1);
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");
 	if (SPI_processed == 0)
@@ -476,10 +490,10 @@ flowent_resume(PG_FUNCTION_ARGS)
 
 		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 		a2[1] = CStringGetTextDatum(node_id);
-		fl_owner_begin(&uid, &sec);
+		fl_owner_begin(&own);
 		fl_spi_args("DELETE FROM flowent.timers WHERE execution_id = $1 AND node_id = $2",
 							  2, t2, a2, NULL, false, 0);
-		fl_owner_end(uid, sec);
+		fl_owner_end(&own);
 	}
 	res = continue_or_queue(exec_id, node_id, data, mode, NULL);
 	SPI_finish();
@@ -495,8 +509,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	Datum		a[2];
 	char		n[2] = {' ', ' '};
 	char	   *previous;
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 	JB			b = {0};
 	Jsonb	   *res;
 
@@ -508,7 +521,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	n[1] = reason ? ' ' : 'n';
 	spi_begin();
 	check_execution_visible(id);
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 "
 					"FOR UPDATE SKIP LOCKED", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
@@ -518,7 +531,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 					1, types, a, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		/* a worker is running it right now: it stops at its next node */
-		fl_owner_end(uid, sec);
+		fl_owner_end(&own);
 		fl_request_cancel(id);
 		jb_obj_begin(&b);
 		jb_kv_bool(&b, "success", true);
@@ -540,7 +553,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&
 		strcmp(previous, "suspended") != 0)
 	{
-		fl_owner_end(uid, sec);
+		fl_owner_end(&own);
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("execution %s already finished (%s)", id, previous)));
 	}
@@ -563,13 +576,13 @@ flowent_cancel(PG_FUNCTION_ARGS)
 							  "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM ex) RETURNING 1) "
 							  "SELECT pg_notify('flowent', jsonb_build_object('event', 'workflow:complete', "
 							  "  'executionId', id, 'workflowId', workflow_id, 'seq', seq, 'nodeId', null, "
-							  "  'nodeType', null, 'status', 'cancelled', 'output', null, 'durationMs', null, "
+							  "  'nodeType', null, 'status', 'cancelled', 'durationMs', null, "
 							  "  'ts', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-							  "  'truncated', false, 'reason', $2)::text) "
+							  "  'outputBytes', null, 'errorCode', 'CANCELLED')::text) "
 							  "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
 							  2, types, a, n, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not cancel execution");
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 	jb_obj_begin(&b);
 	jb_kv_bool(&b, "success", true);
 	jb_kv_str(&b, "executionId", id);

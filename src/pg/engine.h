@@ -13,6 +13,7 @@
 #include "nodes/pg_list.h"
 
 #include "core/graph.h"
+#include "pg/context.h"
 
 /* GUCs (init.c) */
 extern int	fl_max_nodes;
@@ -120,13 +121,18 @@ typedef struct FlExec
 	pg_uuid_t	id;
 	char		id_str[UUID_LEN * 2 + 5];
 	char		wf_id_str[UUID_LEN * 2 + 5];
-	char	   *user_id;
+	/* the stored context (DESIGN Appendix B "Identity and security") */
+	char	   *user_id;		/* acting user */
+	char	   *run_as;			/* role SQL nodes run as (NULL: none) */
+	Oid			run_as_oid;
 	bool		sync;
 	bool		is_test;
 	const char *trigger_type;
 	int			depth;
 	char	   *parent_id;		/* parent execution, or NULL */
 	char	   *parent_node_id;
+	char	   *root_id;		/* outermost execution (itself at the top) */
+	List	   *credential_names;	/* credentials resolved so far */
 	char	   *rerun_of;
 	bool		row_written;	/* the execution row exists */
 	Jsonb	   *payload;
@@ -184,6 +190,8 @@ extern void fl_registry_init(void);
 /* workflow.c */
 extern FlWorkflow *fl_workflow_build(Jsonb *nodes, Jsonb *edges, MemoryContext parent);
 extern FlWorkflow *fl_workflow_load(pg_uuid_t *id, int version, bool published);
+extern FlWorkflow *fl_workflow_load_for(pg_uuid_t *id, int version, const char *user_id);
+extern bool fl_workflow_visible_to(pg_uuid_t *wf, const char *user_id);
 extern Jsonb *fl_issues_to_jsonb(FlWorkflow *wf);
 extern void fl_workflow_check_runnable(FlWorkflow *wf);
 
@@ -200,15 +208,16 @@ extern bool fl_resolve(FlExec *ex, int node, const JsonbValue *in, JsonbValue *o
 extern Jsonb *fl_node_input(FlExec *ex, int node);
 extern bool fl_lookup_credential(FlExec *ex, const char *name, JsonbValue *out);
 extern void fl_remember_secret(FlExec *ex, const JsonbValue *v);
-extern char *fl_scrub_text(FlExec *ex, const char *text, bool json_escaped);
+extern void fl_restore_secrets(FlExec *ex, List *names);
+extern char *fl_scrub_text(FlExec *ex, const char *text);
 extern Jsonb *fl_scrub_jsonb(FlExec *ex, Jsonb *j);
 extern void fl_set_current_item(FlExec *ex, Jsonb *item, int index);
 extern void fl_clear_current_item(FlExec *ex);
 
 /* exec.c */
 extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
-							  const char *trigger_type, const char *parent_id,
-							  const char *parent_node_id, int depth, char **exec_id_out);
+							  const char *trigger_type, FlExec *parent,
+							  const char *parent_node_id, char **exec_id_out);
 extern Jsonb *fl_continue_execution(const char *exec_id, const char *node_id,
 									Jsonb *data, bool is_approval, bool *finished_out);
 extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data,
@@ -216,6 +225,7 @@ extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, J
 extern Jsonb *fl_start_execution(const char *exec_id);
 extern char *fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 								const char *trigger_type);
+extern void fl_check_run_as(const char *run_as, const char *user_id, const char *workflow_name);
 extern void fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data);
 extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
 								 char **new_id, bool async);
@@ -235,11 +245,8 @@ extern SPIPlanPtr fl_spi_prepare(const char *sql, int nargs, Oid *types);
 
 /* store.c: bookkeeping writes, run as the extension owner */
 extern void fl_new_uuid(pg_uuid_t *u);
-extern char *fl_current_user_id(void);
 extern int	fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 						   Datum *args, const char *nulls, long count);
-extern void fl_owner_begin(Oid *saved_uid, int *saved_sec);
-extern void fl_owner_end(Oid saved_uid, int saved_sec);
 extern void fl_store_execution_insert(FlExec *ex);
 extern void fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output);
 extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,

@@ -3,11 +3,11 @@
  *	  Step events as pg_notify('flowent', json), inside the transaction.
  *
  * The envelope is {event, executionId, workflowId, seq, nodeId, nodeType,
- * status, output, durationMs, ts, truncated} plus event-specific keys.
- * NOTIFY payloads must stay under 8000 bytes: an oversized output is
- * replaced by null and flagged; clients fetch the full value from the node
- * logs, which carry the same seq.  Written as text directly: this runs twice
- * per node.
+ * status, durationMs, ts, outputBytes} plus event-specific metadata (codes,
+ * kinds, ids, totals).  Any role may LISTEN, so a payload carries no user
+ * data: no outputs, messages, labels or decisions.  Clients read those from
+ * the node logs, which carry the same seq, under row-level security.
+ * Written as text directly: this runs twice per node.
  */
 #include "postgres.h"
 
@@ -83,10 +83,10 @@ now_text(void)
 	return text;
 }
 
-/* Build one envelope; output may be dropped to fit. */
+/* Build one envelope. */
 static void
 envelope(StringInfo buf, FlExec *ex, const char *event, int node, const char *status,
-		 Jsonb *output, int duration_ms, Jsonb *extra, bool truncated)
+		 Jsonb *output, int duration_ms, Jsonb *extra)
 {
 	resetStringInfo(buf);
 	appendStringInfoString(buf, "{\"event\":");
@@ -102,40 +102,39 @@ envelope(StringInfo buf, FlExec *ex, const char *event, int node, const char *st
 	if (node >= 0 && ex->iteration[0])
 		append_str(buf, ",\"iteration\":", ex->iteration);
 	append_str(buf, ",\"status\":", status);
-	appendStringInfoString(buf, ",\"output\":");
-	if (output && !truncated)
-		JsonbToCString(buf, &output->root, VARSIZE(output));
-	else
-		appendStringInfoString(buf, "null");
 	if (duration_ms >= 0)
 		append_int(buf, ",\"durationMs\":", duration_ms);
 	else
 		appendStringInfoString(buf, ",\"durationMs\":null");
 	appendStringInfoString(buf, ",\"ts\":");
 	appendStringInfoString(buf, now_text());
-	appendStringInfoString(buf, truncated ? ",\"truncated\":true" : ",\"truncated\":false");
+	if (output)
+		append_int(buf, ",\"outputBytes\":", VARSIZE(output) - VARHDRSZ);
+	else
+		appendStringInfoString(buf, ",\"outputBytes\":null");
 	if (extra)
 		append_members(buf, extra);
 	appendStringInfoChar(buf, '}');
 }
 
-/* Emit one event (seq advances even when events are off: logs use it). */
+/*
+ * Emit one event (seq advances even when events are off: logs use it).
+ * extra must be metadata only (see the header).
+ */
 void
 fl_emit(FlExec *ex, const char *event, int node, const char *status,
 		Jsonb *output, int duration_ms, Jsonb *extra)
 {
 	StringInfoData buf;
-	bool		big = output && VARSIZE(output) > FL_EVENT_MAX;
 
 	ex->seq++;
 	if (ex->events_off)
 		return;
 	initStringInfo(&buf);
-	envelope(&buf, ex, event, node, status, output, duration_ms, extra, big);
-	if (buf.len > FL_EVENT_MAX && !big)
-		envelope(&buf, ex, event, node, status, output, duration_ms, extra, true);
+	envelope(&buf, ex, event, node, status, output, duration_ms, extra);
+	/* ids are the only unbounded parts: a node id of thousands of bytes */
 	if (buf.len > FL_EVENT_MAX)
-		envelope(&buf, ex, event, node, status, NULL, duration_ms, NULL, true);
+		envelope(&buf, ex, event, -1, status, output, duration_ms, NULL);
 	Async_Notify(FL_EVENT_CHANNEL, buf.data);
 	pfree(buf.data);
 }

@@ -104,6 +104,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	int			timeout_ms = call->def->timeout_ms;
+	FlNodeScope scope;
 
 	if (!(impl->flags & FL_NT_SQL))
 	{
@@ -117,6 +118,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
+	fl_node_enter(ex, &scope);
 	PG_TRY();
 	{
 		Oid			uid = InvalidOid;
@@ -132,6 +134,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 			disable_timeout(node_timeout_id, false);
 		if (impl->flags & FL_NT_RUN_AS)
 			fl_run_as_end(uid, sec);
+		fl_node_leave(&scope, true);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -147,6 +150,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 		ed = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		fl_node_leave(&scope, false);
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		node_timeout_fired = false;
@@ -183,11 +187,16 @@ error_output(FlNodeResult *res)
 	return jb_finish(&b);
 }
 
-/* Extra keys of the step:failed event. */
+/* Extra keys of the step:failed event: the code, never the message. */
 static Jsonb *
 error_extra(FlNodeResult *res)
 {
-	return error_output(res);
+	JB			b = {0};
+
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "errorCode", res->error_code);
+	jb_obj_end(&b);
+	return jb_finish(&b);
 }
 
 static void
@@ -268,7 +277,7 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 	if (ex->secrets != NIL)
 	{
 		res->output = fl_scrub_jsonb(ex, res->output);
-		res->error_message = fl_scrub_text(ex, res->error_message, false);
+		res->error_message = fl_scrub_text(ex, res->error_message);
 		res->error_details = fl_scrub_jsonb(ex, res->error_details);
 	}
 
@@ -378,7 +387,6 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 					jb_obj_begin(&e);
 					jb_kv_str(&e, "reason", res->wait_kind);
 					jb_kv_str(&e, "approvalId", res->approval_id);
-					jb_kv_str(&e, "nodeName", nd->label);
 					jb_obj_end(&e);
 					fl_emit(ex, "node:suspended", n, "waiting", info, dur, jb_finish(&e));
 				}
@@ -647,7 +655,6 @@ run_node(FlExec *ex, int n)
 
 			jb_obj_begin(&e);
 			jb_kv_str(&e, "resumedFromNodeId", nd->id);
-			jb_kv_jsonb(&e, "approvalData", ex->resume_data);
 			jb_obj_end(&e);
 			fl_emit(ex, "workflow:resumed", n, "running", NULL, -1, jb_finish(&e));
 		}

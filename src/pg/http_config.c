@@ -363,7 +363,6 @@ config_auth(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req)
 				id, name);
 		return false;
 	}
-	fl_remember_secret(call->ex, &cred);
 
 	if (strcmp(type, "bearer") == 0)
 	{

@@ -18,7 +18,6 @@ PG_MODULE_MAGIC;
 int			fl_max_nodes = 10000;
 int			fl_max_payload_bytes = 8 * 1024 * 1024;
 int			fl_max_depth = 10;
-static char *fl_user_id_setting = NULL;
 
 void		_PG_init(void);
 
@@ -38,11 +37,10 @@ _PG_init(void)
 							"Deepest nesting of sub-workflows.",
 							NULL, &fl_max_depth, 10, 1, 100,
 							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomStringVariable("flowent.user_id",
-							   "Acting user, set per request by the gateway (honoured only for members of flowent_gateway).",
-							   NULL, &fl_user_id_setting, "",
-							   PGC_USERSET, 0, NULL, NULL, NULL);
+	fl_context_init();
 	fl_registry_init();
 	fl_http_init();
 	fl_worker_init();
+	/* SET flowent.<anything else> is an error, not a silent placeholder */
+	MarkGUCPrefixReserved("flowent");
 }

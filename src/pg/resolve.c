@@ -15,6 +15,7 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -25,6 +26,17 @@
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 
+static void
+remember(FlExec *ex, const char *s, int len)
+{
+	ListCell   *lc;
+
+	foreach(lc, ex->secrets)
+		if (strlen(lfirst(lc)) == len && memcmp(lfirst(lc), s, len) == 0)
+			return;
+	ex->secrets = lappend(ex->secrets, pnstrdup(s, len));
+}
+
 /* Remember the string leaves of a resolved credential, to scrub them later. */
 void
 fl_remember_secret(FlExec *ex, const JsonbValue *v)
@@ -34,7 +46,7 @@ fl_remember_secret(FlExec *ex, const JsonbValue *v)
 	if (v->type == jbvString)
 	{
 		if (v->val.string.len >= 4)
-			ex->secrets = lappend(ex->secrets, pnstrdup(v->val.string.val, v->val.string.len));
+			remember(ex, v->val.string.val, v->val.string.len);
 	}
 	else if (v->type == jbvBinary)
 	{
@@ -44,14 +56,14 @@ fl_remember_secret(FlExec *ex, const JsonbValue *v)
 
 		while ((tok = JsonbIteratorNext(&it, &x, true)) != WJB_DONE)
 			if ((tok == WJB_VALUE || tok == WJB_ELEM) && x.type == jbvString && x.val.string.len >= 4)
-				ex->secrets = lappend(ex->secrets, pnstrdup(x.val.string.val, x.val.string.len));
+				remember(ex, x.val.string.val, x.val.string.len);
 	}
 	MemoryContextSwitchTo(old);
 }
 
 /* Replace every occurrence of a remembered secret in text. */
 char *
-fl_scrub_text(FlExec *ex, const char *text, bool json_escaped)
+fl_scrub_text(FlExec *ex, const char *text)
 {
 	ListCell   *lc;
 	char	   *cur = (char *) text;
@@ -61,26 +73,15 @@ fl_scrub_text(FlExec *ex, const char *text, bool json_escaped)
 	foreach(lc, ex->secrets)
 	{
 		const char *secret = lfirst(lc);
-		StringInfoData pat,
-					out;
+		size_t		slen = strlen(secret);
+		StringInfoData out;
 		const char *p,
 				   *hit;
 
-		initStringInfo(&pat);
-		if (json_escaped)
-		{
-			escape_json(&pat, secret);
-			/* drop the surrounding quotes */
-			memmove(pat.data, pat.data + 1, pat.len - 2);
-			pat.len -= 2;
-			pat.data[pat.len] = '\0';
-		}
-		else
-			appendStringInfoString(&pat, secret);
-		if (pat.len == 0 || strstr(cur, pat.data) == NULL)
+		if (slen == 0 || strstr(cur, secret) == NULL)
 			continue;
 		initStringInfo(&out);
-		for (p = cur; (hit = strstr(p, pat.data)) != NULL; p = hit + pat.len)
+		for (p = cur; (hit = strstr(p, secret)) != NULL; p = hit + slen)
 		{
 			appendBinaryStringInfo(&out, p, hit - p);
 			appendStringInfoString(&out, "[redacted]");
@@ -91,20 +92,54 @@ fl_scrub_text(FlExec *ex, const char *text, bool json_escaped)
 	return cur;
 }
 
-/* An output with every remembered secret replaced. */
+/* Might the bytes hold a remembered secret?  (jsonb keeps strings unescaped.) */
+static bool
+bytes_have_secret(FlExec *ex, const char *p, size_t len)
+{
+	ListCell   *lc;
+
+	foreach(lc, ex->secrets)
+	{
+		const char *secret = lfirst(lc);
+
+		if (memmem(p, len, secret, strlen(secret)) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A value with every remembered secret replaced inside its strings (keys
+ * and values): numbers, structure and other strings stay exactly as they
+ * were, so the result is always the same valid JSON shape.
+ */
 Jsonb *
 fl_scrub_jsonb(FlExec *ex, Jsonb *j)
 {
-	char	   *text,
-			   *clean;
+	JsonbIterator *it;
+	JsonbParseState *st = NULL;
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+	JsonbIteratorToken tok;
 
-	if (j == NULL || ex->secrets == NIL)
+	if (j == NULL || ex->secrets == NIL ||
+		!bytes_have_secret(ex, VARDATA(j), VARSIZE(j) - VARHDRSZ))
 		return j;
-	text = jsonb_to_cstring(j);
-	clean = fl_scrub_text(ex, text, true);
-	if (clean == text)
-		return j;
-	return jsonb_from_cstring(clean, strlen(clean));
+	it = JsonbIteratorInit(&j->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if ((tok == WJB_KEY || tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvString &&
+			bytes_have_secret(ex, v.val.string.val, v.val.string.len))
+		{
+			char	   *clean = fl_scrub_text(ex, pnstrdup(v.val.string.val, v.val.string.len));
+
+			v.val.string.val = clean;
+			v.val.string.len = strlen(clean);
+		}
+		res = pushJsonbValue(&st, tok,
+							 tok < WJB_BEGIN_ARRAY || (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar) ? &v : NULL);
+	}
+	return JsonbValueToJsonb(res);
 }
 
 /* {{item}}: the element being tested by a filter. */
@@ -151,7 +186,32 @@ fl_lookup_credential(FlExec *ex, const char *name, JsonbValue *out)
 		return false;
 	jbv_from_jsonb(DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0],
 													SPI_tuptable->tupdesc, 1, &isnull)), out);
+	fl_remember_secret(ex, out);
+	if (!list_member(ex->credential_names, makeString((char *) name)))
+	{
+		MemoryContext old = MemoryContextSwitchTo(ex->cxt);
+
+		ex->credential_names = lappend(ex->credential_names, makeString(pstrdup(name)));
+		MemoryContextSwitchTo(old);
+	}
 	return true;
+}
+
+/*
+ * A continuation knows which credentials its execution resolved (stored
+ * with it): their values are scrubbed from what it logs, as before.
+ */
+void
+fl_restore_secrets(FlExec *ex, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		JsonbValue	v;
+
+		(void) fl_lookup_credential(ex, strVal(lfirst(lc)), &v);
+	}
 }
 
 /*
@@ -309,7 +369,6 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 {
 	JsonbValue	cur;
 	bool		is_cred;
-	bool		cred = false;
 	int			i = 1;
 	const char *nid = node >= 0 ? ex->wf->nodes[node].id : "";
 
@@ -332,7 +391,6 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 				return false;
 			}
 			i = 2;
-			cred = true;
 		}
 		else
 			goto not_found;
@@ -346,8 +404,6 @@ eval_ref(FlExec *ex, int node, const fl_segment *seg, JsonbValue *out,
 		cur = next;
 	}
 	*out = cur;
-	if (cred)
-		fl_remember_secret(ex, &cur);
 	return true;
 
 not_found:

@@ -13,6 +13,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -112,7 +115,6 @@ fl_exec_finish(FlExec *ex)
 		status = "error";
 		jb_obj_begin(&e);
 		jb_kv_str(&e, "errorCode", ex->error_code);
-		jb_kv_str(&e, "message", ex->error_message);
 		jb_kv_str(&e, "failedNodeId", ex->error_node);
 		jb_obj_end(&e);
 		fl_emit(ex, "fatal:error", -1, "error", NULL, -1, jb_finish(&e));
@@ -148,11 +150,15 @@ fl_exec_finish(FlExec *ex)
 
 /* ---- entry points ---- */
 
-/* Start a new execution of a workflow version and run it here. */
+/*
+ * Start a new execution of a workflow version and run it here.  A child
+ * (parent given) inherits its parent's user, mode, test flag and root, one
+ * level deeper; its run_as is its own workflow's.
+ */
 Jsonb *
 fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
-				const char *trigger_type, const char *parent_id,
-				const char *parent_node_id, int depth, char **exec_id_out)
+				const char *trigger_type, FlExec *parent,
+				const char *parent_node_id, char **exec_id_out)
 {
 	FlExec	   *ex;
 
@@ -160,9 +166,17 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 	ex = fl_exec_create(wf, payload, options, trigger_type);
 	fl_new_uuid(&ex->id);
 	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->parent_id = parent_id ? pstrdup(parent_id) : NULL;
-	ex->parent_node_id = parent_node_id ? pstrdup(parent_node_id) : NULL;
-	ex->depth = depth;
+	ex->root_id = pstrdup(ex->id_str);
+	if (parent)
+	{
+		ex->user_id = pstrdup(parent->user_id);
+		ex->sync = parent->sync;
+		ex->is_test = parent->is_test;
+		ex->depth = parent->depth + 1;
+		ex->parent_id = pstrdup(parent->id_str);
+		ex->parent_node_id = pstrdup(parent_node_id);
+		ex->root_id = pstrdup(parent->root_id ? parent->root_id : parent->id_str);
+	}
 	if (exec_id_out)
 		*exec_id_out = pstrdup(ex->id_str);
 	fl_sched_start(ex->sched);
@@ -244,6 +258,10 @@ typedef struct ExecRow
 	Numeric		total_cost;
 	int64		total_tokens;
 	char	   *rerun_of;
+	char	   *run_as;
+	int			depth;
+	char	   *root_id;
+	List	   *credential_names;
 } ExecRow;
 
 /* Read (and lock) an execution row as the schema owner. */
@@ -261,7 +279,8 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	if (fl_owner_query(&plan, "SELECT workflow_id, workflow_version, input, options, user_id, is_test, "
 					   " mode, trigger_type, parent_execution_id::text, parent_node_id, seq, "
-					   " started_at, status::text, total_cost, total_tokens, rerun_of::text "
+					   " started_at, status::text, total_cost, total_tokens, rerun_of::text, "
+					   " run_as, depth, root_execution_id::text, credential_names "
 					   "FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
 					   1, types, a, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
@@ -287,20 +306,24 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	r->total_cost = DatumGetNumericCopy(SPI_getbinval(tup, d, 14, &isnull));
 	r->total_tokens = DatumGetInt32(SPI_getbinval(tup, d, 15, &isnull));
 	r->rerun_of = SPI_getvalue(tup, d, 16);
-}
+	r->run_as = SPI_getvalue(tup, d, 17);
+	r->depth = DatumGetInt32(SPI_getbinval(tup, d, 18, &isnull));
+	r->root_id = SPI_getvalue(tup, d, 19);
+	r->credential_names = NIL;
+	v = SPI_getbinval(tup, d, 20, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		bool	   *enulls;
+		int			n;
 
-/* Load a workflow version as the schema owner (the caller was authorised). */
-static FlWorkflow *
-load_wf_as_owner(pg_uuid_t *id, int version)
-{
-	Oid			uid;
-	int			sec;
-	FlWorkflow *wf;
-
-	fl_owner_begin(&uid, &sec);
-	wf = fl_workflow_load(id, version, false);
-	fl_owner_end(uid, sec);
-	return wf;
+		deconstruct_array(DatumGetArrayTypeP(v), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &enulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!enulls[i])
+				r->credential_names = lappend(r->credential_names,
+											  makeString(TextDatumGetCString(elems[i])));
+	}
 }
 
 /* The iteration in which a node of an execution waits, or NULL. */
@@ -321,20 +344,28 @@ waiting_iteration(const char *exec_id, const char *node_id)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
-/* The run state of an execution that already has its row. */
+/*
+ * The run state of an execution that already has its row: its context comes
+ * from the row alone, whoever runs the continuation (a worker, an approver).
+ */
 static FlExec *
 exec_from_row(const char *exec_id, ExecRow *r)
 {
-	FlWorkflow *wf = load_wf_as_owner(&r->workflow_id, r->version);
+	FlWorkflow *wf = fl_workflow_load_for(&r->workflow_id, r->version, r->user_id);
 	FlExec	   *ex = fl_exec_create(wf, r->input, r->options, r->trigger_type);
 
 	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
 	strlcpy(ex->id_str, exec_id, sizeof(ex->id_str));
 	ex->user_id = r->user_id;
+	ex->run_as = r->run_as;
+	ex->run_as_oid = r->run_as ? get_role_oid(r->run_as, true) : InvalidOid;
 	ex->is_test = r->is_test;
 	ex->sync = strcmp(r->mode, "sync") == 0;
+	ex->depth = r->depth;
 	ex->parent_id = r->parent_id;
 	ex->parent_node_id = r->parent_node_id;
+	ex->root_id = r->root_id ? r->root_id : pstrdup(exec_id);
+	fl_restore_secrets(ex, r->credential_names);
 	ex->seq = r->seq;
 	ex->started_at = r->started_at;
 	ex->total_cost = r->total_cost;
@@ -398,19 +429,18 @@ fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bo
 {
 	Oid			types[2] = {UUIDOID, TEXTOID};
 	Datum		a[2];
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 	int			ret;
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
 					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
 					  "WHERE e.id = $1 AND e.status = 'suspended' AND l.node_id = $2 "
 					  "  AND l.status = 'waiting' FOR UPDATE OF e",
 					  2, types, a, NULL, false, 1);
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 	if (ret != SPI_OK_SELECT || SPI_processed == 0)
 		return NULL;
 	return fl_continue_execution(exec_id, node_id, data, is_approval, NULL);
@@ -471,6 +501,7 @@ fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *t
 	ex = fl_exec_create(wf, payload, options, trigger_type);
 	fl_new_uuid(&ex->id);
 	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->root_id = pstrdup(ex->id_str);
 	ex->sync = false;
 	fl_store_execution_insert(ex);
 	queue_start(ex);
@@ -483,17 +514,16 @@ fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
 {
 	Oid			types[3] = {UUIDOID, TEXTOID, JSONBOID};
 	Datum		a[3];
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
 	a[2] = JsonbPGetDatum(data);
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
 					"VALUES ($1, 'resume', $2, $3)", 3, types, a, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not queue the continuation");
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 }
 
 /* Every node reachable from `from` (inclusive), as a byte per node. */
@@ -522,7 +552,7 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 	JsonbValue	v;
 
 	read_exec_row(exec_id, &r);
-	wf = load_wf_as_owner(&r.workflow_id, r.version);
+	wf = fl_workflow_load_for(&r.workflow_id, r.version, fl_current_user_id());
 	fl_workflow_check_runnable(wf);
 	n = fl_graph_find(wf->graph, from_node);
 	if (n < 0)
@@ -553,6 +583,7 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 	ex = fl_exec_create(wf, r.input, opts, r.trigger_type);
 	fl_new_uuid(&ex->id);
 	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->root_id = pstrdup(ex->id_str);
 	ex->rerun_of = pstrdup(exec_id);
 	*new_id = pstrdup(ex->id_str);
 	if (async)

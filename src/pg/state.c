@@ -8,6 +8,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -205,6 +206,48 @@ apply_options(FlExec *ex, Jsonb *options)
 	}
 }
 
+/*
+ * The context of a new execution, built here and nowhere else: the acting
+ * user (a node's flowent.run inherits its execution's), the workflow's
+ * run_as, and the depth, which nested runs count toward flowent.max_depth.
+ * Children and continuations overwrite it from their parent or stored row.
+ */
+static void
+fl_context_fresh(FlExec *ex)
+{
+	FlExec	   *outer = fl_running_execution();
+
+	ex->user_id = fl_current_user_id();
+	ex->run_as_oid = ex->wf->run_as;
+	ex->run_as = OidIsValid(ex->run_as_oid) ? GetUserNameFromId(ex->run_as_oid, true) : NULL;
+	if (outer)
+	{
+		ex->depth = outer->depth + 1;
+		ex->is_test = outer->is_test;
+		if (ex->depth > fl_max_depth)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("workflow runs nest deeper than flowent.max_depth (%d)", fl_max_depth),
+							errdetail("Execution %s at depth %d started another run.",
+									  outer->id_str, outer->depth)));
+	}
+}
+
+/*
+ * A workflow whose run_as is a superuser runs only for that superuser:
+ * anyone else would get superuser SQL.
+ */
+void
+fl_check_run_as(const char *run_as, const char *user_id, const char *workflow_name)
+{
+	Oid			role = run_as ? get_role_oid(run_as, true) : InvalidOid;
+
+	if (OidIsValid(role) && superuser_arg(role) && strcmp(run_as, user_id) != 0)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("workflow \"%s\" runs as superuser \"%s\"; only \"%s\" may run it, not \"%s\"",
+							   workflow_name, run_as, run_as, user_id),
+						errhint("Set runAs to a role without superuser rights.")));
+}
+
 /* A fresh execution state over a workflow version. */
 FlExec *
 fl_exec_create(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigger_type)
@@ -215,7 +258,7 @@ fl_exec_create(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigg
 	ex->wf = wf;
 	ex->cxt = CurrentMemoryContext;
 	ex->sync = true;
-	ex->user_id = fl_current_user_id();
+	fl_context_fresh(ex);
 	ex->trigger_type = trigger_type;
 	ex->payload = payload;
 	ex->started_at = GetCurrentTimestamp();

@@ -22,6 +22,7 @@
 #include "port.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -82,11 +83,10 @@ fl_spi(const char *sql, bool ro, long count)
 	return ret;
 }
 
-/* Become the owner of the flowent schema for a bookkeeping write. */
-void
-fl_owner_begin(Oid *saved_uid, int *saved_sec)
+/* The owner of the flowent schema, who owns the engine's tables. */
+Oid
+fl_owner_oid(void)
 {
-	GetUserIdAndSecContext(saved_uid, saved_sec);
 	if (!OidIsValid(owner_oid))
 	{
 		HeapTuple	tup = SearchSysCache1(NAMESPACEOID,
@@ -97,42 +97,24 @@ fl_owner_begin(Oid *saved_uid, int *saved_sec)
 		owner_oid = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
 		ReleaseSysCache(tup);
 	}
-	SetUserIdAndSecContext(owner_oid, *saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-fl_owner_end(Oid saved_uid, int saved_sec)
-{
-	SetUserIdAndSecContext(saved_uid, saved_sec);
+	return owner_oid;
 }
 
 /*
- * The acting user: the gateway's flowent.user_id when the session user is a
- * member of flowent_gateway, else the current role (as SQL's
- * flowent.current_user_id()).
+ * Become the execution's run_as role for user SQL (security-restricted), as
+ * stored in its context; a superuser run_as only for that superuser.
  */
-char *
-fl_current_user_id(void)
-{
-	Oid			gw = get_role_oid("flowent_gateway", true);
-	const char *setting = GetConfigOption("flowent.user_id", true, false);
-
-	if (OidIsValid(gw) && setting && setting[0] &&
-		is_member_of_role(GetSessionUserId(), gw))
-		return pstrdup(setting);
-	return GetUserNameFromId(GetUserId(), false);
-}
-
-/* Become the workflow's run_as role for user SQL (security-restricted). */
 void
 fl_run_as_begin(FlExec *ex, Oid *saved_uid, int *saved_sec)
 {
 	GetUserIdAndSecContext(saved_uid, saved_sec);
-	if (!OidIsValid(ex->wf->run_as))
+	if (!OidIsValid(ex->run_as_oid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("the run_as role of workflow \"%s\" no longer exists", ex->wf->name)));
-	SetUserIdAndSecContext(ex->wf->run_as,
+				 errmsg("the run_as role \"%s\" of workflow \"%s\" no longer exists",
+						ex->run_as ? ex->run_as : "?", ex->wf->name)));
+	fl_check_run_as(ex->run_as, ex->user_id, ex->wf->name);
+	SetUserIdAndSecContext(ex->run_as_oid,
 						   *saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 }
 
@@ -142,13 +124,21 @@ fl_run_as_end(Oid saved_uid, int saved_sec)
 	SetUserIdAndSecContext(saved_uid, saved_sec);
 }
 
-/* Prepare once per backend and keep. */
+/*
+ * Prepare once per backend and keep; parsed as the owner with the owner's
+ * fixed search_path, like every run of it.
+ */
 static SPIPlanPtr
 plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	p = fl_spi_prepare(sql, nargs, types);
+		FlOwner		own;
+		SPIPlanPtr	p;
+
+		fl_owner_begin(&own);
+		p = fl_spi_prepare(sql, nargs, types);
+		fl_owner_end(&own);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -162,13 +152,12 @@ plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 static void
 exec_as_owner(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
 {
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 	int			ret;
 
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	ret = fl_spi_plan(plan, args, nulls, false, 0);
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 	if (ret != expect)
 		elog(ERROR, "flowent bookkeeping write failed: %s", SPI_result_code_string(ret));
 }
@@ -181,14 +170,13 @@ int
 fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 			   Datum *args, const char *nulls, long count)
 {
-	Oid			uid;
-	int			sec;
+	FlOwner		own;
 	int			ret;
 
 	plan_for(slot, sql, nargs, types);
-	fl_owner_begin(&uid, &sec);
+	fl_owner_begin(&own);
 	ret = fl_spi_plan(*slot, args, nulls, false, count);
-	fl_owner_end(uid, sec);
+	fl_owner_end(&own);
 	return ret;
 }
 
@@ -214,6 +202,19 @@ fl_new_uuid(pg_uuid_t *u)
 #define TXT(s) ((s) ? CStringGetTextDatum(s) : (Datum) 0)
 #define NUL(p) ((p) ? ' ' : 'n')
 
+/* The names of the credentials the execution resolved, as text[]. */
+static Datum
+credential_names_datum(FlExec *ex)
+{
+	int			n = list_length(ex->credential_names);
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	ListCell   *lc;
+
+	foreach(lc, ex->credential_names)
+		d[foreach_current_index(lc)] = CStringGetTextDatum(strVal(lfirst(lc)));
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /*
  * Write the execution row.  A run that needs no row while it runs (no
  * approval, timer or child execution refers to it) writes it once, final,
@@ -223,11 +224,12 @@ static void
 execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[24] = {UUIDOID, UUIDOID, INT4OID, JSONBOID, TIMESTAMPTZOID,
+	Oid			types[28] = {UUIDOID, UUIDOID, INT4OID, JSONBOID, TIMESTAMPTZOID,
 		TEXTOID, BOOLOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, UUIDOID, TEXTOID, UUIDOID, TEXTOID,
-		JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, NUMERICOID, INT4OID, INT4OID, BOOLOID};
-	Datum		a[24];
-	char		n[24];
+		JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, NUMERICOID, INT4OID, INT4OID, BOOLOID,
+	TEXTOID, INT4OID, UUIDOID, TEXTARRAYOID};
+	Datum		a[28];
+	char		n[28];
 	bool		final = status != NULL;
 	long		secs;
 	int			usecs;
@@ -236,11 +238,13 @@ execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 			 "INSERT INTO flowent.workflow_executions (id, workflow_id, workflow_version, input, "
 			 " started_at, user_id, is_test, mode, trigger_type, options, variables, "
 			 " parent_execution_id, parent_node_id, rerun_of, status, output, error, error_code, "
-			 " error_node_id, duration_ms, total_cost, total_tokens, seq, completed_at) "
+			 " error_node_id, duration_ms, total_cost, total_tokens, seq, completed_at, "
+			 " run_as, depth, root_execution_id, credential_names) "
 			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
 			 " $15::flowent.execution_status, $16, $17, $18, $19, $20, $21, $22, $23, "
-			 " CASE WHEN $24 AND $15 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END)",
-			 24, types);
+			 " CASE WHEN $24 AND $15 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END, "
+			 " $25, $26, $27, $28)",
+			 28, types);
 	memset(n, ' ', sizeof(n));
 	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
 	a[0] = UUIDPGetDatum(&ex->id);
@@ -275,6 +279,11 @@ execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 	a[21] = Int32GetDatum((int32) Min(ex->total_tokens, PG_INT32_MAX));
 	a[22] = Int32GetDatum(ex->seq);
 	a[23] = BoolGetDatum(final);
+	a[24] = TXT(ex->run_as);
+	n[24] = NUL(ex->run_as);
+	a[25] = Int32GetDatum(ex->depth);
+	a[26] = DirectFunctionCall1(uuid_in, CStringGetDatum(ex->root_id ? ex->root_id : ex->id_str));
+	a[27] = credential_names_datum(ex);
 	exec_as_owner(plan, a, n, SPI_OK_INSERT);
 	ex->row_written = true;
 }
@@ -291,10 +300,10 @@ void
 fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[11] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
-		INT4OID, NUMERICOID, INT4OID, INT4OID, JSONBOID};
-	Datum		a[11];
-	char		n[11];
+	Oid			types[12] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+		INT4OID, NUMERICOID, INT4OID, INT4OID, JSONBOID, TEXTARRAYOID};
+	Datum		a[12];
+	char		n[12];
 	long		secs;
 	int			usecs;
 
@@ -308,8 +317,8 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 			 " output = $3, error = $4, error_code = $5, error_node_id = $6, "
 			 " completed_at = CASE WHEN $2 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END, "
 			 " duration_ms = $7, total_cost = $8, total_tokens = $9, seq = $10, variables = $11, "
-			 " updated_at = clock_timestamp() WHERE id = $1",
-			 11, types);
+			 " credential_names = $12, updated_at = clock_timestamp() WHERE id = $1",
+			 12, types);
 	memset(n, ' ', sizeof(n));
 	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
 	a[0] = UUIDPGetDatum(&ex->id);
@@ -327,6 +336,7 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	a[8] = Int32GetDatum((int32) Min(ex->total_tokens, PG_INT32_MAX));
 	a[9] = Int32GetDatum(ex->seq);
 	a[10] = JsonbPGetDatum(fl_scrub_jsonb(ex, fl_variables_object(ex)));
+	a[11] = credential_names_datum(ex);
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 

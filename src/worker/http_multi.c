@@ -63,8 +63,6 @@ dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 	MemoryContext old;
 	Transfer   *t;
 	ListCell   *lc;
-	Oid			types[1] = {TEXTOID};
-	Datum		a[1];
 
 	/* already being sent by this worker (two continuations of one orphan) */
 	foreach(lc, pending)
@@ -106,21 +104,7 @@ dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 	MemoryContextSwitchTo(old);
 
 	/* hold the execution beyond this transaction, until the response is in */
-	a[0] = CStringGetTextDatum(exec_id);
-	if (fl_spi_args("SELECT pg_advisory_lock(hashtext('flowent:' || $1))", 1, types, a, NULL,
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not hold the execution");
-}
-
-/* Release the session lease of an execution (inside a transaction). */
-static void
-release_lease(const char *exec_id)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		a[1];
-
-	a[0] = CStringGetTextDatum(exec_id);
-	fl_spi_args("SELECT pg_advisory_unlock(hashtext('flowent:' || $1))", 1, types, a, NULL, false, 0);
+	fl_lease_hold(exec_id);
 }
 
 /* Release the lease in a transaction of its own (after a failed unit). */
@@ -130,7 +114,7 @@ release_lease_alone(const char *exec_id)
 	PG_TRY();
 	{
 		fl_unit_begin("flowent: releasing an execution");
-		release_lease(exec_id);
+		fl_lease_release(exec_id);
 		fl_unit_commit();
 	}
 	PG_CATCH();
@@ -155,6 +139,18 @@ transfer_free(Transfer *t)
 	fl_http_response_free(&t->resp);
 }
 
+/* A node released every session-level user lock: hold ours again. */
+static void
+rehold_leases(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending)
+		fl_lease_hold(((Transfer *) lfirst(lc))->exec_id);
+	foreach(lc, inflight)
+		fl_lease_hold(((Transfer *) lfirst(lc))->exec_id);
+}
+
 /* Set up the worker's multi handle and become the engine's dispatcher. */
 void
 fl_http_multi_init(void)
@@ -167,6 +163,7 @@ fl_http_multi_init(void)
 	transfer_cxt = AllocSetContextCreate(TopMemoryContext, "flowent http transfers",
 										 ALLOCSET_DEFAULT_SIZES);
 	fl_http_dispatcher = dispatch;
+	fl_after_session_lock_release = rehold_leases;
 }
 
 /* The unit that described requests committed: start them. */
@@ -227,7 +224,7 @@ fl_http_multi_drop_pending_for(const char *exec_id)
 
 		if (strcmp(t->exec_id, exec_id) != 0)
 			continue;
-		release_lease(t->exec_id);
+		fl_lease_release(t->exec_id);
 		pending = foreach_delete_current(pending, lc);
 		MemoryContextDelete(t->cxt);
 	}
@@ -256,7 +253,7 @@ complete(Transfer *t, CURLcode code)
 		fl_http_completion = &c;
 		(void) fl_continue_if_waiting(t->exec_id, t->node_id, jsonb_from_cstring("{}", 2), false);
 		fl_http_completion = NULL;
-		release_lease(t->exec_id);
+		fl_lease_release(t->exec_id);
 		fl_unit_commit();
 		fl_http_multi_start_pending();	/* a retry, or the next HTTP node */
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -347,7 +344,7 @@ fl_http_multi_reap_cancelled(void)
 			if (fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1 AND status = 'cancelled'",
 							1, types, a, NULL, true, 1) == SPI_OK_SELECT && SPI_processed > 0)
 			{
-				release_lease(t->exec_id);
+				fl_lease_release(t->exec_id);
 				inflight = foreach_delete_current(inflight, lc);
 				transfer_free(t);
 				MemoryContextDelete(t->cxt);

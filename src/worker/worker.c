@@ -5,7 +5,7 @@
  *
  * Work is claimed with FOR UPDATE SKIP LOCKED, so workers never wait on each
  * other.  An execution is held by one worker at a time through a
- * transaction-scoped advisory lock on its id, which process death releases;
+ * lease (lease.c) on its id, which process death releases;
  * a claim whose transaction does not commit puts the work back, so a killed
  * worker loses nothing.  Between units the worker sleeps on its latch until
  * a committing transaction queues work or the next timer is due.
@@ -106,24 +106,6 @@ end_unit(void)
 	fl_http_multi_start_pending();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
-}
-
-/* Take the execution's lease for this transaction; false if another holds it. */
-static bool
-take_lease(const char *exec_id)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		a[1];
-
-	a[0] = CStringGetTextDatum(exec_id);
-	if (fl_spi_args("SELECT pg_try_advisory_xact_lock(hashtext('flowent:' || $1))",
-					1, types, a, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not take the execution lease");
-	{
-		bool		isnull;
-
-		return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
 }
 
 /*
@@ -250,7 +232,7 @@ run_queued(void)
 			Claim	   *c = &claims[i];
 
 			CHECK_FOR_INTERRUPTS();
-			if (!take_lease(c->exec_id))
+			if (!fl_lease_try(c->exec_id))
 			{
 				/* held by another worker: back in the queue, a little later */
 				Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID};
@@ -306,7 +288,7 @@ fire_timer(void)
 
 			found = true;
 			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
-			if (!take_lease(exec_id))
+			if (!fl_lease_try(exec_id))
 			{
 				/* held elsewhere: roll back so the timer fires again */
 				SPI_finish();
@@ -404,10 +386,10 @@ recover_orphans(void)
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "
 			   "                  AND t.node_id = l.node_id AND t.fired_at IS NULL) "
-			   "  AND NOT EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted "
+			   "  AND NOT EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'userlock' AND k.granted "
 			   "                  AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-			   "                  AND k.objid = hashtext('flowent:' || l.execution_id::text)::oid::bigint "
-			   "                  AND k.objsubid = 1)",
+			   "                  AND k.classid = 'flowent.workflow_executions'::regclass "
+			   "                  AND k.objid = hashtext(l.execution_id::text)::oid)",
 			   false, 0);
 		end_unit();
 	}
@@ -444,6 +426,12 @@ fl_worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("flowent worker");
+	/*
+	 * The worker's own statements run as a superuser: nothing in the
+	 * database may shadow what they call.  Nodes get the database's default
+	 * search_path back (fl_node_enter), and cannot change this one.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 
 	if (!extension_present())
 	{

@@ -61,6 +61,11 @@ extern bool fl_cancel_requested(const char *exec_id);
 extern void fl_unit_begin(const char *what);
 extern void fl_unit_commit(void);
 
+/* lease.c */
+extern bool fl_lease_try(const char *exec_id);
+extern void fl_lease_hold(const char *exec_id);
+extern void fl_lease_release(const char *exec_id);
+
 /* http_multi.c */
 extern void fl_http_multi_init(void);
 extern void fl_http_multi_start_pending(void);

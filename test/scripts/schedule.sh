@@ -20,7 +20,7 @@ set -euo pipefail
 OWNER=flowent_sched_owner # non-superuser, USAGE on schema cron
 OTHER=flowent_sched_other # non-superuser, no USAGE on schema cron
 GW=flowent_sched_gw       # member of flowent_gateway, USAGE on schema cron
-ENDUSER=carol-sched-test  # the gateway's end user (flowent.user_id)
+ENDUSER=carol-sched-test  # the gateway's end user (flowent.set_acting_user)
 ELSEWHERE=flowent_sched_elsewhere
 
 fail() { echo "schedule: FAIL: $*" >&2; exit 1; }
@@ -34,15 +34,15 @@ DB=$(psql -X -At -d postgres -c "SELECT current_setting('cron.database_name', tr
 q() {
 	local user=${PGUSER:-postgres}
 	if [ "${1:-}" = -U ]; then user=$2; shift 2; fi
-	psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB" -U "$user" "$@"
+	psql -X -At -q -v ON_ERROR_STOP=1 -v SHOW_ALL_RESULTS=off -d "$DB" -U "$user" "$@"
 }
 
 # expect_err ROLE SQLSTATE 'text in the message' SQL: the statement fails so
-# (run with SET flowent.user_id when ROLE is the gateway's)
+# (acting for $ENDUSER when ROLE is the gateway's)
 expect_err() {
 	local user=$1 state=$2 pattern=$3 sql=$4 out first pre=""
-	[ "$user" != "$GW" ] || pre="SET flowent.user_id = '$ENDUSER';"
-	if out=$(psql -X -At -q -d "$DB" -U "$user" -v VERBOSITY=verbose -c "$pre $sql" 2>&1); then
+	[ "$user" != "$GW" ] || pre="SELECT FROM flowent.set_acting_user('$ENDUSER');"
+	if out=$(psql -X -At -q -d "$DB" -U "$user" -v VERBOSITY=verbose -v SHOW_ALL_RESULTS=off -c "$pre $sql" 2>&1); then
 		fail "expected $state from [$sql] as $user, but it succeeded: $out"
 	fi
 	first=$(printf '%s\n' "$out" | grep -m1 '^ERROR:' || true)
@@ -81,11 +81,9 @@ note "database $DB (cron.database_name)"
 q -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron"
 if [ "$(q -c "SELECT count(*) FROM pg_extension WHERE extname = 'flowent'")" = 0 ]; then
 	q -c "CREATE EXTENSION flowent"
-elif [ "$(q -c "SELECT to_regprocedure('flowent.schedule(uuid,text,jsonb)') IS NULL")" = t ]; then
-	# flowent 0.1 has no upgrade script: an install from before schedules exist
-	# cannot be updated in place.
-	note "NOTE: flowent in database $DB predates flowent.schedule: reinstalling it there (its workflows are dropped)"
-	q -c "SET client_min_messages = warning" -c "DROP EXTENSION flowent CASCADE" -c "CREATE EXTENSION flowent"
+else
+	# an older install there (e.g. from scripts/setup.sh) is updated in place
+	q -c "ALTER EXTENSION flowent UPDATE"
 fi
 q -c "CREATE ROLE $OWNER LOGIN" -c "CREATE ROLE $OTHER LOGIN" -c "CREATE ROLE $GW LOGIN IN ROLE flowent_gateway" \
 	-c "GRANT USAGE ON SCHEMA cron TO $OWNER, $GW"
@@ -96,7 +94,7 @@ GRAPH_NODES='[{"id": "t", "type": "trigger", "data": {"triggerType": "schedule"}
 GRAPH_EDGES='[{"id": "e1", "source": "t", "target": "o"}]'
 create() {	# create ROLE NAME [OPTIONS] → workflow id
 	local pre="" opts=${3:-'{}'}
-	[ "$1" != "$GW" ] || pre="SET flowent.user_id = '$ENDUSER';"
+	[ "$1" != "$GW" ] || pre="SELECT FROM flowent.set_acting_user('$ENDUSER');"
 	q -U "$1" -c "$pre SELECT flowent.create_workflow('$2', '$GRAPH_NODES', '$GRAPH_EDGES', '$opts')" | tail -n1
 }
 WF=$(create $OWNER "sched main")
@@ -199,16 +197,16 @@ note "ok   delete_workflow removes the job"
 
 # through the gateway: the job is the gateway role's, the run the end user's
 GWF=$(create $GW "sched gateway")
-q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT flowent.publish('$GWF')" >/dev/null
-q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT flowent.schedule('$GWF', '0 * * * *')" >/dev/null
+q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT flowent.publish('$GWF')" >/dev/null
+q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT flowent.schedule('$GWF', '0 * * * *')" >/dev/null
 row=$(q -c "SELECT username, command FROM cron.job WHERE jobname = 'flowent:$GWF'")
-[ "$row" = "$GW|SET flowent.user_id TO '$ENDUSER'; SELECT flowent.execute('$GWF'::uuid, '{}'::jsonb, '{\"triggerType\": \"schedule\"}'::jsonb)" ] ||
+[ "$row" = "$GW|SELECT flowent.execute('$GWF'::uuid, '{}'::jsonb, '{\"triggerType\": \"schedule\"}'::jsonb) FROM flowent.set_acting_user('$ENDUSER')" ] ||
 	fail "gateway job: $row"
-[ "$(q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT workflow_name FROM flowent.schedules")" = "sched gateway" ] ||
+[ "$(q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT workflow_name FROM flowent.schedules")" = "sched gateway" ] ||
 	fail "the end user does not see the schedule"
 expect_err $GW 42704 "not found" "SELECT flowent.unschedule('$WF')"
-[ "$(q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT flowent.unschedule('$GWF')")" = t ] || fail "gateway unschedule"
-note "ok   gateway: job of $GW with SET flowent.user_id"
+[ "$(q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT flowent.unschedule('$GWF')")" = t ] || fail "gateway unschedule"
+note "ok   gateway: job of $GW acting for $ENDUSER (flowent.set_acting_user)"
 
 # ---------------------------------------------------------------- a schedule fires
 if [ "$(q -c "SELECT to_regprocedure('flowent.execute(uuid,jsonb,jsonb)') IS NULL")" = t ]; then
@@ -223,7 +221,7 @@ q -U $OWNER -c "SELECT flowent.update_workflow('$WF', jsonb_build_object('nodes'
 	fail "expected version 2, published 1"
 JOB=$(q -U $OWNER -c "SELECT flowent.schedule('$WF', '* * * * *', '{\"n\": 42}')")
 # the gateway's job fires in the same minute, as the end user
-GJOB=$(q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT flowent.schedule('$GWF', '* * * * *', '{\"n\": 7}')")
+GJOB=$(q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT flowent.schedule('$GWF', '* * * * *', '{\"n\": 7}')")
 note "waiting for pg_cron's next minute (jobs $JOB and $GJOB, now $(date +%T))"
 exec_id="" gexec_id=""
 for _ in $(seq 1 75); do
@@ -238,7 +236,7 @@ done
 lastrun=$(q -U $OWNER -c "SELECT last_run_status IN ('running', 'succeeded') AND last_run_at IS NOT NULL
 	FROM flowent.schedules WHERE workflow_id = '$WF'")
 q -U $OWNER -c "SELECT flowent.unschedule('$WF')" >/dev/null
-q -U $GW -c "SET flowent.user_id = '$ENDUSER'" -c "SELECT flowent.unschedule('$GWF')" >/dev/null
+q -U $GW -c "SELECT FROM flowent.set_acting_user('$ENDUSER'); SELECT flowent.unschedule('$GWF')" >/dev/null
 [ -z "$exec_id" ] || [ "$lastrun" = t ] || fail "flowent.schedules shows no last run for job $JOB"
 if [ -z "$exec_id" ] || [ -z "$gexec_id" ]; then
 	q -c "SELECT jobid, status, return_message, start_time FROM cron.job_run_details WHERE jobid IN ($JOB, $GJOB) ORDER BY runid" >&2 || true

@@ -282,11 +282,11 @@ ok "(e) an HTTP call per loop item in an async run: one request per iteration, k
 
 id=$(q "SELECT flowent.execute(t.w('call'), '{\"i\": 7}')")
 key="$id:h:0"
-poll "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$id')::oid::bigint)" 10 ||
+poll "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass AND objid = hashtext('$id')::oid)" 10 ||
 	fail "(e) no worker holds execution $id"
 for _ in $(seq 50); do [ "$(stats "d['keys'].get('$key', 0)")" -ge 1 ] && break; sleep 0.1; done
 [ "$(stats "d['keys'].get('$key', 0)")" -eq 1 ] || fail "(e) the request of $id did not reach the server"
-victim=$(q "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$id')::oid::bigint LIMIT 1")
+victim=$(q "SELECT pid FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass AND objid = hashtext('$id')::oid LIMIT 1")
 kill -9 "$victim"
 poll "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$id'" 60 ||
 	fail "(e) the execution whose worker was killed mid-request did not finish: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$id'")"
@@ -329,7 +329,7 @@ eq "(e) cancelled execution after its response time" \
 	"$(q "SELECT e.status || '|' || (SELECT string_agg(node_id || ':' || status, ',' ORDER BY node_id) FROM flowent.workflow_node_logs WHERE execution_id = e.id) FROM flowent.workflow_executions e WHERE id = '$cid'")" \
 	"cancelled|h:waiting,t:success"
 eq "(e) no lease left on the cancelled execution" \
-	"$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = hashtext('flowent:$cid')::oid::bigint")" 0
+	"$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass AND objid = hashtext('$cid')::oid")" 0
 ok "(e) cancel during an HTTP request: the transfer is dropped, nothing after it runs"
 
 if [ ${#SOFT_FAILED[@]} -gt 0 ]; then

@@ -1,5 +1,5 @@
 -- Row-level security and privileges: who sees and changes what.
--- Users are roles (SET ROLE) here; the gateway's flowent.user_id at the end.
+-- Users are roles (SET ROLE) here; the gateway's flowent.set_acting_user at the end.
 \set VERBOSITY terse
 SET client_min_messages = warning;
 
@@ -237,28 +237,33 @@ RESET ROLE;
 SELECT owner, name, secret FROM flowent.credentials ORDER BY owner, name;
 
 -- ---------------------------------------------------------------- the gateway's user id
--- A member of flowent_gateway acts for flowent.user_id.
+-- A member of flowent_gateway acts for the user it sets, until the transaction ends.
 SET ROLE flowent_test_gw;
-SET flowent.user_id = 'web:dave';
+BEGIN;
+SELECT flowent.set_acting_user('web:dave');
 SELECT flowent.current_user_id();
 SELECT flowent.create_workflow('rls-web', '[]', '[]') AS web \gset
 SELECT name, user_id FROM flowent.workflows WHERE id = :'web';
 SELECT flowent.set_credential('hubspot', '"tok"') IS NOT NULL AS set;
 SELECT name FROM flowent.list_credentials();
-SET flowent.user_id = 'web:erin';
+COMMIT;
+SELECT flowent.current_user_id() AS after_commit;
+BEGIN;
+SELECT flowent.set_acting_user('web:erin');
 SELECT count(*) AS erin_sees FROM flowent.workflows WHERE id = :'web';
 SELECT count(*) AS erin_credentials FROM flowent.list_credentials();
 SELECT pg_temp.try($$SELECT flowent.update_workflow('$$ || :'web' || $$', '{"name": "x"}')$$) AS erin_updates;
-RESET flowent.user_id;
+ROLLBACK;
+SELECT flowent.current_user_id() AS after_rollback;
 RESET ROLE;
 SELECT owner, name FROM flowent.credentials WHERE owner LIKE 'web:%';
--- for anyone else the setting means nothing
+-- nobody else may set it; flowent.user_id is no setting at all
 SET SESSION AUTHORIZATION alice;
-SET flowent.user_id = 'web:dave';
+SELECT pg_temp.try($$SELECT flowent.set_acting_user('web:dave')$$) AS alice_sets;
+SELECT pg_temp.try($$SET flowent.user_id = 'web:dave'$$) AS alice_sets_guc;
 SELECT flowent.current_user_id();
 SELECT count(*) AS alice_sees_web FROM flowent.workflows WHERE id = :'web';
 SELECT name FROM flowent.list_credentials();
-RESET flowent.user_id;
 RESET SESSION AUTHORIZATION;
 
 -- ---------------------------------------------------------------- delete
