@@ -18,7 +18,7 @@ REGRESS_OPTS = --inputdir=test --load-extension=flowent
 
 SHELL = /bin/bash
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
+PG_CPPFLAGS = -DFL_EXTVERSION='"$(EXTVERSION)"' -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 SHLIB_LINK = -lcurl
 EXTRA_CLEAN = test/unit/*.bin test/fuzz/*.bin results regression.diffs regression.out
 

@@ -14,7 +14,7 @@ BEGIN
 	VALUES (ex, ex, node, ntype, 'success', inp, outp, s, clock_timestamp(), clock_timestamp(), 0);
 	PERFORM pg_notify('bench', jsonb_build_object('event', 'step:completed', 'executionId', ex,
 		'workflowId', ex, 'seq', s, 'nodeId', node, 'nodeType', ntype, 'status', 'success',
-		'output', outp, 'durationMs', 0, 'ts', clock_timestamp(), 'truncated', false)::text);
+		'durationMs', 0, 'ts', clock_timestamp(), 'outputBytes', pg_column_size(outp))::text);
 END $$;
 
 CREATE FUNCTION bench_baseline(payload jsonb) RETURNS jsonb

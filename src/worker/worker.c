@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -386,8 +387,8 @@ recover_orphans(void)
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
 			   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "
 			   "                  AND t.node_id = l.node_id AND t.fired_at IS NULL) "
-			   "  AND NOT EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'userlock' AND k.granted "
-			   "                  AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+			   "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE k.locktype = 'userlock' AND k.granted "
+			   "                  AND k.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
 			   "                  AND k.classid = 'flowent.workflow_executions'::regclass "
 			   "                  AND k.objid = hashtext(l.execution_id::text)::oid)",
 			   false, 0);
@@ -400,15 +401,29 @@ recover_orphans(void)
 	PG_END_TRY();
 }
 
-/* Does this database have the extension? */
+/*
+ * Does this database have the extension, in the version this library runs?
+ * An older one waits for ALTER EXTENSION flowent UPDATE (its tables lack
+ * what this build writes).
+ */
 static bool
 extension_present(void)
 {
 	bool		present = false;
 
 	fl_unit_begin("flowent: checking for the extension");
-	if (fl_spi("SELECT 1 FROM pg_extension WHERE extname = 'flowent'", true, 1) == SPI_OK_SELECT)
-		present = SPI_processed > 0;
+	if (fl_spi("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'flowent'", true, 1) == SPI_OK_SELECT &&
+		SPI_processed > 0)
+	{
+		char	   *version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		present = strcmp(version, FL_EXTVERSION) == 0;
+		if (!present)
+			ereport(LOG,
+					(errmsg("flowent: database \"%s\" has flowent %s, this library runs %s: its executions wait",
+							get_database_name(MyDatabaseId), version, FL_EXTVERSION),
+					 errhint("Run ALTER EXTENSION flowent UPDATE in that database.")));
+	}
 	end_unit();
 	return present;
 }
