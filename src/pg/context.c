@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -185,16 +186,17 @@ fl_node_check_read_only(const char *node_id)
 
 /*
  * Become the schema owner for one of the engine's own statements, with a
- * search_path the caller cannot have prepared: pg_catalog first, pg_temp
- * last (never implicitly first), everything else schema-qualified.
+ * search path the caller cannot have prepared: pg_catalog only (not even
+ * pg_temp), everything else schema-qualified.  An override search path,
+ * not a setting: cheap, and popped by an abort.
  */
 void
 fl_owner_begin(FlOwner *o)
 {
+	OverrideSearchPath path = {.schemas = NIL, .addCatalog = true, .addTemp = false};
+
 	GetUserIdAndSecContext(&o->uid, &o->sec);
-	o->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	PushOverrideSearchPath(&path);
 	SetUserIdAndSecContext(fl_owner_oid(), o->sec | SECURITY_LOCAL_USERID_CHANGE);
 }
 
@@ -202,7 +204,7 @@ void
 fl_owner_end(FlOwner *o)
 {
 	SetUserIdAndSecContext(o->uid, o->sec);
-	AtEOXact_GUC(false, o->guc_level);
+	PopOverrideSearchPath();
 }
 
 /*

@@ -10,12 +10,11 @@
 
 struct FlExec;
 
-/* A switch to the schema owner with a fixed search_path. */
+/* A switch to the schema owner with a fixed search path. */
 typedef struct FlOwner
 {
 	Oid			uid;
 	int			sec;
-	int			guc_level;
 } FlOwner;
 
 /* A node running SQL: what fl_node_leave restores. */

@@ -2,7 +2,7 @@
 # The engine's own statements cannot be steered by the caller's search_path:
 # - C: every SQL text in src/ names its tables schema-qualified (flowent.…,
 #   pg_catalog.…) or as a CTE of the same statement; the switch to the owner
-#   (fl_owner_begin) fixes search_path to pg_catalog, pg_temp for the rest.
+#   (fl_owner_begin) pushes an override search path of pg_catalog alone.
 # - SQL: every SECURITY DEFINER function of the extension has a search_path
 #   with pg_catalog first and pg_temp last.
 set -euo pipefail
