@@ -8,10 +8,11 @@
  * ends.  While a node runs, the acting user is its execution's user,
  * whatever the session says, and set_acting_user() is refused.
  *
- * A node that runs SQL runs inside a GUC nest level, as a function with SET
- * clauses does: every setting it changes (set_config(..., false) included)
- * is reverted when it ends.  Session-level advisory locks it takes are
- * released, and a read-only node cannot write large objects either.
+ * A node that runs SQL runs inside a GUC nest level that is rolled back when
+ * it ends: every setting it changes, SET and set_config(..., false)
+ * included, is reverted (stricter than a function's SET clause, after
+ * which a plain SET persists).  Session-level advisory locks it takes are
+ * released, and a read-only node that writes anything fails.
  */
 #include "postgres.h"
 
@@ -102,6 +103,13 @@ advisory_locks_held(void)
 	return n;
 }
 
+/* The execution's user while a node runs, else the gateway's, else NULL. */
+static const char *
+acting_user_if_set(void)
+{
+	return node_exec ? node_exec->user_id : acting_user;
+}
+
 /*
  * The acting user: the user of the execution whose node is running, else
  * the one the gateway set for this transaction, else the current role.
@@ -109,11 +117,9 @@ advisory_locks_held(void)
 char *
 fl_current_user_id(void)
 {
-	if (node_exec)
-		return pstrdup(node_exec->user_id);
-	if (acting_user)
-		return pstrdup(acting_user);
-	return GetUserNameFromId(GetUserId(), false);
+	const char *who = acting_user_if_set();
+
+	return who ? pstrdup(who) : GetUserNameFromId(GetUserId(), false);
 }
 
 /* The execution whose node is running in this backend, or NULL. */
@@ -247,11 +253,9 @@ flowent_current_user_id(PG_FUNCTION_ARGS)
 Datum
 flowent_caller_id(PG_FUNCTION_ARGS)
 {
-	if (node_exec)
-		PG_RETURN_TEXT_P(cstring_to_text(node_exec->user_id));
-	if (acting_user)
-		PG_RETURN_TEXT_P(cstring_to_text(acting_user));
-	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(GetOuterUserId(), false)));
+	const char *who = acting_user_if_set();
+
+	PG_RETURN_TEXT_P(cstring_to_text(who ? who : GetUserNameFromId(GetOuterUserId(), false)));
 }
 
 /*
@@ -262,13 +266,10 @@ bool
 fl_is_admin(void)
 {
 	Oid			admin = get_role_oid("flowent_admin", true);
-	Oid			who = GetUserId();
+	const char *name = acting_user_if_set();
+	Oid			who = name ? get_role_oid(name, true) : GetUserId();
 
-	if (node_exec || acting_user)
-	{
-		who = get_role_oid(node_exec ? node_exec->user_id : acting_user, true);
-		if (!OidIsValid(who))
-			return false;
-	}
+	if (!OidIsValid(who))
+		return false;
 	return superuser_arg(who) || (OidIsValid(admin) && is_member_of_role(who, admin));
 }

@@ -129,6 +129,7 @@ extern bool fl_http_request_from_config(FlNodeCall *call, FlHttpRequest *req,
 extern bool fl_http_parse_url(FlNodeCall *call, FlNodeResult *res, const char *field,
 							  const char *url, char **out);
 extern bool fl_http_config_headers(FlNodeCall *call, FlNodeResult *res, List **headers);
+extern void fl_http_remember_derived(FlExec *ex, const JsonbValue *cred);
 extern bool fl_http_config_accept(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req);
 extern bool fl_http_config_timeout(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req);
 extern char *fl_http_idempotency_key(FlNodeCall *call);

@@ -318,6 +318,50 @@ cred_member(const JsonbValue *cred, const char *const *names)
 	return NULL;
 }
 
+/* base64("user:password") of a credential fit for basic auth, or NULL. */
+static char *
+basic_auth_value(const JsonbValue *cred)
+{
+	static const char *const user_keys[] = {"username", "user", NULL};
+	static const char *const pass_keys[] = {"password", NULL};
+	char	   *pair = NULL;
+	int			elen;
+	char	   *enc;
+
+	if (cred->type == jbvString && strchr(jbv_cstring(cred), ':'))
+		pair = jbv_cstring(cred);
+	else if (jbv_is_object(cred))
+	{
+		char	   *user = cred_member(cred, user_keys);
+		char	   *pass = cred_member(cred, pass_keys);
+
+		if (user && pass)
+			pair = psprintf("%s:%s", user, pass);
+	}
+	if (pair == NULL)
+		return NULL;
+	elen = pg_b64_enc_len(strlen(pair));
+	enc = palloc(elen + 1);
+	elen = pg_b64_encode(pair, strlen(pair), enc, elen);
+	if (elen < 0)
+		elog(ERROR, "could not encode basic auth credentials");
+	enc[elen] = '\0';
+	return enc;
+}
+
+/*
+ * A continuation scrubs what the request derived from a credential too:
+ * its basic-auth encoding (a bearer header contains the credential itself).
+ */
+void
+fl_http_remember_derived(FlExec *ex, const JsonbValue *cred)
+{
+	char	   *enc = basic_auth_value(cred);
+
+	if (enc)
+		remember_text(ex, enc);
+}
+
 /*
  * `auth: {type: bearer|basic, credential: NAME}` → Authorization header.
  * bearer: the credential is a string, or an object with token / apiKey / key.
@@ -327,8 +371,6 @@ static bool
 config_auth(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req)
 {
 	static const char *const token_keys[] = {"token", "apiKey", "key", "secret", NULL};
-	static const char *const user_keys[] = {"username", "user", NULL};
-	static const char *const pass_keys[] = {"password", NULL};
 	const char *id = call->def->id;
 	JsonbValue	auth,
 				m,
@@ -379,32 +421,14 @@ config_auth(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req)
 	}
 	else
 	{
-		char	   *pair = NULL;
-		int			elen;
-		char	   *enc;
+		char	   *enc = basic_auth_value(&cred);
 
-		if (cred.type == jbvString && strchr(jbv_cstring(&cred), ':'))
-			pair = jbv_cstring(&cred);
-		else if (jbv_is_object(&cred))
-		{
-			char	   *user = cred_member(&cred, user_keys);
-			char	   *pass = cred_member(&cred, pass_keys);
-
-			if (user && pass)
-				pair = psprintf("%s:%s", user, pass);
-		}
-		if (pair == NULL)
+		if (enc == NULL)
 		{
 			fl_fail(res, "INVALID_CONFIG", "node \"%s\": credential \"%s\" must be an object {username, password} or a \"user:password\" string for basic auth",
 					id, name);
 			return false;
 		}
-		elen = pg_b64_enc_len(strlen(pair));
-		enc = palloc(elen + 1);
-		elen = pg_b64_encode(pair, strlen(pair), enc, elen);
-		if (elen < 0)
-			elog(ERROR, "could not encode basic auth credentials");
-		enc[elen] = '\0';
 		remember_text(call->ex, enc);
 		value = psprintf("Basic %s", enc);
 	}

@@ -24,6 +24,7 @@
 
 #include "core/template.h"
 #include "pg/engine.h"
+#include "pg/http.h"
 #include "pg/jsonb_util.h"
 
 static void
@@ -210,7 +211,8 @@ fl_restore_secrets(FlExec *ex, List *names)
 	{
 		JsonbValue	v;
 
-		(void) fl_lookup_credential(ex, strVal(lfirst(lc)), &v);
+		if (fl_lookup_credential(ex, strVal(lfirst(lc)), &v))
+			fl_http_remember_derived(ex, &v);
 	}
 }
 
