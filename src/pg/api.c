@@ -574,15 +574,25 @@ flowent_cancel(PG_FUNCTION_ARGS)
 							  "  WHERE a.execution_id IN (SELECT id FROM ex) AND a.status = 'pending' RETURNING 1), "
 							  "ti AS (DELETE FROM flowent.timers WHERE execution_id IN (SELECT id FROM ex) RETURNING 1), "
 							  "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM ex) RETURNING 1) "
-							  "SELECT pg_notify('flowent', jsonb_build_object('event', 'workflow:complete', "
+							  "SELECT id::text, workflow_id::text, seq, jsonb_build_object('event', 'workflow:complete', "
 							  "  'executionId', id, 'workflowId', workflow_id, 'seq', seq, 'nodeId', null, "
 							  "  'nodeType', null, 'status', 'cancelled', 'durationMs', null, "
 							  "  'ts', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-							  "  'outputBytes', null, 'errorCode', 'CANCELLED')::text) "
+							  "  'outputBytes', null, 'errorCode', 'CANCELLED')::text "
 							  "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
 							  2, types, a, n, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not cancel execution");
 	fl_owner_end(&own);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		char	   *event = SPI_getvalue(tup, d, 4);
+		bool		isnull;
+
+		fl_send_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
+					  DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), event, strlen(event));
+	}
 	jb_obj_begin(&b);
 	jb_kv_bool(&b, "success", true);
 	jb_kv_str(&b, "executionId", id);

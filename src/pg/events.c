@@ -7,7 +7,9 @@
  * kinds, ids, totals).  Any role may LISTEN, so a payload carries no user
  * data: no outputs, messages, labels or decisions.  Clients read those from
  * the node logs, which carry the same seq, under row-level security.
- * Written as text directly: this runs twice per node.
+ * Written as text directly: this runs twice per node.  With the library
+ * preloaded they are sent by the database's events process after the commit
+ * (src/worker/event_ring.c), else by this transaction's NOTIFY.
  */
 #include "postgres.h"
 
@@ -20,6 +22,7 @@
 
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "worker/event_ring.h"
 
 #define FL_EVENT_CHANNEL "flowent"
 #define FL_EVENT_MAX 7900
@@ -135,6 +138,19 @@ fl_emit(FlExec *ex, const char *event, int node, const char *status,
 	/* ids are the only unbounded parts: a node id of thousands of bytes */
 	if (buf.len > FL_EVENT_MAX)
 		envelope(&buf, ex, event, -1, status, output, duration_ms, NULL);
-	Async_Notify(FL_EVENT_CHANNEL, buf.data);
+	fl_send_event(ex->id_str, ex->wf_id_str, ex->seq, buf.data, buf.len);
 	pfree(buf.data);
+}
+
+/*
+ * Send one event when the transaction commits: handed over to the events
+ * process of this database when it runs (no NOTIFY lock in this
+ * transaction), else as a NOTIFY of this transaction (the slow path, e.g.
+ * without the preload).
+ */
+void
+fl_send_event(const char *exec_id, const char *wf_id, int seq, const char *payload, int len)
+{
+	if (!fl_event_enqueue(exec_id, wf_id, seq, payload, len))
+		Async_Notify(FL_EVENT_CHANNEL, payload);
 }

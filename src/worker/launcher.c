@@ -44,7 +44,7 @@ typedef struct DbEntry
 } DbEntry;
 
 /* Worker handles of this launcher, per slot and worker index. */
-static BackgroundWorkerHandle *handles[FL_MAX_DBS][FL_MAX_WORKERS];
+static BackgroundWorkerHandle *handles[FL_MAX_DBS][FL_MAX_WORKERS + 1];
 
 /* Is this database named by flowent.database? */
 static bool
@@ -128,49 +128,62 @@ slot_for(Oid dboid)
 	return free_slot;
 }
 
-/* Start the missing workers of one database. */
+/* Start worker k of a database (k == FL_EVENTS_INDEX: its events process) unless it runs. */
+static bool
+start_worker(int slot, int k, Oid dboid, const char *dbname)
+{
+	BackgroundWorker bgw;
+	pid_t		pid;
+	bool		events = k == FL_EVENTS_INDEX;
+
+	if (handles[slot][k] != NULL &&
+		GetBackgroundWorkerPid(handles[slot][k], &pid) != BGWH_STOPPED)
+		return true;
+	if (handles[slot][k])
+	{
+		pfree(handles[slot][k]);
+		handles[slot][k] = NULL;
+	}
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "flowent");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, events ? "fl_events_main" : "fl_worker_main");
+	if (events)
+		snprintf(bgw.bgw_name, BGW_MAXLEN, "flowent events for %s", dbname);
+	else
+		snprintf(bgw.bgw_name, BGW_MAXLEN, "flowent worker %d for %s", k, dbname);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, events ? "flowent events" : "flowent worker");
+	bgw.bgw_main_arg = ObjectIdGetDatum(dboid);
+	memcpy(bgw.bgw_extra, &k, sizeof(int));
+	memcpy(bgw.bgw_extra + sizeof(int), &slot, sizeof(int));
+	bgw.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handles[slot][k]))
+	{
+		ereport(LOG, (errmsg("flowent: could not start a worker for database \"%s\"", dbname),
+					  errhint("Raise max_worker_processes.")));
+		return false;
+	}
+	return true;
+}
+
+/* Start the missing events process and workers of one database. */
 static void
 start_workers(int slot, Oid dboid, const char *dbname)
 {
+	if (!start_worker(slot, FL_EVENTS_INDEX, dboid, dbname))
+		return;
 	for (int k = 0; k < fl_worker_count; k++)
-	{
-		BackgroundWorker bgw;
-		pid_t		pid;
-
-		if (handles[slot][k] != NULL &&
-			GetBackgroundWorkerPid(handles[slot][k], &pid) != BGWH_STOPPED)
-			continue;
-		if (handles[slot][k])
-		{
-			pfree(handles[slot][k]);
-			handles[slot][k] = NULL;
-		}
-		memset(&bgw, 0, sizeof(bgw));
-		bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		bgw.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(bgw.bgw_library_name, BGW_MAXLEN, "flowent");
-		snprintf(bgw.bgw_function_name, BGW_MAXLEN, "fl_worker_main");
-		snprintf(bgw.bgw_name, BGW_MAXLEN, "flowent worker %d for %s", k, dbname);
-		snprintf(bgw.bgw_type, BGW_MAXLEN, "flowent worker");
-		bgw.bgw_main_arg = ObjectIdGetDatum(dboid);
-		memcpy(bgw.bgw_extra, &k, sizeof(int));
-		memcpy(bgw.bgw_extra + sizeof(int), &slot, sizeof(int));
-		bgw.bgw_notify_pid = MyProcPid;
-		if (!RegisterDynamicBackgroundWorker(&bgw, &handles[slot][k]))
-		{
-			ereport(LOG, (errmsg("flowent: could not start a worker for database \"%s\"", dbname),
-						  errhint("Raise max_worker_processes.")));
+		if (!start_worker(slot, k, dboid, dbname))
 			return;
-		}
-	}
 }
 
 /* Stop tracking a slot whose database is gone. */
 static void
 forget_slot(int i)
 {
-	for (int k = 0; k < FL_MAX_WORKERS; k++)
+	for (int k = 0; k <= FL_EVENTS_INDEX; k++)
 		if (handles[i][k])
 		{
 			pfree(handles[i][k]);

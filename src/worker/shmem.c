@@ -22,6 +22,7 @@
 
 #include <signal.h>
 
+#include "worker/event_ring.h"
 #include "worker/worker.h"
 
 FlShared   *fl_shared = NULL;
@@ -60,6 +61,8 @@ fl_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(FlShared)));
+	RequestAddinShmemSpace(fl_event_ring_shmem_size());
+	RequestNamedLWLockTranche("flowent events", FL_MAX_DBS);
 }
 
 static void
@@ -79,6 +82,7 @@ fl_shmem_startup(void)
 		for (int i = 0; i < FL_MAX_DBS; i++)
 			pg_atomic_init_u32(&fl_shared->slots[i].pending, 0);
 	}
+	fl_event_ring_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -208,7 +212,7 @@ stop_workers_of(Oid dboid)
 			if (s->dboid != dboid)
 				continue;
 			s->dropping_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 30000);
-			for (int k = 0; k < FL_MAX_WORKERS; k++)
+			for (int k = 0; k <= FL_EVENTS_INDEX; k++)
 				if (s->pids[k] != 0)
 				{
 					kill(s->pids[k], SIGTERM);
@@ -290,6 +294,7 @@ fl_worker_init(void)
 		return;
 	check_startup_value("flowent.workers", 1, FL_MAX_WORKERS);
 	check_startup_value("flowent.max_inflight_http", 1, 100000);
+	check_startup_value("flowent.event_buffer_kb", 16, 1024 * 1024);
 	DefineCustomStringVariable("flowent.database",
 							   "Databases the background workers serve: * (every database with the extension) or a comma-separated list.",
 							   NULL, &fl_worker_databases, "*", PGC_POSTMASTER, 0,
@@ -302,6 +307,11 @@ fl_worker_init(void)
 							"Outbound HTTP requests one worker keeps in flight at once.",
 							NULL, &fl_max_inflight_http, 512, 1, 100000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("flowent.event_buffer_kb",
+							"Shared memory per served database for committed events waiting for its events process.",
+							NULL, &fl_event_buffer_kb, 256, 16, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = fl_shmem_request;

@@ -406,8 +406,8 @@ recover_orphans(void)
  * An older one waits for ALTER EXTENSION flowent UPDATE (its tables lack
  * what this build writes).
  */
-static bool
-extension_present(void)
+bool
+fl_extension_present(void)
 {
 	bool		present = false;
 
@@ -426,6 +426,16 @@ extension_present(void)
 	}
 	end_unit();
 	return present;
+}
+
+/* No extension (of this version) here: the launcher looks again later. */
+void
+fl_mark_no_extension(int slot)
+{
+	SpinLockAcquire(&fl_shared->mutex);
+	fl_shared->slots[slot].no_extension = true;
+	fl_shared->slots[slot].retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10000);
+	SpinLockRelease(&fl_shared->mutex);
 }
 
 /* Worker entry point: bgw_main_arg is the database, bgw_extra (index, slot). */
@@ -448,12 +458,9 @@ fl_worker_main(Datum arg)
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 
-	if (!extension_present())
+	if (!fl_extension_present())
 	{
-		SpinLockAcquire(&fl_shared->mutex);
-		fl_shared->slots[my_slot].no_extension = true;
-		fl_shared->slots[my_slot].retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10000);
-		SpinLockRelease(&fl_shared->mutex);
+		fl_mark_no_extension(my_slot);
 		proc_exit(0);
 	}
 	SpinLockAcquire(&fl_shared->mutex);

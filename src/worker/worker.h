@@ -14,13 +14,14 @@
 
 #define FL_MAX_DBS 64
 #define FL_MAX_WORKERS 16
+#define FL_EVENTS_INDEX FL_MAX_WORKERS	/* the events process, after the workers */
 
 /* One served database. */
 typedef struct FlDbSlot
 {
 	Oid			dboid;
 	int			nworkers;		/* running */
-	pid_t		pids[FL_MAX_WORKERS];
+	pid_t		pids[FL_MAX_WORKERS + 1];	/* workers, then the events process */
 	Latch	   *latches[FL_MAX_WORKERS];
 	pg_atomic_uint32 pending;	/* work was queued since the last look */
 	bool		no_extension;	/* workers found no extension here */
@@ -57,7 +58,10 @@ extern void fl_rescan_at_commit(void);
 extern void fl_request_cancel(const char *exec_id);
 extern bool fl_cancel_requested(const char *exec_id);
 
-/* worker.c: a unit of work is one transaction with SPI connected */
+/* worker.c */
+extern bool fl_extension_present(void);
+extern void fl_mark_no_extension(int slot);
+/* a unit of work is one transaction with SPI connected */
 extern void fl_unit_begin(const char *what);
 extern void fl_unit_commit(void);
 
@@ -77,5 +81,6 @@ extern void fl_http_multi_reap_cancelled(void);
 
 PGDLLEXPORT void fl_launcher_main(Datum arg);
 PGDLLEXPORT void fl_worker_main(Datum arg);
+PGDLLEXPORT void fl_events_main(Datum arg);
 
 #endif

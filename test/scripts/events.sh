@@ -8,6 +8,17 @@ createdb "$DB"
 trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
 psql -X -q -d "$DB" -v ON_ERROR_STOP=1 -c "CREATE EXTENSION flowent"
 fail() { echo "events: FAIL: $*"; exit 1; }
+# a payload is one event or an array of them: one event per line
+flatten() {
+	python3 -c '
+import json, sys
+for line in sys.stdin:
+    p = json.loads(line)
+    for e in (p if isinstance(p, list) else [p]):
+        print(json.dumps(e, separators=(",", ":")))'
+}
+# The events of committed work arrive after the commit, from the events
+# process: psql prints what arrived by its next command.
 
 wf=$(psql -X -At -d "$DB" -v ON_ERROR_STOP=1 -c "SELECT flowent.create_workflow('events',
  '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
@@ -24,18 +35,20 @@ wf=$(psql -X -At -d "$DB" -v ON_ERROR_STOP=1 -c "SELECT flowent.create_workflow(
 out=$(psql -X -d "$DB" -v ON_ERROR_STOP=1 <<SQL 2>&1
 LISTEN flowent;
 SELECT flowent.run('$wf', '{"n": 5}')->>'status';
+SELECT pg_sleep(0.5);
 SELECT 1;
 SQL
 )
-events=$(printf '%s\n' "$out" | sed -n 's/^Asynchronous notification "flowent" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p')
-[ -n "$events" ] || fail "no events received: $out"
-n=$(printf '%s\n' "$events" | wc -l)
-# trigger, condition, big, output: started+completed each; no: skipped; workflow:complete
-[ "$n" -eq 10 ] || fail "expected 10 events, got $n"
-printf '%s\n' "$events" | while IFS= read -r ev; do
+payloads=$(printf '%s\n' "$out" | sed -n 's/^Asynchronous notification "flowent" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p')
+[ -n "$payloads" ] || fail "no events received: $out"
+printf '%s\n' "$payloads" | while IFS= read -r ev; do
 	len=$(printf '%s' "$ev" | wc -c)
 	[ "$len" -lt 8000 ] || { echo "events: FAIL: payload of $len bytes"; exit 1; }
 done
+events=$(printf '%s\n' "$payloads" | flatten)
+n=$(printf '%s\n' "$events" | wc -l)
+# trigger, condition, big, output: started+completed each; no: skipped; workflow:complete
+[ "$n" -eq 10 ] || fail "expected 10 events, got $n"
 check() {	# jsonpath-ish checks in SQL over the received events
 	psql -X -At -d "$DB" -v ON_ERROR_STOP=1 -v evs="$events" <<'SQL'
 WITH e AS (SELECT ord, line::jsonb AS j FROM regexp_split_to_table(:'evs', E'\n') WITH ORDINALITY AS t(line, ord))
@@ -64,6 +77,7 @@ LISTEN flowent;
 BEGIN;
 SELECT flowent.run('$wf', '{"n": 0}')->>'status';
 ROLLBACK;
+SELECT pg_sleep(0.5);
 SELECT 1;
 SQL
 )
@@ -76,9 +90,12 @@ wf2=$(psql -X -At -d "$DB" -c "SELECT flowent.create_workflow('events-fail',
 out=$(psql -X -d "$DB" <<SQL 2>&1
 LISTEN flowent;
 SELECT flowent.run('$wf2')->>'status';
+SELECT pg_sleep(0.5);
+SELECT 1;
 SQL
 )
-order=$(printf '%s\n' "$out" | sed -n 's/.*payload "{"event":"\([^"]*\)".*/\1/p' | tr '\n' ' ')
+order=$(printf '%s\n' "$out" | sed -n 's/^Asynchronous notification "flowent" with payload "\(.*\)" received from server process with PID [0-9]*\.$/\1/p' |
+	flatten | sed -n 's/^{"event":"\([^"]*\)".*/\1/p' | tr '\n' ' ')
 [ "$order" = "step:started step:completed step:started step:failed fatal:error workflow:complete " ] || fail "failure events: $order"
 if printf '%s\n' "$out" | grep 'Asynchronous notification' | grep -q boom; then
 	fail "the error message (user data) is in an event: $out"
