@@ -266,6 +266,7 @@ extern void fl_emit(FlExec *ex, const char *event, int node, const char *status,
 					Jsonb *output, int duration_ms, Jsonb *extra);
 extern void fl_send_event(const char *exec_id, const char *wf_id, int seq,
 						  const char *payload, int len);
+extern bool fl_events_paused(void);
 
 /* run as the workflow's run_as role (security-restricted) */
 extern void fl_run_as_begin(FlExec *ex, Oid *saved_uid, int *saved_sec);

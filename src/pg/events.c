@@ -154,3 +154,31 @@ fl_send_event(const char *exec_id, const char *wf_id, int seq, const char *paylo
 	if (!fl_event_enqueue(exec_id, wf_id, seq, payload, len))
 		Async_Notify(FL_EVENT_CHANNEL, payload);
 }
+
+/*
+ * Should this execution send no events because PostgreSQL's notification
+ * queue is over half full (listeners far behind)?  With the events process
+ * it decides (it waits, and committed events that no longer fit the ring
+ * are reported as skipped).  On the slow path this is asked at most every
+ * 100 ms: pg_notification_queue_usage() takes the queue's tail lock
+ * exclusively, which serialised concurrent runs.
+ */
+bool
+fl_events_paused(void)
+{
+	static TimestampTz checked = 0;
+	static bool full = false;
+	TimestampTz now;
+
+	if (fl_event_handover_active())
+		return false;
+	now = GetCurrentTimestamp();
+	if (TimestampDifferenceExceeds(checked, now, 100))
+	{
+		checked = now;
+		full = DatumGetFloat8(DirectFunctionCall1(pg_notification_queue_usage, (Datum) 0)) > 0.5;
+		if (full)
+			ereport(LOG, (errmsg("flowent: the notification queue is over half full; events of executions started now are skipped")));
+	}
+	return full;
+}

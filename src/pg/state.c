@@ -290,11 +290,7 @@ fl_exec_create(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *trigg
 		if (strcmp(tt ? tt : "manual", trigger_type) == 0)
 			ex->live_triggers++;
 	}
-	if (DatumGetFloat8(DirectFunctionCall1(pg_notification_queue_usage, (Datum) 0)) > 0.5)
-	{
-		ereport(LOG, (errmsg("flowent: notification queue is over half full; events of this execution are skipped")));
-		ex->events_off = true;
-	}
+	ex->events_off = fl_events_paused();
 	return ex;
 }
 

@@ -120,6 +120,13 @@ ring_of_my_database(void)
 	return my_ring->consumer_pid != 0 ? my_ring : NULL;
 }
 
+/* Are this database's events handed over to its events process? */
+bool
+fl_event_handover_active(void)
+{
+	return ring_of_my_database() != NULL;
+}
+
 /* Copy bytes into the ring at a position, wrapping around. */
 static void
 ring_write(FlEventRing *r, uint64 pos, const void *src, Size n)

@@ -37,6 +37,7 @@ extern Size fl_event_ring_shmem_size(void);
 extern void fl_event_ring_shmem_init(void);
 extern FlEventRing *fl_event_ring(int slot);
 extern void fl_event_ring_read(FlEventRing *r, uint64 pos, void *dst, Size n);
+extern bool fl_event_handover_active(void);
 extern bool fl_event_enqueue(const char *exec_id, const char *wf_id, int seq,
 							 const char *payload, int len);
 

@@ -23,6 +23,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -146,6 +147,24 @@ drain_once(MemoryContext cxt)
 	return b.sent;
 }
 
+/* Is PostgreSQL's notification queue over half full?  Logged every 10 s. */
+static bool
+queue_nearly_full(void)
+{
+	static TimestampTz logged = 0;
+	bool		full;
+
+	StartTransactionCommand();
+	full = DatumGetFloat8(DirectFunctionCall1(pg_notification_queue_usage, (Datum) 0)) > 0.5;
+	CommitTransactionCommand();
+	if (full && TimestampDifferenceExceeds(logged, GetCurrentTimestamp(), 10000))
+	{
+		logged = GetCurrentTimestamp();
+		ereport(LOG, (errmsg("flowent: the notification queue is over half full (listeners are behind): events wait")));
+	}
+	return full;
+}
+
 /* Events process entry point: bgw_main_arg is the database, bgw_extra the slot. */
 void
 fl_events_main(Datum arg)
@@ -192,8 +211,14 @@ fl_events_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		ResetLatch(MyLatch);
+		if (queue_nearly_full())
+		{
+			/* listeners are far behind: wait; the ring fills, runs record skips */
+			(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+			continue;
+		}
 		pgstat_report_activity(STATE_RUNNING, "flowent: sending events");
-		while (drain_once(cxt) > 0)
+		while (drain_once(cxt) > 0 && !queue_nearly_full())
 			CHECK_FOR_INTERRUPTS();
 		pgstat_report_activity(STATE_IDLE, NULL);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

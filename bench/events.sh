@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Concurrent synchronous runs and their events: flowent.run of the peers' flow
+# (../shared/peers/README.md: trigger -> transform -> condition -> set ->
+# output) against the same flow as plain SQL with one INSERT (the peers'
+# reference-sql.sh "sql-dag+insert") and with one INSERT and one pg_notify,
+# at CONCS clients (default 1 10 50), pgbench -M prepared, DURATION s each,
+# in this one run (CLIENT=node: also through the peers' Node client); then
+# commit -> notification latency at 10 clients, and what the active backends
+# wait on at 50 clients.  Needs the dev cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/cluster.sh env)"
+export PGHOST PGPORT PGUSER
+DURATION=${DURATION:-10}
+CONCS=${CONCS:-1 10 50}
+DB=flowent_bench_events
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
+dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+createdb "$DB"
+q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+q -c "CREATE EXTENSION flowent" -c "CREATE TABLE dag_runs (id bigserial PRIMARY KEY, doc jsonb NOT NULL)"
+cc -O2 -o "$TMP/listen" test/tools/listen.c -I"$(pg_config --includedir)" -lpq
+
+wf=$(q -c "SELECT flowent.create_workflow('peers',
+ '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
+   {\"id\":\"x\",\"type\":\"data-transform\",\"data\":{\"expression\":\"input || jsonb_build_object(''doubled'', (input->>''value'')::int * 2)\"}},
+   {\"id\":\"c\",\"type\":\"condition\",\"data\":{\"conditions\":[{\"left\":\"{{x.doubled}}\",\"operator\":\"gte\",\"right\":100}]}},
+   {\"id\":\"hi\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"high\"}},
+   {\"id\":\"lo\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"low\"}},
+   {\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":{\"id\":\"{{trigger.payload.id}}\",\"value\":\"{{trigger.payload.value}}\",\"doubled\":\"{{x.doubled}}\",\"tier\":\"{{variables.tier}}\"}}}]',
+ '[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"x\"},{\"id\":\"e2\",\"source\":\"x\",\"target\":\"c\"},
+   {\"id\":\"e3\",\"source\":\"c\",\"sourceHandle\":\"true\",\"target\":\"hi\"},
+   {\"id\":\"e4\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"lo\"},
+   {\"id\":\"e5\",\"source\":\"hi\",\"target\":\"o\"},{\"id\":\"e6\",\"source\":\"lo\",\"target\":\"o\"}]')")
+ID="CAST(:id AS int)"
+DAG="jsonb_build_object('id', $ID, 'value', $ID % 100, 'doubled', ($ID % 100) * 2,
+     'tier', CASE WHEN ($ID % 100) * 2 >= 100 THEN 'high' ELSE 'low' END)"
+printf '%s\n' '\set id random(1, 1000000)' \
+	"INSERT INTO dag_runs (doc) SELECT $DAG || '{\"workflow\":\"bench\",\"status\":\"done\",\"node\":\"output\"}' RETURNING doc;" >"$TMP/sql.sql"
+printf '%s\n' '\set id random(1, 1000000)' \
+	"WITH r AS (INSERT INTO dag_runs (doc) SELECT $DAG || '{\"workflow\":\"bench\",\"status\":\"done\",\"node\":\"output\"}' RETURNING id, doc)
+	 SELECT pg_notify('bench', json_build_object('id', id)::text), doc FROM r;" >"$TMP/notify.sql"
+printf '%s\n' '\set id random(1, 1000000)' \
+	"SELECT flowent.run('$wf', jsonb_build_object('id', $ID, 'value', $ID % 100));" >"$TMP/flowent.sql"
+
+tps() {	# tps FILE CLIENTS
+	pgbench -n -M prepared -c "$2" -j "$(($2 < 2 ? 1 : 2))" -T "$DURATION" -f "$1" "$DB" 2>/dev/null |
+		awk '/^tps/ {printf "%d", $3}'
+}
+echo "synchronous_commit = $(q -c 'SHOW synchronous_commit'), $(nproc) cores, ${DURATION}s per measurement"
+printf '%-8s %14s %14s %14s %10s %10s\n' clients sql+insert +pg_notify flowent.run "fl/sql" "fl/notify"
+for c in $CONCS; do
+	s=$(tps "$TMP/sql.sql" "$c")
+	n=$(tps "$TMP/notify.sql" "$c")
+	f=$(tps "$TMP/flowent.sql" "$c")
+	printf '%-8s %14s %14s %14s %10s %10s\n' "c=$c" "$s/s" "$n/s" "$f/s" \
+		"$(awk -v f="$f" -v s="$s" 'BEGIN {printf "%.2f", f / s}')" "$(awk -v f="$f" -v n="$n" 'BEGIN {printf "%.2f", f / n}')"
+done
+
+# The same through the peers' own client (Node pg, ../shared/peers/sqlload.cjs),
+# as ../shared/peers/reference-sql.sh and the issue's figures measure it.
+if [ "${CLIENT:-}" = node ]; then
+	PEERS=${PEERS:-/tmp/peers}
+	if [ ! -d "$PEERS/sqlload/node_modules/pg" ]; then
+		mkdir -p "$PEERS/sqlload"
+		(cd "$PEERS/sqlload" && echo '{"private": true}' >package.json &&
+			npm install --no-audit --no-fund --loglevel=error pg@8.23.1 >&2)
+	fi
+	NDAG="jsonb_build_object('id', \$1::int, 'value', \$2::int, 'doubled', \$2::int * 2,
+	     'tier', CASE WHEN \$2::int * 2 >= 100 THEN 'high' ELSE 'low' END)"
+	echo "== the peers' client (Node pg 8.23.1, TCP 127.0.0.1), ${DURATION}s per step"
+	for step in "sql-dag+insert|INSERT INTO dag_runs (doc) SELECT $NDAG || '{\"workflow\":\"bench\",\"status\":\"done\",\"node\":\"output\"}' RETURNING doc" \
+		"flowent.run|SELECT flowent.run('$wf', jsonb_build_object('id', \$1::int, 'value', \$2::int))"; do
+		PGHOST=127.0.0.1 PGDATABASE=$DB NODE_PATH="$PEERS/sqlload/node_modules" DUR=$DURATION \
+			CONCS=$(echo "$CONCS" | tr ' ' ,) LABEL=${step%%|*} SQL=${step#*|} node ../shared/peers/sqlload.cjs
+	done
+fi
+
+# latency: the listener's receive time minus the event's ts (set while the
+# run builds it, before its commit): an upper bound of commit -> notification
+echo "== event -> notification latency, 10 clients, ${DURATION}s (workflow:complete events)"
+PGDATABASE=$DB "$TMP/listen" flowent 2000 $((DURATION * 1000 + 30000)) >"$TMP/lat.out" 2>"$TMP/lat.err" &
+listener=$!
+for _ in $(seq 1 100); do grep -q listening "$TMP/lat.err" 2>/dev/null && break; sleep 0.05; done
+pgbench -n -M prepared -c 10 -j 2 -T "$DURATION" -f "$TMP/flowent.sql" "$DB" >/dev/null 2>&1
+wait "$listener"
+python3 - "$TMP/lat.out" <<'PY'
+import json, sys, datetime
+lat, payloads, events = [], 0, 0
+for line in open(sys.argv[1]):
+    t, payload = line.rstrip('\n').split(' ', 1)
+    payloads += 1
+    p = json.loads(payload)
+    for e in (p if isinstance(p, list) else [p]):
+        events += 1
+        if e.get('event') == 'workflow:complete':
+            ts = datetime.datetime.strptime(e['ts'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+            lat.append(int(t) / 1000.0 - ts.timestamp() * 1000.0)
+lat.sort()
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print(f'{len(lat)} runs, {events} events in {payloads} payloads ({events / max(payloads, 1):.1f} per payload); '
+      f'latency p50 {pick(0.5):.2f} ms, p99 {pick(0.99):.2f} ms, max {lat[-1]:.2f} ms')
+PY
+
+echo "== what active backends wait on, flowent.run at 50 clients (20 samples)"
+pgbench -n -M prepared -c 50 -j 2 -T 6 -f "$TMP/flowent.sql" "$DB" >/dev/null 2>&1 &
+bench=$!
+sleep 2
+for _ in $(seq 1 20); do
+	q -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'running') FROM pg_stat_activity
+		WHERE datname = '$DB' AND state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+	sleep 0.1
+done | sort | uniq -c | sort -rn | head -8
+wait "$bench" || true
