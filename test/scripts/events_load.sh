@@ -10,6 +10,7 @@
 #   (c) kill -9 of the events process under load: no run half-written, the
 #       events process is back and events flow again
 #   (d) a server without the preload: events are sent from the transaction
+#   and a rolled-back run or savepoint hands nothing over
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DB=flowent_events_load_test
@@ -119,10 +120,23 @@ pid=$(wait_events_process) || fail "no events process for $DB"
 listen a
 pgbench -n -c 10 -t 500 -f "$TMP/run.sql" "$DB" >"$TMP/a.pgbench" 2>&1 || fail "pgbench: $(cat "$TMP/a.pgbench")"
 wait "$LISTENER"
-res=$(verify a) || fail "(a) $res"
+res=$(verify a 2>&1) || fail "(a) $res"
 case $res in 5000\ executions*) ;; *) fail "(a) expected 5000 executions: $res" ;; esac
 case $res in *" 0 skip notices") ;; *) fail "(a) nothing should be skipped: $res" ;; esac
 ok "(a) 5,000 runs from 10 sessions: every event once, in seq order per execution ($res)"
+
+# ---------------------------------------------------------------- rollbacks
+# a rolled-back run, and one in a rolled-back savepoint, hand nothing over
+last=$(q -c "SELECT max(id::text) FROM flowent.workflow_executions")
+listen r
+q -c "BEGIN" -c "SELECT flowent.run('$wf', '{\"id\": 1, \"value\": 1}')" -c "ROLLBACK" >/dev/null
+kept=$(q -c "BEGIN" -c "SAVEPOINT s" -c "SELECT flowent.run('$wf', '{\"id\": 2, \"value\": 2}')" -c "ROLLBACK TO s" \
+	-c "SELECT flowent.run('$wf', '{\"id\": 3, \"value\": 3}')->>'executionId'" -c "COMMIT" | tail -n1)
+wait "$LISTENER"
+res=$(verify r "$last" 2>&1) || fail "(rollbacks) $res"
+case $res in 1\ executions*) ;; *) fail "(rollbacks) expected the events of 1 execution: $res" ;; esac
+grep -q "$kept" "$TMP/r.out" || fail "(rollbacks) the committed run's events are missing"
+ok "rollbacks: a rolled-back run and a rolled-back savepoint emit nothing; the committed run's events arrive ($res)"
 
 # ---------------------------------------------------------------- (b)
 last=$(q -c "SELECT max(id::text) FROM flowent.workflow_executions")
@@ -132,7 +146,7 @@ listen b
 pgbench -n -c 2 -t 75 -f "$TMP/run.sql" "$DB" >"$TMP/b.pgbench" 2>&1 || { kill -CONT "$pid"; fail "pgbench with the events process stopped: $(cat "$TMP/b.pgbench")"; }
 kill -CONT "$pid"
 wait "$LISTENER"
-res=$(verify b "$last") || fail "(b) $res"
+res=$(verify b "$last" 2>&1) || fail "(b) $res"
 case $res in 150\ executions*) ;; *) fail "(b) expected 150 executions: $res" ;; esac
 case $res in *" 0 skip notices") fail "(b) a full buffer should have skipped events: $res" ;; esac
 logfile="$(q -c "SELECT current_setting('data_directory')")/log/postgresql.log"
@@ -156,7 +170,7 @@ last=$(q -c "SELECT max(id::text) FROM flowent.workflow_executions")
 listen c
 pgbench -n -c 2 -t 20 -f "$TMP/run.sql" "$DB" >"$TMP/c2.pgbench" 2>&1 || fail "pgbench after the crash: $(cat "$TMP/c2.pgbench")"
 wait "$LISTENER"
-res=$(verify c "$last") || fail "(c) $res"
+res=$(verify c "$last" 2>&1) || fail "(c) $res"
 ok "(c) kill -9 of the events process under load: no run half-written, the events process is back ($pid -> $pid2), events flow ($res)"
 
 # ---------------------------------------------------------------- (d)
