@@ -98,7 +98,7 @@ CREATE TABLE flowent.workflow_versions (
 
 CREATE TABLE flowent.workflow_executions (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	workflow_id uuid,			-- no foreign key: see flowent._delete_executions()
 	workflow_version integer NOT NULL,
 	input jsonb,
 	output jsonb,
@@ -116,7 +116,7 @@ CREATE TABLE flowent.workflow_executions (
 	trigger_type text NOT NULL DEFAULT 'manual',
 	options jsonb NOT NULL DEFAULT '{}',
 	variables jsonb NOT NULL DEFAULT '{}',
-	parent_execution_id uuid REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	parent_execution_id uuid,
 	parent_node_id text,
 	rerun_of uuid,
 	total_cost numeric(12,6) NOT NULL DEFAULT 0,
@@ -170,6 +170,30 @@ END
 $$;
 CREATE TRIGGER delete_node_logs AFTER DELETE ON flowent.workflow_executions
 	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_node_logs();
+
+-- Executions go with their workflow, and children with their parent, through
+-- statement triggers instead of foreign keys: a foreign key check on every
+-- execution insert took a KEY SHARE lock on the one workflows row, so all
+-- concurrent runs of a workflow rewrote that row's xmax (multixacts) and
+-- queued on its page.
+CREATE FUNCTION flowent._delete_executions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM gone) THEN
+		RETURN NULL;			-- the recursion through children ends here
+	END IF;
+	IF TG_TABLE_NAME = 'workflows' THEN
+		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.workflow_id = g.id;
+	ELSE
+		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.parent_execution_id = g.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_child_executions AFTER DELETE ON flowent.workflow_executions
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_executions();
+CREATE TRIGGER delete_executions AFTER DELETE ON flowent.workflows
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_executions();
 
 CREATE TABLE flowent.workflow_approval_requests (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

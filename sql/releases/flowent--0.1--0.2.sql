@@ -27,6 +27,33 @@ ALTER TABLE flowent.workflow_executions
 	ADD COLUMN root_execution_id uuid,
 	ADD COLUMN credential_names text[] NOT NULL DEFAULT '{}';
 
+ALTER TABLE flowent.workflow_executions
+	DROP CONSTRAINT workflow_executions_workflow_id_fkey,
+	DROP CONSTRAINT workflow_executions_parent_execution_id_fkey;
+-- Executions go with their workflow, and children with their parent, through
+-- statement triggers instead of foreign keys: a foreign key check on every
+-- execution insert took a KEY SHARE lock on the one workflows row, so all
+-- concurrent runs of a workflow rewrote that row's xmax (multixacts) and
+-- queued on its page.
+CREATE FUNCTION flowent._delete_executions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM gone) THEN
+		RETURN NULL;			-- the recursion through children ends here
+	END IF;
+	IF TG_TABLE_NAME = 'workflows' THEN
+		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.workflow_id = g.id;
+	ELSE
+		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.parent_execution_id = g.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_child_executions AFTER DELETE ON flowent.workflow_executions
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_executions();
+CREATE TRIGGER delete_executions AFTER DELETE ON flowent.workflows
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_executions();
+
 -- Executions from 0.1 ran as their workflow's run_as; their depth and root
 -- follow from their parents.
 WITH RECURSIVE tree(id, depth, root) AS (
