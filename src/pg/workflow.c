@@ -8,6 +8,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -548,8 +549,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 
 	if (head_plan == NULL)
 	{
-		SPIPlanPtr	p = fl_spi_prepare("SELECT w.name, w.user_id, "
-									"  (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = w.run_as), "
+		SPIPlanPtr	p = fl_spi_prepare("SELECT w.name, w.user_id, w.run_as, "
 									"  CASE WHEN $2 IS NOT NULL THEN $2 WHEN $3 THEN w.published_version ELSE w.version END "
 									"FROM flowent.workflows w WHERE w.id = $1", 3, types);
 
@@ -572,9 +572,12 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 	desc = SPI_tuptable->tupdesc;
 	name = SPI_getvalue(tup, desc, 1);
 	owner = SPI_getvalue(tup, desc, 2);
-	run_as = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-	if (isnull)
-		run_as = InvalidOid;
+	{
+		/* the role through the syscache: pg_roles is a view with a join */
+		char	   *role = SPI_getvalue(tup, desc, 3);
+
+		run_as = role ? get_role_oid(role, true) : InvalidOid;
+	}
 	ver = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 	if (published && (isnull || ver < 1))
 		ereport(ERROR,
