@@ -22,17 +22,7 @@ q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 q -c "CREATE EXTENSION flowent" -c "CREATE TABLE dag_runs (id bigserial PRIMARY KEY, doc jsonb NOT NULL)"
 cc -O2 -o "$TMP/listen" test/tools/listen.c -I"$(pg_config --includedir)" -lpq
 
-wf=$(q -c "SELECT flowent.create_workflow('peers',
- '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
-   {\"id\":\"x\",\"type\":\"data-transform\",\"data\":{\"expression\":\"input || jsonb_build_object(''doubled'', (input->>''value'')::int * 2)\"}},
-   {\"id\":\"c\",\"type\":\"condition\",\"data\":{\"conditions\":[{\"left\":\"{{x.doubled}}\",\"operator\":\"gte\",\"right\":100}]}},
-   {\"id\":\"hi\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"high\"}},
-   {\"id\":\"lo\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"low\"}},
-   {\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":{\"id\":\"{{trigger.payload.id}}\",\"value\":\"{{trigger.payload.value}}\",\"doubled\":\"{{x.doubled}}\",\"tier\":\"{{variables.tier}}\"}}}]',
- '[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"x\"},{\"id\":\"e2\",\"source\":\"x\",\"target\":\"c\"},
-   {\"id\":\"e3\",\"source\":\"c\",\"sourceHandle\":\"true\",\"target\":\"hi\"},
-   {\"id\":\"e4\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"lo\"},
-   {\"id\":\"e5\",\"source\":\"hi\",\"target\":\"o\"},{\"id\":\"e6\",\"source\":\"lo\",\"target\":\"o\"}]')")
+wf=$(q -f bench/peers_flow.sql)
 ID="CAST(:id AS int)"
 DAG="jsonb_build_object('id', $ID, 'value', $ID % 100, 'doubled', ($ID % 100) * 2,
      'tier', CASE WHEN ($ID % 100) * 2 >= 100 THEN 'high' ELSE 'low' END)"

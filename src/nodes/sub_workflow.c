@@ -97,13 +97,13 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 	 * The child must be visible to the execution's user, whoever runs this
 	 * (a worker, an approver's session): loaded as the owner after that.
 	 */
-	if (!fl_workflow_visible_to(child_id, ex->user_id))
+	child = fl_workflow_load_for(child_id, 0, ex->user_id, true);
+	if (child == NULL)
 	{
 		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s does not exist or is not visible to %s",
 				call->def->id, wf_text, ex->user_id);
 		return;
 	}
-	child = fl_workflow_load_for(child_id, 0, ex->user_id);
 	if (!child->valid)
 	{
 		fl_fail(res, "VALIDATION_FAILED", "node \"%s\": sub-workflow %s is not valid: %s",

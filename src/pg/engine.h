@@ -190,8 +190,8 @@ extern void fl_registry_init(void);
 /* workflow.c */
 extern FlWorkflow *fl_workflow_build(Jsonb *nodes, Jsonb *edges, MemoryContext parent);
 extern FlWorkflow *fl_workflow_load(pg_uuid_t *id, int version, bool published);
-extern FlWorkflow *fl_workflow_load_for(pg_uuid_t *id, int version, const char *user_id);
-extern bool fl_workflow_visible_to(pg_uuid_t *wf, const char *user_id);
+extern FlWorkflow *fl_workflow_load_for(pg_uuid_t *id, int version, const char *user_id,
+										bool missing_ok);
 extern Jsonb *fl_issues_to_jsonb(FlWorkflow *wf);
 extern void fl_workflow_check_runnable(FlWorkflow *wf);
 
@@ -225,7 +225,6 @@ extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, J
 extern Jsonb *fl_start_execution(const char *exec_id);
 extern char *fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 								const char *trigger_type);
-extern void fl_check_run_as(const char *run_as, const char *user_id, const char *workflow_name);
 extern void fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data);
 extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
 								 char **new_id, bool async);

@@ -150,6 +150,15 @@ fl_exec_finish(FlExec *ex)
 
 /* ---- entry points ---- */
 
+/* A new execution's id; it is its own root until a parent says otherwise. */
+static void
+new_execution_id(FlExec *ex)
+{
+	fl_new_uuid(&ex->id);
+	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
+	ex->root_id = pstrdup(ex->id_str);
+}
+
 /*
  * Start a new execution of a workflow version and run it here.  A child
  * (parent given) inherits its parent's user, mode, test flag and root, one
@@ -164,9 +173,7 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 
 	fl_workflow_check_runnable(wf);
 	ex = fl_exec_create(wf, payload, options, trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->root_id = pstrdup(ex->id_str);
+	new_execution_id(ex);
 	if (parent)
 	{
 		ex->user_id = pstrdup(parent->user_id);
@@ -175,7 +182,7 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 		ex->depth = parent->depth + 1;
 		ex->parent_id = pstrdup(parent->id_str);
 		ex->parent_node_id = pstrdup(parent_node_id);
-		ex->root_id = pstrdup(parent->root_id ? parent->root_id : parent->id_str);
+		ex->root_id = pstrdup(parent->root_id);
 	}
 	if (exec_id_out)
 		*exec_id_out = pstrdup(ex->id_str);
@@ -351,7 +358,7 @@ waiting_iteration(const char *exec_id, const char *node_id)
 static FlExec *
 exec_from_row(const char *exec_id, ExecRow *r)
 {
-	FlWorkflow *wf = fl_workflow_load_for(&r->workflow_id, r->version, r->user_id);
+	FlWorkflow *wf = fl_workflow_load_for(&r->workflow_id, r->version, r->user_id, false);
 	FlExec	   *ex = fl_exec_create(wf, r->input, r->options, r->trigger_type);
 
 	ex->id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id)));
@@ -499,9 +506,7 @@ fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *t
 
 	fl_workflow_check_runnable(wf);
 	ex = fl_exec_create(wf, payload, options, trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->root_id = pstrdup(ex->id_str);
+	new_execution_id(ex);
 	ex->sync = false;
 	fl_store_execution_insert(ex);
 	queue_start(ex);
@@ -552,7 +557,7 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 	JsonbValue	v;
 
 	read_exec_row(exec_id, &r);
-	wf = fl_workflow_load_for(&r.workflow_id, r.version, fl_current_user_id());
+	wf = fl_workflow_load_for(&r.workflow_id, r.version, fl_current_user_id(), false);
 	fl_workflow_check_runnable(wf);
 	n = fl_graph_find(wf->graph, from_node);
 	if (n < 0)
@@ -581,9 +586,7 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 												  JsonbPGetDatum(jb_finish(&b))));
 	}
 	ex = fl_exec_create(wf, r.input, opts, r.trigger_type);
-	fl_new_uuid(&ex->id);
-	strlcpy(ex->id_str, FL_UUID_STR(&ex->id), sizeof(ex->id_str));
-	ex->root_id = pstrdup(ex->id_str);
+	new_execution_id(ex);
 	ex->rerun_of = pstrdup(exec_id);
 	*new_id = pstrdup(ex->id_str);
 	if (async)

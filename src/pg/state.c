@@ -8,7 +8,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -230,22 +229,6 @@ fl_context_fresh(FlExec *ex)
 							errdetail("Execution %s at depth %d started another run.",
 									  outer->id_str, outer->depth)));
 	}
-}
-
-/*
- * A workflow whose run_as is a superuser runs only for that superuser:
- * anyone else would get superuser SQL.
- */
-void
-fl_check_run_as(const char *run_as, const char *user_id, const char *workflow_name)
-{
-	Oid			role = run_as ? get_role_oid(run_as, true) : InvalidOid;
-
-	if (OidIsValid(role) && superuser_arg(role) && strcmp(run_as, user_id) != 0)
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						errmsg("workflow \"%s\" runs as superuser \"%s\"; only \"%s\" may run it, not \"%s\"",
-							   workflow_name, run_as, run_as, user_id),
-						errhint("Set runAs to a role without superuser rights.")));
 }
 
 /* A fresh execution state over a workflow version. */

@@ -113,7 +113,12 @@ fl_run_as_begin(FlExec *ex, Oid *saved_uid, int *saved_sec)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("the run_as role \"%s\" of workflow \"%s\" no longer exists",
 						ex->run_as ? ex->run_as : "?", ex->wf->name)));
-	fl_check_run_as(ex->run_as, ex->user_id, ex->wf->name);
+	/* anyone else would get superuser SQL */
+	if (superuser_arg(ex->run_as_oid) && strcmp(ex->run_as, ex->user_id) != 0)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("workflow \"%s\" runs as superuser \"%s\"; only \"%s\" may run it, not \"%s\"",
+							   ex->wf->name, ex->run_as, ex->run_as, ex->user_id),
+						errhint("Set runAs to a role without superuser rights.")));
 	SetUserIdAndSecContext(ex->run_as_oid,
 						   *saved_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 }
@@ -282,7 +287,7 @@ execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 	a[24] = TXT(ex->run_as);
 	n[24] = NUL(ex->run_as);
 	a[25] = Int32GetDatum(ex->depth);
-	a[26] = DirectFunctionCall1(uuid_in, CStringGetDatum(ex->root_id ? ex->root_id : ex->id_str));
+	a[26] = DirectFunctionCall1(uuid_in, CStringGetDatum(ex->root_id));
 	a[27] = credential_names_datum(ex);
 	exec_as_owner(plan, a, n, SPI_OK_INSERT);
 	ex->row_written = true;

@@ -646,18 +646,20 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
  * Whether user_id may see workflow wf (the rules of row-level security,
  * for a user who is not the session's); superusers see everything.
  */
-bool
+static bool
 fl_workflow_visible_to(pg_uuid_t *wf, const char *user_id)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {UUIDOID, TEXTOID};
 	Datum		a[2];
 	bool		isnull;
+	Oid			role = get_role_oid(user_id, true);
 
+	if (OidIsValid(role) && superuser_arg(role))
+		return true;
 	a[0] = UUIDPGetDatum(wf);
 	a[1] = CStringGetTextDatum(user_id);
-	if (fl_owner_query(&plan, "SELECT flowent._workflow_visible_to($1, $2) "
-					   "OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $2 AND rolsuper)",
+	if (fl_owner_query(&plan, "SELECT flowent._workflow_visible_to($1, $2)",
 					   2, types, a, NULL, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		return false;
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -666,18 +668,22 @@ fl_workflow_visible_to(pg_uuid_t *wf, const char *user_id)
 /*
  * Load a workflow version for an execution's user, whoever runs this
  * session (a worker, an approver): visibility is that user's, the reading
- * the schema owner's.
+ * the schema owner's.  Not visible: NULL when missing_ok, else an error.
  */
 FlWorkflow *
-fl_workflow_load_for(pg_uuid_t *id, int version, const char *user_id)
+fl_workflow_load_for(pg_uuid_t *id, int version, const char *user_id, bool missing_ok)
 {
 	FlOwner		own;
 	FlWorkflow *wf;
 
 	if (!fl_workflow_visible_to(id, user_id))
+	{
+		if (missing_ok)
+			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("workflow %s does not exist or is not visible to %s", FL_UUID_STR(id), user_id)));
+	}
 	fl_owner_begin(&own);
 	wf = fl_workflow_load(id, version, false);
 	fl_owner_end(&own);

@@ -22,7 +22,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -165,25 +164,14 @@ queue_nearly_full(void)
 	return full;
 }
 
-/* Events process entry point: bgw_main_arg is the database, bgw_extra the slot. */
+/* Events process entry point (fl_worker_attach says what it is given). */
 void
 fl_events_main(Datum arg)
 {
-	Oid			dboid = DatumGetObjectId(arg);
 	MemoryContext cxt;
+	int			index;
 
-	memcpy(&my_slot, MyBgworkerEntry->bgw_extra + sizeof(int), sizeof(int));
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	pgstat_report_appname("flowent events");
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
-	if (!fl_extension_present())
-	{
-		fl_mark_no_extension(my_slot);
-		proc_exit(0);
-	}
+	my_slot = fl_worker_attach(arg, "flowent events", &index);
 	ring = fl_event_ring(my_slot);
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	if (ring->dboid != MyDatabaseId)

@@ -406,8 +406,8 @@ recover_orphans(void)
  * An older one waits for ALTER EXTENSION flowent UPDATE (its tables lack
  * what this build writes).
  */
-bool
-fl_extension_present(void)
+static bool
+extension_present(void)
 {
 	bool		present = false;
 
@@ -428,41 +428,44 @@ fl_extension_present(void)
 	return present;
 }
 
-/* No extension (of this version) here: the launcher looks again later. */
-void
-fl_mark_no_extension(int slot)
+/*
+ * The start of a process of one database (a worker, its events process):
+ * bgw_main_arg is the database, bgw_extra (index, slot).  Connects, and
+ * fixes search_path for its own statements, which run as a superuser:
+ * nothing in the database may shadow what they call (nodes get the
+ * database's default back, fl_node_enter).  Without the extension in this
+ * version it tells the launcher, which looks again later, and exits.
+ * Returns the slot.
+ */
+int
+fl_worker_attach(Datum arg, const char *appname, int *index)
 {
-	SpinLockAcquire(&fl_shared->mutex);
-	fl_shared->slots[slot].no_extension = true;
-	fl_shared->slots[slot].retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10000);
-	SpinLockRelease(&fl_shared->mutex);
+	int			slot;
+
+	memcpy(index, MyBgworkerEntry->bgw_extra, sizeof(int));
+	memcpy(&slot, MyBgworkerEntry->bgw_extra + sizeof(int), sizeof(int));
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg), InvalidOid, 0);
+	pgstat_report_appname(appname);
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
+	if (!extension_present())
+	{
+		SpinLockAcquire(&fl_shared->mutex);
+		fl_shared->slots[slot].no_extension = true;
+		fl_shared->slots[slot].retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10000);
+		SpinLockRelease(&fl_shared->mutex);
+		proc_exit(0);
+	}
+	return slot;
 }
 
 /* Worker entry point: bgw_main_arg is the database, bgw_extra (index, slot). */
 void
 fl_worker_main(Datum arg)
 {
-	Oid			dboid = DatumGetObjectId(arg);
-
-	memcpy(&my_index, MyBgworkerEntry->bgw_extra, sizeof(int));
-	memcpy(&my_slot, MyBgworkerEntry->bgw_extra + sizeof(int), sizeof(int));
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	pgstat_report_appname("flowent worker");
-	/*
-	 * The worker's own statements run as a superuser: nothing in the
-	 * database may shadow what they call.  Nodes get the database's default
-	 * search_path back (fl_node_enter), and cannot change this one.
-	 */
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
-
-	if (!fl_extension_present())
-	{
-		fl_mark_no_extension(my_slot);
-		proc_exit(0);
-	}
+	my_slot = fl_worker_attach(arg, "flowent worker", &my_index);
 	SpinLockAcquire(&fl_shared->mutex);
 	fl_shared->slots[my_slot].pids[my_index] = MyProcPid;
 	fl_shared->slots[my_slot].latches[my_index] = MyLatch;

@@ -59,8 +59,7 @@ extern void fl_request_cancel(const char *exec_id);
 extern bool fl_cancel_requested(const char *exec_id);
 
 /* worker.c */
-extern bool fl_extension_present(void);
-extern void fl_mark_no_extension(int slot);
+extern int	fl_worker_attach(Datum arg, const char *appname, int *index);
 /* a unit of work is one transaction with SPI connected */
 extern void fl_unit_begin(const char *what);
 extern void fl_unit_commit(void);

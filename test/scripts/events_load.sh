@@ -34,18 +34,7 @@ cc -O2 -Wall -Wextra -Werror -o "$TMP/listen" test/tools/listen.c -I"$(pg_config
 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
 createdb "$DB"
 q -c "CREATE EXTENSION flowent"
-# the peers' flow: trigger -> transform -> condition -> set tier -> output
-wf=$(q -c "SELECT flowent.create_workflow('peers',
- '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
-   {\"id\":\"x\",\"type\":\"data-transform\",\"data\":{\"expression\":\"input || jsonb_build_object(''doubled'', (input->>''value'')::int * 2)\"}},
-   {\"id\":\"c\",\"type\":\"condition\",\"data\":{\"conditions\":[{\"left\":\"{{x.doubled}}\",\"operator\":\"gte\",\"right\":100}]}},
-   {\"id\":\"hi\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"high\"}},
-   {\"id\":\"lo\",\"type\":\"set-variable\",\"data\":{\"name\":\"tier\",\"value\":\"low\"}},
-   {\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":{\"id\":\"{{trigger.payload.id}}\",\"doubled\":\"{{x.doubled}}\",\"tier\":\"{{variables.tier}}\"}}}]',
- '[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"x\"},{\"id\":\"e2\",\"source\":\"x\",\"target\":\"c\"},
-   {\"id\":\"e3\",\"source\":\"c\",\"sourceHandle\":\"true\",\"target\":\"hi\"},
-   {\"id\":\"e4\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"lo\"},
-   {\"id\":\"e5\",\"source\":\"hi\",\"target\":\"o\"},{\"id\":\"e6\",\"source\":\"lo\",\"target\":\"o\"}]')")
+wf=$(q -f bench/peers_flow.sql)
 cat >"$TMP/run.sql" <<SQL
 \set id random(1, 1000000)
 SELECT flowent.run('$wf', jsonb_build_object('id', :id, 'value', :id % 100));
