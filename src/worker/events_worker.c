@@ -172,6 +172,14 @@ fl_events_main(Datum arg)
 	int			index;
 
 	my_slot = fl_worker_attach(arg, "flowent events", &index);
+
+	/*
+	 * Sending a notification assigns an xid, so every batch commits with a
+	 * commit record.  Waiting for its flush would only queue this process
+	 * behind the runs' own WAL flushes: notifications do not outlive a crash
+	 * anyway, and they are delivered at commit, flushed or not.
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	ring = fl_event_ring(my_slot);
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	if (ring->dboid != MyDatabaseId)
