@@ -574,11 +574,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 							  "  WHERE a.execution_id IN (SELECT id FROM ex) AND a.status = 'pending' RETURNING 1), "
 							  "ti AS (DELETE FROM flowent.timers WHERE execution_id IN (SELECT id FROM ex) RETURNING 1), "
 							  "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM ex) RETURNING 1) "
-							  "SELECT id::text, workflow_id::text, seq, jsonb_build_object('event', 'workflow:complete', "
-							  "  'executionId', id, 'workflowId', workflow_id, 'seq', seq, 'nodeId', null, "
-							  "  'nodeType', null, 'status', 'cancelled', 'durationMs', null, "
-							  "  'ts', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-							  "  'outputBytes', null, 'errorCode', 'CANCELLED')::text "
+							  "SELECT id::text, workflow_id::text, seq "
 							  "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
 							  2, types, a, n, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not cancel execution");
@@ -587,11 +583,10 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	d = SPI_tuptable->tupdesc;
-		char	   *event = SPI_getvalue(tup, d, 4);
 		bool		isnull;
 
-		fl_send_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
-					  DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), event, strlen(event));
+		fl_send_complete_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
+							   DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), "cancelled", "CANCELLED");
 	}
 	jb_obj_begin(&b);
 	jb_kv_bool(&b, "success", true);

@@ -265,6 +265,8 @@ extern void fl_emit(FlExec *ex, const char *event, int node, const char *status,
 					Jsonb *output, int duration_ms, Jsonb *extra);
 extern void fl_send_event(const char *exec_id, const char *wf_id, int seq,
 						  const char *payload, int len);
+extern void fl_send_complete_event(const char *exec_id, const char *wf_id, int seq,
+								   const char *status, const char *error_code);
 extern bool fl_events_paused(void);
 
 /* run as the workflow's run_as role (security-restricted) */

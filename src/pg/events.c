@@ -143,6 +143,33 @@ fl_emit(FlExec *ex, const char *event, int node, const char *status,
 }
 
 /*
+ * The workflow:complete event of an execution settled outside a run (a
+ * cancel, a worker recording a failure, recovery giving up), which has
+ * only its row: seq is the row's new seq.
+ */
+void
+fl_send_complete_event(const char *exec_id, const char *wf_id, int seq,
+					   const char *status, const char *error_code)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"event\":\"workflow:complete\"");
+	append_str(&buf, ",\"executionId\":", exec_id);
+	append_str(&buf, ",\"workflowId\":", wf_id);
+	append_int(&buf, ",\"seq\":", seq);
+	appendStringInfoString(&buf, ",\"nodeId\":null,\"nodeType\":null");
+	append_str(&buf, ",\"status\":", status);
+	appendStringInfoString(&buf, ",\"durationMs\":null,\"ts\":");
+	appendStringInfoString(&buf, now_text());
+	appendStringInfoString(&buf, ",\"outputBytes\":null");
+	append_str(&buf, ",\"errorCode\":", error_code);
+	appendStringInfoChar(&buf, '}');
+	fl_send_event(exec_id, wf_id, seq, buf.data, buf.len);
+	pfree(buf.data);
+}
+
+/*
  * Send one event when the transaction commits: handed over to the events
  * process of this database when it runs (no NOTIFY lock in this
  * transaction), else as a NOTIFY of this transaction (the slow path, e.g.

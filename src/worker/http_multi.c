@@ -261,11 +261,9 @@ complete(Transfer *t, CURLcode code)
 	PG_CATCH();
 	{
 		fl_http_completion = NULL;
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		fl_http_multi_drop_pending();
-		/* the lease stays held by this session: release it so another try happens */
+		/* the execution fails (re-sending the request would only fail again) */
+		fl_unit_failed(t->exec_id);
+		/* the lease stays held by this session */
 		release_lease_alone(t->exec_id);
 	}
 	PG_END_TRY();

@@ -57,24 +57,62 @@ worker_detach(int code, Datum arg)
 }
 
 /*
+ * The stable code of an error that escaped a run (the nodes' own errors
+ * never get here): what a user can act on, never an "internal" one.
+ */
+static const char *
+escaped_error_code(int sqlerrcode)
+{
+	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+		return "PERMISSION_DENIED";
+	if (ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES)
+		return "LIMIT_EXCEEDED";
+	if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		return "TIMEOUT";
+	if (ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		return "VALIDATION_FAILED";
+	return "SQL_ERROR";
+}
+
+/*
  * An execution whose run raised: failed, not re-queued (it would only fail
- * again).  Inside a unit.
+ * again), with its workflow:complete event.  Inside a unit.
  */
 static void
 mark_failed(const char *exec_id, ErrorData *ed)
 {
 	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
 	Datum		a[3];
+	const char *code = escaped_error_code(ed->sqlerrcode);
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
-	a[1] = CStringGetTextDatum(ed->message ? ed->message : "internal error");
-	a[2] = CStringGetTextDatum(ed->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ?
-							   "PERMISSION_DENIED" : "INTERNAL_ERROR");
-	fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
-				" completed_at = clock_timestamp(), updated_at = clock_timestamp() "
-				"WHERE id = $1 AND status IN ('pending', 'running', 'suspended')",
-				3, types, a, NULL, false, 0);
+	a[1] = CStringGetTextDatum(ed->message ? ed->message : "the execution failed");
+	a[2] = CStringGetTextDatum(code);
+	if (fl_spi_args("UPDATE flowent.workflow_executions SET status = 'error', error = $2, error_code = $3, "
+					" completed_at = clock_timestamp(), updated_at = clock_timestamp(), seq = seq + 1, "
+					" duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int "
+					"WHERE id = $1 AND status IN ('pending', 'running', 'suspended') "
+					"RETURNING workflow_id::text, seq", 3, types, a, NULL, false, 0) == SPI_OK_UPDATE_RETURNING &&
+		SPI_processed == 1)
+	{
+		bool		isnull;
+
+		fl_send_complete_event(exec_id, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+							   DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)),
+							   "error", code);
+	}
 	fl_spi_args("DELETE FROM flowent.run_queue WHERE execution_id = $1", 1, types, a, NULL, false, 0);
+	fl_spi_args("DELETE FROM flowent.timers WHERE execution_id = $1", 1, types, a, NULL, false, 0);
+}
+
+/* Did the worker itself get stopped (not the execution's fault)? */
+static bool
+worker_interrupted(ErrorData *ed)
+{
+	return ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		ed->sqlerrcode == ERRCODE_QUERY_CANCELED;
 }
 
 /* Start a unit of work: a transaction with SPI and a snapshot. */
@@ -110,11 +148,13 @@ end_unit(void)
 }
 
 /*
- * An error escaped a unit: report it, roll back (the claim goes back to the
- * queue with it), and mark the execution failed so it cannot loop forever.
+ * An error escaped a unit: report it, roll back (its claims go back to the
+ * queue), and mark the execution failed so it cannot loop forever; unless
+ * the worker itself was stopped, then the execution is taken up again (from
+ * the queue, or by orphan recovery).  The one place a failed unit ends.
  */
-static void
-unit_failed(const char *exec_id)
+void
+fl_unit_failed(const char *exec_id)
 {
 	ErrorData  *ed;
 	MemoryContext ecxt = MemoryContextSwitchTo(TopMemoryContext);
@@ -125,8 +165,11 @@ unit_failed(const char *exec_id)
 	FlushErrorState();
 	AbortCurrentTransaction();
 	fl_http_multi_drop_pending();
-	if (exec_id == NULL)
+	if (exec_id == NULL || worker_interrupted(ed))
+	{
+		FreeErrorData(ed);
 		return;
+	}
 	PG_TRY();
 	{
 		fl_unit_begin("flowent: recording a failed execution");
@@ -140,6 +183,7 @@ unit_failed(const char *exec_id)
 		AbortCurrentTransaction();
 	}
 	PG_END_TRY();
+	FreeErrorData(ed);
 }
 
 #define CLAIM_BATCH 32
@@ -185,7 +229,7 @@ run_claim(Claim *c)
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		/* a real shutdown request ends the worker */
-		if (ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN || ed->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		if (worker_interrupted(ed))
 			ReThrowError(ed);
 		ereport(LOG, (errmsg("flowent: execution %s failed: %s", c->exec_id, ed->message)));
 		fl_http_multi_drop_pending_for(c->exec_id);
@@ -256,7 +300,7 @@ run_queued(void)
 	}
 	PG_CATCH();
 	{
-		unit_failed(NULL);
+		fl_unit_failed(NULL);
 	}
 	PG_END_TRY();
 	return nclaimed;
@@ -287,19 +331,12 @@ fire_timer(void)
 			bool		approval = false;
 			bool		proceed = true;
 
-			found = true;
 			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
-			if (!fl_lease_try(exec_id))
-			{
-				/* held elsewhere: roll back so the timer fires again */
-				SPI_finish();
-				PopActiveSnapshot();
-				AbortCurrentTransaction();
-				pfree(exec_id);
-				return false;
-			}
+			found = fl_lease_try(exec_id);
 			jb_obj_begin(&b);
-			if (strcmp(kind, "approval_expiry") == 0)
+			if (!found)
+				proceed = false;
+			else if (strcmp(kind, "approval_expiry") == 0)
 			{
 				Oid			types[2] = {UUIDOID, TEXTOID};
 				Datum		a[2];
@@ -327,11 +364,19 @@ fire_timer(void)
 			if (proceed)
 				(void) fl_continue_if_waiting(exec_id, node_id, jb_finish(&b), approval);
 		}
-		end_unit();
+		if (exec_id && !found)
+		{
+			/* its execution is held elsewhere: roll back so the timer fires again */
+			SPI_finish();
+			PopActiveSnapshot();
+			AbortCurrentTransaction();
+		}
+		else
+			end_unit();
 	}
 	PG_CATCH();
 	{
-		unit_failed(exec_id);
+		fl_unit_failed(exec_id);
 	}
 	PG_END_TRY();
 	if (exec_id)
@@ -362,7 +407,7 @@ next_timer_ms(void)
 	}
 	PG_CATCH();
 	{
-		unit_failed(NULL);
+		fl_unit_failed(NULL);
 	}
 	PG_END_TRY();
 	return ms;
@@ -370,33 +415,66 @@ next_timer_ms(void)
 
 /*
  * Executions waiting on an HTTP response that no worker holds (their worker
- * died, or the server restarted): queue them so the request is sent again.
+ * died, or the server restarted): queue them so the request is sent again,
+ * at most ORPHAN_TRIES times, 5 s, 10 s, 20 s ... apart; then the execution
+ * fails with ORPHANED.  The count lives in the waiting node log.
  */
+#define ORPHAN_TRIES 5
+
 static void
 recover_orphans(void)
 {
 	PG_TRY();
 	{
 		fl_unit_begin("flowent: looking for abandoned HTTP requests");
-		fl_spi("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
-			   "SELECT l.execution_id, 'resume', l.node_id, '{}' "
-			   "FROM flowent.workflow_node_logs l "
-			   "JOIN flowent.workflow_executions e ON e.id = l.execution_id "
-			   "WHERE e.status = 'suspended' AND l.status = 'waiting' "
-			   "  AND l.output->>'kind' = 'http' "
-			   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
-			   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "
-			   "                  AND t.node_id = l.node_id AND t.fired_at IS NULL) "
-			   "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE k.locktype = 'userlock' AND k.granted "
-			   "                  AND k.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
-			   "                  AND k.classid = 'flowent.workflow_executions'::regclass "
-			   "                  AND k.objid = hashtext(l.execution_id::text)::oid)",
-			   false, 0);
+		if (fl_spi("WITH o AS ("
+				   " SELECT l.id, l.execution_id, l.node_id, coalesce((l.output->>'recoveries')::int, 0) AS n "
+				   " FROM flowent.workflow_node_logs l "
+				   " JOIN flowent.workflow_executions e ON e.id = l.execution_id "
+				   " WHERE e.status = 'suspended' AND l.status = 'waiting' "
+				   "  AND l.output->>'kind' = 'http' "
+				   "  AND coalesce((l.output->>'recoveredAt')::timestamptz, '-infinity') <= "
+				   "      clock_timestamp() - make_interval(secs => 5 * 2 ^ least(coalesce((l.output->>'recoveries')::int, 0) - 1, 10)) "
+				   "  AND NOT EXISTS (SELECT 1 FROM flowent.run_queue q WHERE q.execution_id = l.execution_id) "
+				   "  AND NOT EXISTS (SELECT 1 FROM flowent.timers t WHERE t.execution_id = l.execution_id "
+				   "                  AND t.node_id = l.node_id AND t.fired_at IS NULL) "
+				   "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE k.locktype = 'userlock' AND k.granted "
+				   "                  AND k.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+				   "                  AND k.classid = 'flowent.workflow_executions'::regclass "
+				   "                  AND k.objid = hashtext(l.execution_id::text)::oid) "
+				   " FOR UPDATE OF l, e SKIP LOCKED), "
+				   "counted AS (UPDATE flowent.workflow_node_logs l SET output = l.output || "
+				   "  jsonb_build_object('recoveries', o.n + 1, 'recoveredAt', clock_timestamp()) "
+				   "  FROM o WHERE l.id = o.id AND o.n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
+				   "queued AS (INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
+				   "  SELECT execution_id, 'resume', node_id, '{}' FROM o WHERE n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
+				   "gave_up AS (UPDATE flowent.workflow_executions e SET status = 'error', error_code = 'ORPHANED', "
+				   "  error = format('the HTTP request of node %s was abandoned %s times (its worker stopped before the response); recovery gave up', o.node_id, o.n), "
+				   "  error_node_id = o.node_id, completed_at = clock_timestamp(), updated_at = clock_timestamp(), seq = e.seq + 1, "
+				   "  duration_ms = (extract(epoch FROM clock_timestamp() - e.started_at) * 1000)::int "
+				   "  FROM o WHERE e.id = o.execution_id AND o.n >= " CppAsString2(ORPHAN_TRIES) " RETURNING e.id, e.workflow_id, e.seq, o.id AS log_id), "
+				   "log_failed AS (UPDATE flowent.workflow_node_logs l SET status = 'error', completed_at = clock_timestamp(), "
+				   "  error = 'recovery gave up: ORPHANED' FROM gave_up g WHERE l.id = g.log_id RETURNING 1) "
+				   "SELECT g.id::text, g.workflow_id::text, g.seq FROM gave_up g, "
+				   " (SELECT count(*) FROM counted) c, (SELECT count(*) FROM queued) q, (SELECT count(*) FROM log_failed) f",
+				   false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not look for abandoned HTTP requests");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+
+			ereport(LOG, (errmsg("flowent: execution %s: its HTTP request was abandoned %d times; it failed with ORPHANED",
+								 SPI_getvalue(tup, d, 1), ORPHAN_TRIES)));
+			fl_send_complete_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
+								   DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), "error", "ORPHANED");
+		}
 		end_unit();
 	}
 	PG_CATCH();
 	{
-		unit_failed(NULL);
+		fl_unit_failed(NULL);
 	}
 	PG_END_TRY();
 }

@@ -63,6 +63,7 @@ extern int	fl_worker_attach(Datum arg, const char *appname, int *index);
 /* a unit of work is one transaction with SPI connected */
 extern void fl_unit_begin(const char *what);
 extern void fl_unit_commit(void);
+extern void fl_unit_failed(const char *exec_id);
 
 /* lease.c */
 extern bool fl_lease_try(const char *exec_id);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The worker's error paths and decisions (issue 7), against the running cluster
+# (PGHOST/PGPORT/PGUSER, flowent preloaded), in a database of its own:
+#   (a) a continuation that fails after its HTTP response ends the execution
+#       `error` at once; the request is not sent again;
+#   (b) an abandoned HTTP request (its worker terminated) is sent again and
+#       counted; after the last try the execution fails with ORPHANED;
+#   (c) approve racing cancel: one wins, the other gets 55000, never 40P01;
+#   (d) cancel while the last node of an async execution runs: it ends
+#       `cancelled` with the reason.
+# Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
+# cases are in worker_crash.sh, in a private cluster.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+DB=flowent_faults_test
+TMP=$(mktemp -d)
+# shellcheck disable=SC2317
+cleanup() {
+	stop_fake_http
+	allow '' >/dev/null 2>&1 || true
+	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	rm -rf "$TMP"
+}
+fail() { echo "worker_faults: FAIL: $*" >&2; exit 1; }
+ok() { echo "worker_faults: ok: $*"; }
+# shellcheck source=test/lib/fake_http.sh
+. test/lib/fake_http.sh
+trap cleanup EXIT
+
+q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
+poll() {	# poll SQL SECONDS: until SQL returns 't'
+	local end=$(($(date +%s%N) + $2 * 1000000000))
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		[ "$(q "$1" 2>/dev/null)" = t ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+row() { q "SELECT status || '|' || coalesce(error_code, '') FROM flowent.workflow_executions WHERE id = '$1'"; }
+wait_finished() {
+	poll "SELECT status::text IN ('success', 'error', 'cancelled') FROM flowent.workflow_executions WHERE id = '$1'" "${2:-15}" ||
+		fail "execution $1 did not finish: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$1'")"
+}
+# the pid of the worker holding execution $1 (its lease)
+holder() {
+	q "SELECT pid FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass
+	   AND objid = hashtext('$1')::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+}
+
+start_fake_http
+allow 127.0.0.1
+timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+createdb "$DB"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION flowent;
+CREATE FUNCTION n(id text, type text, data jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS \$\$
+	SELECT jsonb_build_object('id', id, 'type', type, 'position', '{"x":0,"y":0}'::jsonb, 'data', data)
+\$\$;
+CREATE FUNCTION chain(name text, VARIADIC nodes jsonb[]) RETURNS uuid LANGUAGE sql AS \$\$
+	SELECT flowent.create_workflow(name, to_jsonb(nodes),
+		(SELECT coalesce(jsonb_agg(jsonb_build_object('id', 'e' || i, 'source', nodes[i]->>'id', 'target', nodes[i + 1]->>'id')), '[]')
+		 FROM generate_series(1, array_length(nodes, 1) - 1) i))
+\$\$;
+CREATE TABLE wf (name text PRIMARY KEY, id uuid);
+INSERT INTO wf VALUES
+ ('post', chain('post', n('t', 'trigger'), n('h', 'http-request', '{"method": "POST", "url": "$BASE/echo/once", "body": {"a": 1}}'), n('o', 'output', '{"value": "{{h.status}}"}'))),
+ ('slow', chain('slow', n('t', 'trigger'), n('h', 'http-request', '{"url": "$BASE/slow?ms=30000", "timeoutMs": 60000}'))),
+ ('approval', chain('approval', n('t', 'trigger'), n('a', 'approval', '{"message": "ok?"}'), n('o', 'output', '{"value": "done"}'))),
+ ('last', chain('last', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(1.5))"}')));
+SQL
+w() { q "SELECT id FROM wf WHERE name = '$1'"; }
+
+# ---------------------------------------------------------------- (a)
+# A continuation that raises (here: a trigger refusing the final row) after the response is in.
+q "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'refused by the test'; END \$\$"
+q "CREATE TRIGGER refuse BEFORE UPDATE ON flowent.workflow_executions FOR EACH ROW
+   WHEN (NEW.status = 'success' AND NEW.input->>'refuse' = 'yes') EXECUTE FUNCTION refuse()"
+clear_log
+id=$(q "SELECT flowent.execute('$(w post)', '{\"refuse\": \"yes\"}')")
+wait_finished "$id"
+eq "(a) the failed continuation ends the execution" "$(row "$id")" "error|SQL_ERROR"
+eq "(a) its message" "$(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" "refused by the test"
+sleep 6	# orphan recovery looks every 5 s
+eq "(a) the POST was sent once" "$(requests_to /echo/once)" 1
+eq "(a) the execution stays failed" "$(row "$id")" "error|SQL_ERROR"
+q "DROP TRIGGER refuse ON flowent.workflow_executions"
+ok "(a) a continuation failing after its HTTP response: error at once, the POST sent once in 6 s"
+
+# ---------------------------------------------------------------- (b)
+clear_log
+id=$(q "SELECT flowent.execute('$(w slow)')")
+poll "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'userlock' AND granted AND objid = hashtext('$id')::oid" 10 ||
+	fail "(b) no worker holds the slow request"
+poll "SELECT true FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h' AND status = 'waiting'" 5 ||
+	fail "(b) the HTTP node is not waiting"
+q "SELECT pg_terminate_backend($(holder "$id"))" >/dev/null
+poll "SELECT (output->>'recoveries')::int = 1 FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h' AND status = 'waiting'" 20 ||
+	fail "(b) the abandoned request was not recovered: $(q "SELECT output FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h'")"
+poll "SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'userlock' AND granted AND objid = hashtext('$id')::oid" 10 ||
+	fail "(b) no worker took up the recovered request"
+for _ in $(seq 1 50); do [ "$(requests_to /slow)" = 2 ] && break; sleep 0.1; done
+eq "(b) the request was sent again" "$(requests_to /slow)" 2
+eq "(b) still suspended" "$(row "$id")" "suspended|"
+# as if it had been abandoned four more times: the next loss is the last try
+q "UPDATE flowent.workflow_node_logs SET output = output || '{\"recoveries\": 5, \"recoveredAt\": \"2000-01-01T00:00:00Z\"}'
+   WHERE execution_id = '$id' AND node_id = 'h'"
+q "SELECT pg_terminate_backend($(holder "$id"))" >/dev/null
+wait_finished "$id" 20
+eq "(b) recovery gave up" "$(row "$id")" "error|ORPHANED"
+eq "(b) the node log says so" "$(q "SELECT status FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h'")" error
+eq "(b) not sent a third time" "$(requests_to /slow)" 2
+ok "(b) abandoned request: recovered and counted, then ORPHANED after the last try"
