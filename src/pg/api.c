@@ -405,6 +405,7 @@ flowent_approve(PG_FUNCTION_ARGS)
 							   approved_by, me)));
 
 	/* record the decision */
+	(void) fl_lock_execution_root(exec_id, true);
 	{
 		Oid			t2[4] = {UUIDOID, BOOLOID, TEXTOID, TEXTOID};
 		Datum		a2[4];
@@ -490,6 +491,7 @@ flowent_resume(PG_FUNCTION_ARGS)
 
 		a2[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 		a2[1] = CStringGetTextDatum(node_id);
+		(void) fl_lock_execution_root(exec_id, true);
 		fl_owner_begin(&own);
 		fl_spi_args("DELETE FROM flowent.timers WHERE execution_id = $1 AND node_id = $2",
 							  2, t2, a2, NULL, false, 0);
@@ -505,9 +507,8 @@ flowent_cancel(PG_FUNCTION_ARGS)
 {
 	char	   *id;
 	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-	char		n[2] = {' ', ' '};
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
 	char	   *previous;
 	FlOwner		own;
 	JB			b = {0};
@@ -517,77 +518,52 @@ flowent_cancel(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("execution_id must not be null")));
 	id = FL_UUID_STR(PG_GETARG_UUID_P(0));
 	a[0] = PG_GETARG_DATUM(0);
-	a[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
-	n[1] = reason ? ' ' : 'n';
+	if (reason && strlen(reason) >= FL_CANCEL_REASON_MAX)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("reason: at most %d bytes, got %zu", FL_CANCEL_REASON_MAX - 1, strlen(reason))));
 	spi_begin();
 	check_execution_visible(id);
-	fl_owner_begin(&own);
-	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 "
-					"FOR UPDATE SKIP LOCKED", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read execution");
-	if (SPI_processed == 0 && fl_worker_available() &&
-		fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1 AND mode = 'async' "
-					"AND status IN ('pending', 'running', 'suspended')",
-					1, types, a, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (!fl_lock_execution_root(id, false))
 	{
-		/* a worker is running it right now: it stops at its next node */
+		bool		running_async;
+
+		fl_owner_begin(&own);
+		running_async = fl_worker_available() &&
+			fl_spi_args("SELECT 1 FROM flowent.workflow_executions WHERE id = $1 AND mode = 'async' "
+						"AND status IN ('pending', 'running', 'suspended')",
+						1, types, a, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1;
 		fl_owner_end(&own);
-		fl_request_cancel(id);
-		jb_obj_begin(&b);
-		jb_kv_bool(&b, "success", true);
-		jb_kv_str(&b, "executionId", id);
-		jb_kv_str(&b, "status", "cancelled");
-		jb_kv_str(&b, "previousStatus", "running");
-		jb_key(&b, "error");
-		jb_null(&b);
-		jb_obj_end(&b);
-		res = jb_finish(&b);
-		SPI_finish();
-		PG_RETURN_JSONB_P(res);
+		/* a worker is running it right now: it stops at its next node, or as it ends */
+		if (running_async && fl_request_cancel(id, reason))
+		{
+			jb_obj_begin(&b);
+			jb_kv_bool(&b, "success", true);
+			jb_kv_str(&b, "executionId", id);
+			jb_kv_str(&b, "status", "cancelled");
+			jb_kv_str(&b, "previousStatus", "running");
+			jb_key(&b, "error");
+			jb_null(&b);
+			jb_obj_end(&b);
+			res = jb_finish(&b);
+			SPI_finish();
+			PG_RETURN_JSONB_P(res);
+		}
+		/* a decision in progress, or a worker ending it: wait, then see how it stands */
+		(void) fl_lock_execution_root(id, true);
 	}
-	if (SPI_processed == 0 &&
-		fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+	fl_owner_begin(&own);
+	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
 					1, types, a, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read execution");
+	fl_owner_end(&own);
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("execution %s does not exist", id)));
 	previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&
 		strcmp(previous, "suspended") != 0)
-	{
-		fl_owner_end(&own);
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("execution %s already finished (%s)", id, previous)));
-	}
-	/* the execution and its sub-executions, with their approvals and timers */
-	if (fl_spi_args(
-							  "WITH RECURSIVE tree(id) AS ("
-							  "  SELECT $1::uuid UNION ALL "
-							  "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id), "
-							  "ex AS (UPDATE flowent.workflow_executions e SET status = 'cancelled', "
-							  "  cancel_reason = $2, error_code = 'CANCELLED', "
-							  "  error = coalesce('cancelled: ' || $2, 'cancelled'), completed_at = clock_timestamp(), "
-							  "  duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
-							  "  seq = seq + 1, updated_at = clock_timestamp() "
-							  "  WHERE e.id IN (SELECT id FROM tree) AND e.status IN ('pending', 'running', 'suspended') "
-							  "  RETURNING e.id, e.workflow_id, e.seq), "
-							  "ap AS (UPDATE flowent.workflow_approval_requests a SET status = 'rejected', "
-							  "  resolved_by = 'system', resolved_at = clock_timestamp(), rejection_reason = 'execution cancelled' "
-							  "  WHERE a.execution_id IN (SELECT id FROM ex) AND a.status = 'pending' RETURNING 1), "
-							  "ti AS (DELETE FROM flowent.timers WHERE execution_id IN (SELECT id FROM ex) RETURNING 1), "
-							  "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM ex) RETURNING 1) "
-							  "SELECT id::text, workflow_id::text, seq "
-							  "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
-							  2, types, a, n, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not cancel execution");
-	fl_owner_end(&own);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-
-		fl_send_complete_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
-							   DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), "cancelled", "CANCELLED");
-	}
+	(void) fl_store_cancel_tree(id, reason);
 	jb_obj_begin(&b);
 	jb_kv_bool(&b, "success", true);
 	jb_kv_str(&b, "executionId", id);

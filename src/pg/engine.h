@@ -176,6 +176,7 @@ typedef struct FlExec
 	char	   *error_node;
 	Jsonb	   *error_details;
 	bool		cancelled;
+	char	   *cancel_reason;	/* as flowent.cancel gave it, or NULL */
 	List	   *waiting;		/* FlWaiting* */
 	Numeric		total_cost;
 	int64		total_tokens;
@@ -248,6 +249,9 @@ extern int	fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *typ
 						   Datum *args, const char *nulls, long count);
 extern void fl_store_execution_insert(FlExec *ex);
 extern void fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output);
+extern bool fl_lock_execution_root(const char *exec_id, bool wait);
+extern int	fl_store_cancel_tree(const char *exec_id, const char *reason);
+extern void fl_exec_cancelled(FlExec *ex);
 extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 							  Jsonb *output, const char *error_code, const char *error,
 							  const char *handle, TimestampTz started, int attempts);

@@ -716,6 +716,15 @@ drain_skipped(FlExec *ex)
 	}
 }
 
+/* A cancel request reached the run: it ends cancelled, with the reason. */
+void
+fl_exec_cancelled(FlExec *ex)
+{
+	ex->cancelled = true;
+	ex->error_code = "CANCELLED";
+	ex->error_message = ex->cancel_reason ? psprintf("cancelled: %s", ex->cancel_reason) : "cancelled";
+}
+
 /* Run every ready node of a scope until none is left. */
 void
 fl_run_scope(FlExec *ex, int slot)
@@ -728,11 +737,9 @@ fl_run_scope(FlExec *ex, int slot)
 		if (n < 0)
 			break;
 		/* flowent.cancel of an execution a worker is running */
-		if (!ex->sync && fl_cancel_requested(ex->id_str))
+		if (!ex->sync && fl_cancel_requested(ex->id_str, &ex->cancel_reason))
 		{
-			ex->cancelled = true;
-			ex->error_code = "CANCELLED";
-			ex->error_message = "the execution was cancelled";
+			fl_exec_cancelled(ex);
 			break;
 		}
 		run_node(ex, n);

@@ -104,6 +104,9 @@ fl_exec_finish(FlExec *ex)
 	long		secs;
 	int			usecs;
 
+	/* a cancel asked for while the last node ran wins over how it ended */
+	if (!ex->sync && !ex->cancelled && fl_cancel_or_settle(ex->id_str, &ex->cancel_reason))
+		fl_exec_cancelled(ex);
 	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
 	if (ex->cancelled)
 	{
@@ -145,6 +148,8 @@ fl_exec_finish(FlExec *ex)
 	}
 	fl_store_flush_logs(ex);
 	fl_store_execution_finish(ex, status, output);
+	if (ex->cancelled && !ex->sync)
+		(void) fl_store_cancel_tree(ex->id_str, ex->cancel_reason);
 	return fl_result_object(ex, status, output);
 }
 
@@ -441,6 +446,7 @@ fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bo
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
+	(void) fl_lock_execution_root(exec_id, true);
 	fl_owner_begin(&own);
 	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
 					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "

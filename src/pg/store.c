@@ -305,10 +305,10 @@ void
 fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[12] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
-		INT4OID, NUMERICOID, INT4OID, INT4OID, JSONBOID, TEXTARRAYOID};
-	Datum		a[12];
-	char		n[12];
+	Oid			types[13] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+		INT4OID, NUMERICOID, INT4OID, INT4OID, JSONBOID, TEXTARRAYOID, TEXTOID};
+	Datum		a[13];
+	char		n[13];
 	long		secs;
 	int			usecs;
 
@@ -322,8 +322,8 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 			 " output = $3, error = $4, error_code = $5, error_node_id = $6, "
 			 " completed_at = CASE WHEN $2 IN ('success', 'error', 'cancelled') THEN clock_timestamp() END, "
 			 " duration_ms = $7, total_cost = $8, total_tokens = $9, seq = $10, variables = $11, "
-			 " credential_names = $12, updated_at = clock_timestamp() WHERE id = $1",
-			 12, types);
+			 " credential_names = $12, cancel_reason = $13, updated_at = clock_timestamp() WHERE id = $1",
+			 13, types);
 	memset(n, ' ', sizeof(n));
 	TimestampDifference(ex->started_at, GetCurrentTimestamp(), &secs, &usecs);
 	a[0] = UUIDPGetDatum(&ex->id);
@@ -342,6 +342,8 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 	a[9] = Int32GetDatum(ex->seq);
 	a[10] = JsonbPGetDatum(fl_scrub_jsonb(ex, fl_variables_object(ex)));
 	a[11] = credential_names_datum(ex);
+	a[12] = TXT(ex->cancel_reason);
+	n[12] = NUL(ex->cancel_reason);
 	exec_as_owner(plan, a, n, SPI_OK_UPDATE);
 }
 
@@ -623,4 +625,77 @@ fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at, Json
 	a[4] = JsonbPGetDatum(payload ? payload : jsonb_from_cstring("{}", 2));
 	exec_as_owner(plan, a, NULL, SPI_OK_INSERT);
 	fl_wake_at_commit();		/* the workers sleep until their next timer */
+}
+
+/*
+ * Decisions about an execution (a worker running it, approve, resume,
+ * cancel, timers) first lock the row of its root execution: one lock order
+ * for all of them, so two decisions never deadlock.  With wait false: false
+ * when someone else holds it (or the execution is gone).
+ */
+bool
+fl_lock_execution_root(const char *exec_id, bool wait)
+{
+	static SPIPlanPtr wait_plan = NULL;
+	static SPIPlanPtr skip_plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1];
+
+#define ROOT_SQL "SELECT 1 FROM flowent.workflow_executions r WHERE r.id = (" \
+	"SELECT coalesce(e.root_execution_id, e.id) FROM flowent.workflow_executions e WHERE e.id = $1) FOR UPDATE"
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	if (fl_owner_query(wait ? &wait_plan : &skip_plan, wait ? ROOT_SQL : ROOT_SQL " SKIP LOCKED",
+					   1, types, a, NULL, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock execution %s", exec_id);
+#undef ROOT_SQL
+	return SPI_processed > 0;
+}
+
+/*
+ * Cancel an execution and its sub-executions that are still going, with
+ * their pending approvals, timers and queued work; sends their
+ * workflow:complete events.  Returns how many were cancelled.
+ */
+int
+fl_store_cancel_tree(const char *exec_id, const char *reason)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+	char		n[2] = {' ', reason ? ' ' : 'n'};
+	int			count;
+
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	if (fl_owner_query(&plan,
+					   "WITH RECURSIVE tree(id) AS ("
+					   "  SELECT $1::uuid UNION ALL "
+					   "  SELECT e.id FROM flowent.workflow_executions e JOIN tree t ON e.parent_execution_id = t.id), "
+					   "ex AS (UPDATE flowent.workflow_executions e SET status = 'cancelled', "
+					   "  cancel_reason = $2, error_code = 'CANCELLED', "
+					   "  error = coalesce('cancelled: ' || $2, 'cancelled'), completed_at = clock_timestamp(), "
+					   "  duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
+					   "  seq = seq + 1, updated_at = clock_timestamp() "
+					   "  WHERE e.id IN (SELECT id FROM tree) AND e.status IN ('pending', 'running', 'suspended') "
+					   "  RETURNING e.id, e.workflow_id, e.seq), "
+					   "ap AS (UPDATE flowent.workflow_approval_requests a SET status = 'rejected', "
+					   "  resolved_by = 'system', resolved_at = clock_timestamp(), rejection_reason = 'execution cancelled' "
+					   "  WHERE a.execution_id IN (SELECT id FROM tree) AND a.status = 'pending' RETURNING 1), "
+					   "ti AS (DELETE FROM flowent.timers WHERE execution_id IN (SELECT id FROM tree) RETURNING 1), "
+					   "rq AS (DELETE FROM flowent.run_queue WHERE execution_id IN (SELECT id FROM tree) RETURNING 1) "
+					   "SELECT id::text, workflow_id::text, seq "
+					   "FROM ex, (SELECT count(*) FROM ap) a, (SELECT count(*) FROM ti) t, (SELECT count(*) FROM rq) r",
+					   2, types, a, n, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not cancel execution %s", exec_id);
+	count = (int) SPI_processed;
+	for (int i = 0; i < count; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		fl_send_complete_event(SPI_getvalue(tup, d, 1), SPI_getvalue(tup, d, 2),
+							   DatumGetInt32(SPI_getbinval(tup, d, 3, &isnull)), "cancelled", "CANCELLED");
+	}
+	return count;
 }

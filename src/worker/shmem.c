@@ -93,35 +93,106 @@ fl_worker_available(void)
 	return fl_shared != NULL && process_shared_preload_libraries_done;
 }
 
-/* Ask whichever worker runs this execution to stop it at the next node. */
-void
-fl_request_cancel(const char *exec_id)
+/*
+ * Ask whichever worker runs this execution to stop it: at its next node, or
+ * as it settles (fl_cancel_or_settle).  False when a worker already settled
+ * it in a unit that has not committed: the caller waits for the execution's
+ * row and sees how it ended.  Under the mutex, so a request is either seen
+ * by the worker or refused here.
+ */
+bool
+fl_request_cancel(const char *exec_id, const char *reason)
 {
+	FlCancelRequest *r;
+
 	if (fl_shared == NULL)
-		return;
+		return false;
 	SpinLockAcquire(&fl_shared->mutex);
-	strlcpy(fl_shared->cancel_ids[fl_shared->cancel_next], exec_id, 40);
+	for (int i = 0; i < FL_SETTLE_SLOTS; i++)
+		if (fl_shared->settling[i].pid != 0 && strcmp(fl_shared->settling[i].exec_id, exec_id) == 0)
+		{
+			SpinLockRelease(&fl_shared->mutex);
+			return false;
+		}
+	r = &fl_shared->cancels[fl_shared->cancel_next];
+	strlcpy(r->exec_id, exec_id, sizeof(r->exec_id));
+	r->has_reason = reason != NULL;
+	strlcpy(r->reason, reason ? reason : "", sizeof(r->reason));
 	fl_shared->cancel_next = (fl_shared->cancel_next + 1) % FL_CANCEL_SLOTS;
 	SpinLockRelease(&fl_shared->mutex);
+	return true;
 }
 
-/* Was a cancel of this running execution requested? */
-bool
-fl_cancel_requested(const char *exec_id)
+/*
+ * Take a cancel request of this execution, if any; with settle and none, mark
+ * the execution settling.  *reason is palloc'd (NULL: none given).
+ */
+static bool
+cancel_check(const char *exec_id, char **reason, bool settle)
 {
 	bool		found = false;
+	bool		has_reason = false;
+	char		copy[FL_CANCEL_REASON_MAX];
 
 	if (fl_shared == NULL)
 		return false;
 	SpinLockAcquire(&fl_shared->mutex);
 	for (int i = 0; i < FL_CANCEL_SLOTS && !found; i++)
-		if (fl_shared->cancel_ids[i][0] && strcmp(fl_shared->cancel_ids[i], exec_id) == 0)
+	{
+		FlCancelRequest *r = &fl_shared->cancels[i];
+
+		if (r->exec_id[0] && strcmp(r->exec_id, exec_id) == 0)
 		{
-			fl_shared->cancel_ids[i][0] = '\0';
+			r->exec_id[0] = '\0';
+			has_reason = r->has_reason;
+			memcpy(copy, r->reason, sizeof(copy));
 			found = true;
 		}
+	}
+	for (int i = 0; i < FL_SETTLE_SLOTS && settle && !found; i++)
+		if (fl_shared->settling[i].pid == 0)
+		{
+			strlcpy(fl_shared->settling[i].exec_id, exec_id, sizeof(fl_shared->settling[i].exec_id));
+			fl_shared->settling[i].pid = MyProcPid;
+			break;
+		}
+	/* (all settling slots taken, hundreds of units at once: a cancel may come too late) */
 	SpinLockRelease(&fl_shared->mutex);
+	if (found && reason)
+		*reason = has_reason ? pstrdup(copy) : NULL;
 	return found;
+}
+
+/* Was a cancel of this running execution requested? */
+bool
+fl_cancel_requested(const char *exec_id, char **reason)
+{
+	return cancel_check(exec_id, reason, false);
+}
+
+/*
+ * A worker settles an execution (ends it, or suspends it): true when a
+ * cancel was requested, which wins; else the execution counts as settling
+ * until this worker's unit ends (fl_settled), and later cancels wait for its
+ * row instead of asking.
+ */
+bool
+fl_cancel_or_settle(const char *exec_id, char **reason)
+{
+	return cancel_check(exec_id, reason, true);
+}
+
+/* This worker's unit committed or rolled back: its executions settled. */
+void
+fl_settled(void)
+{
+	if (fl_shared == NULL)
+		return;
+	SpinLockAcquire(&fl_shared->mutex);
+	for (int i = 0; i < FL_SETTLE_SLOTS; i++)
+		if (fl_shared->settling[i].pid == MyProcPid)
+			fl_shared->settling[i].pid = 0;
+	SpinLockRelease(&fl_shared->mutex);
 }
 
 /* Mark a database's work pending and wake its workers. */

@@ -54,6 +54,7 @@ worker_detach(int code, Datum arg)
 	fl_shared->slots[my_slot].pids[my_index] = 0;
 	fl_shared->slots[my_slot].latches[my_index] = NULL;
 	SpinLockRelease(&fl_shared->mutex);
+	fl_settled();
 }
 
 /*
@@ -135,6 +136,7 @@ fl_unit_commit(void)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	fl_settled();
 }
 
 /* Commit a unit, then send the requests of nodes that just suspended on HTTP. */
@@ -164,6 +166,7 @@ fl_unit_failed(const char *exec_id)
 	EmitErrorReport();
 	FlushErrorState();
 	AbortCurrentTransaction();
+	fl_settled();
 	fl_http_multi_drop_pending();
 	if (exec_id == NULL || worker_interrupted(ed))
 	{
@@ -184,6 +187,20 @@ fl_unit_failed(const char *exec_id)
 	}
 	PG_END_TRY();
 	FreeErrorData(ed);
+}
+
+/*
+ * Lock the execution's root row (the one lock order of decisions) without
+ * waiting: a canceller holding it may wait for the queue or timer row this
+ * unit claimed.  On failure the lease just taken goes back.
+ */
+static bool
+lock_root(const char *exec_id)
+{
+	if (fl_lock_execution_root(exec_id, false))
+		return true;
+	fl_lease_release(exec_id);
+	return false;
 }
 
 #define CLAIM_BATCH 32
@@ -277,9 +294,9 @@ run_queued(void)
 			Claim	   *c = &claims[i];
 
 			CHECK_FOR_INTERRUPTS();
-			if (!fl_lease_try(c->exec_id))
+			if (!fl_lease_try(c->exec_id) || !lock_root(c->exec_id))
 			{
-				/* held by another worker: back in the queue, a little later */
+				/* held by another worker or decision: back in the queue, a little later */
 				Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID};
 				Datum		a[4];
 				char		n[4] = {' ', ' ', c->node_id ? ' ' : 'n', ' '};
@@ -332,7 +349,7 @@ fire_timer(void)
 			bool		proceed = true;
 
 			exec_id = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, d, 1));
-			found = fl_lease_try(exec_id);
+			found = fl_lease_try(exec_id) && lock_root(exec_id);
 			jb_obj_begin(&b);
 			if (!found)
 				proceed = false;
@@ -370,6 +387,7 @@ fire_timer(void)
 			SPI_finish();
 			PopActiveSnapshot();
 			AbortCurrentTransaction();
+			fl_settled();
 		}
 		else
 			end_unit();

@@ -30,13 +30,30 @@ typedef struct FlDbSlot
 } FlDbSlot;
 
 #define FL_CANCEL_SLOTS 64
+#define FL_SETTLE_SLOTS 256
+#define FL_CANCEL_REASON_MAX 256
+
+/* A cancel of an execution a worker runs right now, kept until it sees it. */
+typedef struct FlCancelRequest
+{
+	char		exec_id[40];
+	char		reason[FL_CANCEL_REASON_MAX];
+	bool		has_reason;
+} FlCancelRequest;
+
+/* An execution a worker settled in a unit that has not committed yet. */
+typedef struct FlSettling
+{
+	char		exec_id[40];
+	pid_t		pid;
+} FlSettling;
 
 typedef struct FlShared
 {
 	slock_t		mutex;
-	/* cancels of executions a worker is running right now (a ring) */
-	char		cancel_ids[FL_CANCEL_SLOTS][40];
+	FlCancelRequest cancels[FL_CANCEL_SLOTS];	/* a ring */
 	int			cancel_next;
+	FlSettling	settling[FL_SETTLE_SLOTS];
 	Latch	   *launcher_latch;
 	pg_atomic_uint32 rescan;
 	FlDbSlot	slots[FL_MAX_DBS];
@@ -55,8 +72,10 @@ extern bool fl_worker_available(void);
 extern void fl_wake_at_commit(void);
 extern void fl_wake_db(Oid dboid);
 extern void fl_rescan_at_commit(void);
-extern void fl_request_cancel(const char *exec_id);
-extern bool fl_cancel_requested(const char *exec_id);
+extern bool fl_request_cancel(const char *exec_id, const char *reason);
+extern bool fl_cancel_requested(const char *exec_id, char **reason);
+extern bool fl_cancel_or_settle(const char *exec_id, char **reason);
+extern void fl_settled(void);
 
 /* worker.c */
 extern int	fl_worker_attach(Datum arg, const char *appname, int *index);

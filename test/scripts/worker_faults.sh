@@ -68,7 +68,9 @@ CREATE TABLE wf (name text PRIMARY KEY, id uuid);
 INSERT INTO wf VALUES
  ('post', chain('post', n('t', 'trigger'), n('h', 'http-request', '{"method": "POST", "url": "$BASE/echo/once", "body": {"a": 1}}'), n('o', 'output', '{"value": "{{h.status}}"}'))),
  ('slow', chain('slow', n('t', 'trigger'), n('h', 'http-request', '{"url": "$BASE/slow?ms=30000", "timeoutMs": 60000}'))),
- ('approval', chain('approval', n('t', 'trigger'), n('a', 'approval', '{"message": "ok?"}'), n('o', 'output', '{"value": "done"}'))),
+ ('approval', flowent.create_workflow('approval',
+	jsonb_build_array(n('t', 'trigger'), n('a', 'human-approval', '{"title": "ok?"}'), n('o', 'output', '{"value": "done"}')),
+	'[{"id": "e1", "source": "t", "target": "a"}, {"id": "e2", "source": "a", "target": "o", "sourceHandle": "approved"}]')),
  ('last', chain('last', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(1.5))"}')));
 SQL
 w() { q "SELECT id FROM wf WHERE name = '$1'"; }
@@ -113,3 +115,58 @@ eq "(b) recovery gave up" "$(row "$id")" "error|ORPHANED"
 eq "(b) the node log says so" "$(q "SELECT status FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h'")" error
 eq "(b) not sent a third time" "$(requests_to /slow)" 2
 ok "(b) abandoned request: recovered and counted, then ORPHANED after the last try"
+
+# ---------------------------------------------------------------- (c)
+# approve and cancel at the same moment (both wait on a barrier the test holds)
+race() {	# race ID: prints the SQLSTATE (or ok) of approve, then of cancel
+	local id=$1 pid
+	psql -X -At -q -d "$DB" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(0.3)" >/dev/null &
+	pid=$!
+	sleep 0.1
+	for f in "flowent.approve('$id', true)" "flowent.cancel('$id', 'raced')"; do
+		psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT pg_advisory_lock_shared(4242)" -c "SELECT $f" \
+			>"$TMP/race.$f.out" 2>&1 &
+	done
+	wait
+	for f in "flowent.approve('$id', true)" "flowent.cancel('$id', 'raced')"; do
+		if grep -q '^ERROR:' "$TMP/race.$f.out"; then
+			sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' "$TMP/race.$f.out" | head -1
+		else
+			echo ok
+		fi
+	done | paste -sd' '
+}
+wins=""
+for i in $(seq 1 12); do
+	# a synchronous run: approve continues it in its own transaction
+	id=$(q "SELECT flowent.run('$(w approval)')->>'executionId'")
+	r=$(race "$id")
+	case "$r" in
+	"ok 55000") [ "$(row "$id")" = "success|" ] || fail "(c) approve won but the execution is $(row "$id")" ;;
+	"55000 ok") [ "$(row "$id")" = "cancelled|CANCELLED" ] || fail "(c) cancel won but the execution is $(row "$id")" ;;
+	*) fail "(c) sync try $i: approve, cancel -> $r (expected one ok and one 55000): $(cat "$TMP"/race.*)" ;;
+	esac
+	wins="$wins ${r%% *}"
+	# an asynchronous one: approve hands it to the worker, a cancel after it still cancels
+	id=$(q "SELECT flowent.execute('$(w approval)')")
+	poll "SELECT status = 'suspended' FROM flowent.workflow_executions WHERE id = '$id'" 10 || fail "(c) async execution not suspended"
+	r=$(race "$id")
+	case "$r" in *40P01*) fail "(c) async try $i: deadlock: $(cat "$TMP"/race.*)" ;; esac
+	wait_finished "$id"
+	case "$r|$(row "$id")" in
+	"ok ok|cancelled|CANCELLED" | "55000 ok|cancelled|CANCELLED" | "ok 55000|success|") ;;
+	*) fail "(c) async try $i: approve, cancel -> $r, execution $(row "$id")" ;;
+	esac
+done
+ok "(c) approve racing cancel, 12 + 12 tries: never a deadlock; sync winners (approve=ok):$wins"
+
+# ---------------------------------------------------------------- (d)
+id=$(q "SELECT flowent.execute('$(w last)')")
+poll "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'PgSleep'" 10 ||
+	fail "(d) no worker entered the last node"
+eq "(d) cancel answers" "$(q "SELECT r->>'status' || '|' || (r->>'previousStatus') FROM flowent.cancel('$id', 'stop now') r")" "cancelled|running"
+wait_finished "$id"
+eq "(d) the execution ends cancelled" "$(row "$id")" "cancelled|CANCELLED"
+eq "(d) with its reason" "$(q "SELECT cancel_reason || '|' || error FROM flowent.workflow_executions WHERE id = '$id'")" "stop now|cancelled: stop now"
+eq "(d) a second cancel" "$(psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT flowent.cancel('$id')" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p')" 55000
+ok "(d) cancel during the last node of an async execution: cancelled, with the reason"
