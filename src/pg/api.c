@@ -137,13 +137,13 @@ option_version(Jsonb *options)
 
 	if (jb_get(options, "version", &v) && v.type != jbvNull)
 	{
-		if (v.type != jbvNumeric)
+		int64		x;
+
+		if (!jbv_int_between(&v, 1, PG_INT32_MAX, &x))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be an integer, got %s", jbv_type_name(&v))));
-		version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
-		if (version < 1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("options.version must be 1 or more")));
+							errmsg("options.version must be an integer from 1 to %d, got %s",
+								   PG_INT32_MAX, jbv_to_text(&v))));
+		version = (int) x;
 	}
 	return version;
 }

@@ -19,6 +19,7 @@
 extern int	fl_max_nodes;
 extern int	fl_max_payload_bytes;
 extern int	fl_max_depth;
+extern int	fl_node_timeout_ms;
 
 /* error handling per node */
 typedef enum FlOnError
@@ -52,7 +53,7 @@ typedef struct FlNodeDef
 	const FlTypeInfo *info;		/* NULL: unknown type */
 	int			retry_max;		/* attempts in all, >= 1 */
 	int			retry_backoff_ms;
-	int			timeout_ms;		/* 0: none */
+	int			timeout_ms;		/* 0: none, -1: flowent.node_timeout_ms */
 	FlOnError	on_error;
 	bool		breakpoint;
 	const char **handles;

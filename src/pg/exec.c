@@ -103,7 +103,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	void		(*fn) (FlNodeCall *, FlNodeResult *) = resume ? impl->resume : impl->execute;
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	int			timeout_ms = call->def->timeout_ms;
+	int			timeout_ms = call->def->timeout_ms >= 0 ? call->def->timeout_ms : fl_node_timeout_ms;
 	FlNodeScope scope;
 
 	if (!(impl->flags & FL_NT_SQL))

@@ -17,6 +17,7 @@ PG_MODULE_MAGIC;
 
 int			fl_max_nodes = 10000;
 int			fl_max_payload_bytes = 8 * 1024 * 1024;
+int			fl_node_timeout_ms = 300000;
 int			fl_max_depth = 10;
 
 void		_PG_init(void);
@@ -37,6 +38,10 @@ _PG_init(void)
 							"Deepest nesting of sub-workflows.",
 							NULL, &fl_max_depth, 10, 1, 100,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.node_timeout_ms",
+							"Longest a node that runs SQL may take, unless its timeoutMs says otherwise (0: no limit).",
+							NULL, &fl_node_timeout_ms, 300000, 0, 86400000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	fl_context_init();
 	fl_registry_init();
 	fl_http_init();

@@ -523,3 +523,22 @@ jsonb_string(const char *s)
 	v.val.string.len = strlen(s);
 	return JsonbValueToJsonb(&v);
 }
+
+/* Is v a whole number from min to max?  (Any size of number: never raises.) */
+bool
+jbv_int_between(const JsonbValue *v, int64 min, int64 max, int64 *out)
+{
+	char	   *s;
+	char	   *end;
+	int64		x;
+
+	if (v->type != jbvNumeric || numeric_is_nan(v->val.numeric) || numeric_is_inf(v->val.numeric))
+		return false;
+	s = numeric_normalize(v->val.numeric);
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || x < min || x > max)
+		return false;
+	*out = x;
+	return true;
+}

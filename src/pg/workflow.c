@@ -198,7 +198,25 @@ check_rules(FlWorkflow *wf, FlNodeDef *nd, const JsonbValue *list, const char *p
 	}
 }
 
-/* retry, timeoutMs, onError, breakpoint: accepted by every node. */
+/* A whole number from min to max in a common field, else an issue naming it. */
+static int64
+common_int(FlWorkflow *wf, FlNodeDef *nd, const JsonbValue *v, const char *field,
+		   int64 min, int64 max, int64 dflt)
+{
+	int64		x;
+
+	if (jbv_int_between(v, min, max, &x))
+		return x;
+	fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, field,
+				 "node \"%s\": field \"%s\" must be an integer from " INT64_FORMAT " to " INT64_FORMAT ", got %s",
+				 nd->id, field, min, max, jbv_to_text(v));
+	return dflt;
+}
+
+/*
+ * retry, timeoutMs (-1 when not given: flowent.node_timeout_ms applies; 0:
+ * none), onError, breakpoint: accepted by every node.
+ */
 static void
 parse_common(FlWorkflow *wf, FlNodeDef *nd)
 {
@@ -207,6 +225,7 @@ parse_common(FlWorkflow *wf, FlNodeDef *nd)
 				x;
 
 	nd->retry_max = 1;
+	nd->timeout_ms = -1;
 	nd->on_error = FL_ONERROR_STOP;
 	jbv_from_jsonb(nd->data, &data);
 	if (jbv_get_key(&data, "retry", &v) && v.type != jbvNull)
@@ -217,31 +236,13 @@ parse_common(FlWorkflow *wf, FlNodeDef *nd)
 		else
 		{
 			if (jbv_get_key(&v, "maxAttempts", &x))
-			{
-				if (x.type != jbvNumeric || !type_matches("integer", &x))
-					fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "retry.maxAttempts",
-								 "node \"%s\": retry.maxAttempts must be an integer", nd->id);
-				else
-					nd->retry_max = Max(1, Min(100, DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(x.val.numeric)))));
-			}
+				nd->retry_max = (int) common_int(wf, nd, &x, "retry.maxAttempts", 1, 100, 1);
 			if (jbv_get_key(&v, "backoffMs", &x))
-			{
-				if (x.type != jbvNumeric || !type_matches("integer", &x))
-					fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "retry.backoffMs",
-								 "node \"%s\": retry.backoffMs must be an integer", nd->id);
-				else
-					nd->retry_backoff_ms = Max(0, Min(3600000, DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(x.val.numeric)))));
-			}
+				nd->retry_backoff_ms = (int) common_int(wf, nd, &x, "retry.backoffMs", 0, 3600000, 0);
 		}
 	}
 	if (jbv_get_key(&data, "timeoutMs", &v) && v.type != jbvNull)
-	{
-		if (v.type != jbvNumeric || !type_matches("integer", &v))
-			fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "timeoutMs",
-						 "node \"%s\": field \"timeoutMs\" must be an integer", nd->id);
-		else
-			nd->timeout_ms = Max(0, DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric))));
-	}
+		nd->timeout_ms = (int) common_int(wf, nd, &v, "timeoutMs", 0, 86400000, -1);
 	if (jbv_get_key(&data, "onError", &v) && v.type != jbvNull)
 	{
 		char	   *s = jbv_cstring(&v);

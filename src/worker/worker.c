@@ -43,6 +43,7 @@ static int	my_slot = -1;
 static TimestampTz last_housekeeping = 0;
 static TimestampTz last_reap = 0;
 static int	my_index = -1;
+static bool queue_busy = false; /* queued work was held elsewhere: look again soon */
 
 /* Leave the slot on exit so wake-ups and DROP DATABASE stop counting us. */
 static void
@@ -204,6 +205,7 @@ lock_root(const char *exec_id)
 }
 
 #define CLAIM_BATCH 32
+#define CLAIM_BUDGET_MS 20
 
 typedef struct Claim
 {
@@ -256,9 +258,90 @@ run_claim(Claim *c)
 }
 
 /*
- * Claim up to CLAIM_BATCH queued executions (starts and continuations) and
- * run them in one transaction, so one commit covers many.  Returns how many
- * were claimed.
+ * Claim one queued execution (a start or a continuation), oldest first,
+ * that no other worker or decision holds: its lease and its root row are
+ * taken in a subtransaction, which rolls back when either is busy, so the
+ * queue row is left as it was (a canceller may be waiting for it) and
+ * skipped for the rest of this unit.  False: none is due.
+ */
+static bool
+claim_one(Claim *c, List **skipped)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	for (;;)
+	{
+		Oid			types[1] = {INT8ARRAYOID};
+		Datum		a[1];
+		Datum	   *ids = palloc(sizeof(Datum) * (list_length(*skipped) + 1));
+		int			nids = 0;
+		ListCell   *lc;
+		HeapTuple	tup;
+		TupleDesc	d;
+		bool		isnull;
+		Datum		dd;
+		int64		qid;
+		bool		got;
+
+		foreach(lc, *skipped)
+			ids[nids++] = Int64GetDatum(*(int64 *) lfirst(lc));
+		a[0] = PointerGetDatum(construct_array(ids, nids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		if (fl_owner_query(&plan, "DELETE FROM flowent.run_queue WHERE id = ("
+						   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
+						   "  AND id <> ALL ($1) "
+						   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+						   "RETURNING execution_id::text, reason, node_id, data, id",
+						   1, types, a, NULL, 1) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "could not claim work");
+		if (SPI_processed == 0)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			return false;
+		}
+		tup = SPI_tuptable->vals[0];
+		d = SPI_tuptable->tupdesc;
+		c->exec_id = SPI_getvalue(tup, d, 1);
+		c->reason = SPI_getvalue(tup, d, 2);
+		c->node_id = SPI_getvalue(tup, d, 3);
+		dd = SPI_getbinval(tup, d, 4, &isnull);
+		c->data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
+		qid = DatumGetInt64(SPI_getbinval(tup, d, 5, &isnull));
+		got = fl_lease_try(c->exec_id);
+		if (got && !fl_lock_execution_root(c->exec_id, false))
+		{
+			fl_lease_release(c->exec_id);
+			got = false;
+		}
+		if (got)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (got)
+			return true;
+		/* held by another worker or decision: it stays queued, for later */
+		{
+			int64	   *p = palloc(sizeof(int64));
+
+			*p = qid;
+			*skipped = lappend(*skipped, p);
+		}
+	}
+}
+
+/*
+ * Run queued executions in one transaction, so one commit covers many:
+ * claimed one at a time, for up to CLAIM_BATCH of them or CLAIM_BUDGET_MS,
+ * so what this worker has not started stays in the queue for the others
+ * (one slow execution holds up only itself).  Returns how many were
+ * claimed.
  */
 static int
 run_queued(void)
@@ -267,52 +350,22 @@ run_queued(void)
 
 	PG_TRY();
 	{
-		Claim	   *claims;
+		TimestampTz began;
+		Claim		c;
+		List	   *skipped = NIL;
 
 		fl_unit_begin("flowent: claiming queued work");
-		if (fl_spi("DELETE FROM flowent.run_queue WHERE id IN ("
-				   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
-				   " ORDER BY id LIMIT " CppAsString2(CLAIM_BATCH) " FOR UPDATE SKIP LOCKED) "
-				   "RETURNING execution_id::text, reason, node_id, data", false, 0) != SPI_OK_DELETE_RETURNING)
-			elog(ERROR, "could not claim work");
-		nclaimed = (int) SPI_processed;
-		claims = palloc0(sizeof(Claim) * (nclaimed + 1));
-		for (int i = 0; i < nclaimed; i++)
+		began = GetCurrentTimestamp();
+		while (nclaimed < CLAIM_BATCH &&
+			   !TimestampDifferenceExceeds(began, GetCurrentTimestamp(), CLAIM_BUDGET_MS) &&
+			   claim_one(&c, &skipped))
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	d = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		dd = SPI_getbinval(tup, d, 4, &isnull);
-
-			claims[i].exec_id = SPI_getvalue(tup, d, 1);
-			claims[i].reason = SPI_getvalue(tup, d, 2);
-			claims[i].node_id = SPI_getvalue(tup, d, 3);
-			claims[i].data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
-		}
-		for (int i = 0; i < nclaimed; i++)
-		{
-			Claim	   *c = &claims[i];
-
+			nclaimed++;
 			CHECK_FOR_INTERRUPTS();
-			if (!fl_lease_try(c->exec_id) || !lock_root(c->exec_id))
-			{
-				/* held by another worker or decision: back in the queue, a little later */
-				Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID};
-				Datum		a[4];
-				char		n[4] = {' ', ' ', c->node_id ? ' ' : 'n', ' '};
-
-				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(c->exec_id));
-				a[1] = CStringGetTextDatum(c->reason);
-				a[2] = c->node_id ? CStringGetTextDatum(c->node_id) : (Datum) 0;
-				a[3] = JsonbPGetDatum(c->data);
-				fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data, available_at) "
-							"VALUES ($1, $2, $3, $4, clock_timestamp() + interval '20 milliseconds')",
-							4, types, a, n, false, 0);
-				continue;
-			}
 			pgstat_report_activity(STATE_RUNNING, "flowent: running an execution");
-			run_claim(c);
+			run_claim(&c);
 		}
+		queue_busy = skipped != NIL;
 		end_unit();
 	}
 	PG_CATCH();
@@ -608,8 +661,10 @@ fl_worker_main(Datum arg)
 		}
 		if (worked || pg_atomic_read_u32(&fl_shared->slots[my_slot].pending))
 			continue;
-		/* a due timer we could not take (its execution is busy): look again soon */
+		/* a due timer or queued work we could not take (its execution is busy): look again soon */
 		sleep_ms = Max(next_timer_ms(), 10);
+		if (queue_busy)
+			sleep_ms = 20;
 		if (fl_http_multi_inflight() > 0)
 		{
 			/* drive the transfers; look for queued work every few ms */

@@ -7,7 +7,11 @@
 #       counted; after the last try the execution fails with ORPHANED;
 #   (c) approve racing cancel: one wins, the other gets 55000, never 40P01;
 #   (d) cancel while the last node of an async execution runs: it ends
-#       `cancelled` with the reason.
+#       `cancelled` with the reason;
+#   (e) ten trivial executions queued behind a slow one finish while it runs
+#       (the other worker takes them);
+#   (f) flowent.node_timeout_ms bounds a SQL node unless its timeoutMs says
+#       otherwise; a timeoutMs over 2^31 is a validation error naming it.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -71,7 +75,11 @@ INSERT INTO wf VALUES
  ('approval', flowent.create_workflow('approval',
 	jsonb_build_array(n('t', 'trigger'), n('a', 'human-approval', '{"title": "ok?"}'), n('o', 'output', '{"value": "done"}')),
 	'[{"id": "e1", "source": "t", "target": "a"}, {"id": "e2", "source": "a", "target": "o", "sourceHandle": "approved"}]')),
- ('last', chain('last', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(1.5))"}')));
+ ('last', chain('last', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(1.5))"}'))),
+ ('slow5', chain('slow5', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(5))"}'))),
+ ('half', chain('half', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))"}'))),
+ ('half2s', chain('half2s', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))", "timeoutMs": 2000}'))),
+ ('trivial', chain('trivial', n('t', 'trigger'), n('o', 'output', '{"value": "{{trigger.payload.i}}"}')));
 SQL
 w() { q "SELECT id FROM wf WHERE name = '$1'"; }
 
@@ -170,3 +178,33 @@ eq "(d) the execution ends cancelled" "$(row "$id")" "cancelled|CANCELLED"
 eq "(d) with its reason" "$(q "SELECT cancel_reason || '|' || error FROM flowent.workflow_executions WHERE id = '$id'")" "stop now|cancelled: stop now"
 eq "(d) a second cancel" "$(psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT flowent.cancel('$id')" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p')" 55000
 ok "(d) cancel during the last node of an async execution: cancelled, with the reason"
+
+# ---------------------------------------------------------------- (e)
+slow=$(q "SELECT flowent.execute('$(w slow5)')")
+poll "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'PgSleep'" 10 ||
+	fail "(e) no worker entered the slow node"
+q "SELECT flowent.execute('$(w trivial)', jsonb_build_object('i', i)) FROM generate_series(1, 10) i" >/dev/null
+poll "SELECT count(*) = 10 FROM flowent.workflow_executions WHERE workflow_id = '$(w trivial)' AND status = 'success'" 4 ||
+	fail "(e) the trivial executions waited for the slow one: $(q "SELECT string_agg(status::text, ',') FROM flowent.workflow_executions WHERE workflow_id = '$(w trivial)'")"
+case "$(row "$slow")" in pending\|* | running\|*) ;; *) fail "(e) the slow one is $(row "$slow")" ;; esac
+wait_finished "$slow" 15
+ok "(e) ten trivial executions behind a 5 s node: done while it ran"
+
+# ---------------------------------------------------------------- (f)
+eq "(f) default flowent.node_timeout_ms" "$(q "SHOW flowent.node_timeout_ms")" "5min"
+r=$(psql -X -At -q -d "$DB" -c "SET flowent.node_timeout_ms = 200" -c "SELECT r->>'status', r->'error'->>'code', r->'error'->>'message' FROM flowent.run('$(w half)') r")
+eq "(f) a 500 ms node with flowent.node_timeout_ms = 200" "$r" 'error|TIMEOUT|node "s" timed out after 200 ms'
+r=$(psql -X -At -q -d "$DB" -c "SET flowent.node_timeout_ms = 200" -c "SELECT r->>'status' FROM flowent.run('$(w half2s)') r")
+eq "(f) its timeoutMs 2000 raises the limit" "$r" success
+r=$(psql -X -At -q -d "$DB" -c "SELECT e->>'code', e->>'field', e->>'message' FROM jsonb_array_elements(flowent.validate(
+	'[{\"id\": \"t\", \"type\": \"trigger\", \"data\": {}}, {\"id\": \"s\", \"type\": \"data-transform\", \"data\": {\"expression\": \"1\", \"timeoutMs\": 2147483648, \"retry\": {\"maxAttempts\": 99999999999}}}]',
+	'[{\"id\": \"e\", \"source\": \"t\", \"target\": \"s\"}]')->'errors') e ORDER BY 2")
+eq "(f) numbers over 2^31 in timeoutMs and retry" "$r" 'INVALID_FIELD_TYPE|retry.maxAttempts|node "s": field "retry.maxAttempts" must be an integer from 1 to 100, got 99999999999
+INVALID_FIELD_TYPE|timeoutMs|node "s": field "timeoutMs" must be an integer from 0 to 86400000, got 2147483648'
+r=$( (psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT flowent.run('$(w half)', '{}', '{\"version\": 99999999999}')" 2>&1 || true) | sed -n 's/^ERROR:  //p')
+eq "(f) options.version over 2^31" "$r" '22023: options.version must be an integer from 1 to 2147483647, got 99999999999'
+ok "(f) flowent.node_timeout_ms and timeoutMs; numbers out of range named"
+
+# every decision above in one lock order: not one deadlock was detected in this database
+sleep 1.2	# workers report their statistics at most once a second
+eq "deadlocks detected" "$(q "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")" 0
