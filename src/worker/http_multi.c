@@ -19,8 +19,10 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/snapmgr.h"
 
 #include "pg/engine.h"
@@ -41,6 +43,18 @@ typedef struct Transfer
 
 static CURLM *multi = NULL;
 static MemoryContext transfer_cxt = NULL;
+
+/* the sockets curl wants watched (CURL_POLL_IN/OUT/INOUT), and its timer */
+typedef struct Watched
+{
+	curl_socket_t fd;
+	int			what;
+} Watched;
+static Watched *watched = NULL;
+static int	nwatched = 0;
+static int	watched_cap = 0;
+static bool curl_timer_set = false;
+static TimestampTz curl_timer_at = 0;
 static List *pending = NIL;		/* described in the current unit, not started */
 static List *inflight = NIL;
 
@@ -151,6 +165,66 @@ rehold_leases(void)
 		fl_lease_hold(((Transfer *) lfirst(lc))->exec_id);
 }
 
+/* curl tells which sockets to watch for what (CURLMOPT_SOCKETFUNCTION). */
+static int
+socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	int			i;
+
+	for (i = 0; i < nwatched && watched[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < nwatched)
+			watched[i] = watched[--nwatched];
+		return 0;
+	}
+	if (i == nwatched)
+	{
+		if (nwatched == watched_cap)
+		{
+			watched_cap = Max(64, watched_cap * 2);
+			watched = watched ? repalloc(watched, sizeof(Watched) * watched_cap) :
+				MemoryContextAlloc(TopMemoryContext, sizeof(Watched) * watched_cap);
+		}
+		nwatched++;
+	}
+	watched[i].fd = fd;
+	watched[i].what = what;
+	return 0;
+}
+
+/* curl's next timeout (CURLMOPT_TIMERFUNCTION); -1 removes it. */
+static int
+timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	curl_timer_set = timeout_ms >= 0;
+	curl_timer_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), Max(timeout_ms, 0));
+	return 0;
+}
+
+/* Run curl's timer if it is due; returns milliseconds until it is (-1: none). */
+static long
+run_due_timer(void)
+{
+	int			running;
+
+	for (int i = 0; i < 100 && curl_timer_set; i++)
+	{
+		long		secs;
+		int			usecs;
+
+		if (curl_timer_at > GetCurrentTimestamp())
+		{
+			TimestampDifference(GetCurrentTimestamp(), curl_timer_at, &secs, &usecs);
+			return secs * 1000 + (usecs + 999) / 1000;
+		}
+		curl_timer_set = false;
+		curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	return curl_timer_set ? 0 : -1;
+}
+
 /* Set up the worker's multi handle and become the engine's dispatcher. */
 void
 fl_http_multi_init(void)
@@ -160,6 +234,8 @@ fl_http_multi_init(void)
 	if (multi == NULL)
 		elog(ERROR, "could not create a curl multi handle");
 	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) fl_max_inflight_http);
+	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	transfer_cxt = AllocSetContextCreate(TopMemoryContext, "flowent http transfers",
 										 ALLOCSET_DEFAULT_SIZES);
 	fl_http_dispatcher = dispatch;
@@ -187,7 +263,7 @@ fl_http_multi_start_pending(void)
 			continue;
 		}
 		curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-		curl_multi_add_handle(multi, t->easy);
+		curl_multi_add_handle(multi, t->easy);	/* curl sets its timer: the next wait starts it */
 		t->started = true;
 		inflight = lappend(inflight, t);
 	}
@@ -269,18 +345,12 @@ complete(Transfer *t, CURLcode code)
 	PG_END_TRY();
 }
 
-/*
- * Drive the transfers for up to timeout_ms; returns true when something
- * completed.  Never sleeps longer than the timeout, so the caller sees new
- * work and interrupts promptly.
- */
-bool
-fl_http_multi_run(int timeout_ms)
+/* Continue the executions of finished transfers. */
+static bool
+complete_finished(void)
 {
-	int			running = 0;
-	int			numfds = 0;
-	int			left;
 	CURLMsg    *msg;
+	int			left;
 	bool		done_any = false;
 	ListCell   *lc;
 
@@ -298,11 +368,6 @@ fl_http_multi_run(int timeout_ms)
 			done_any = true;
 		}
 	}
-	if (inflight == NIL)
-		return done_any;
-	curl_multi_perform(multi, &running);
-	curl_multi_poll(multi, NULL, 0, timeout_ms, &numfds);
-	curl_multi_perform(multi, &running);
 	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
 	{
 		Transfer   *t = NULL;
@@ -319,6 +384,64 @@ fl_http_multi_run(int timeout_ms)
 		done_any = true;
 	}
 	return done_any;
+}
+
+/*
+ * Sleep until one of curl's sockets is ready, curl's timer is due, the latch
+ * is set or timeout_ms passed, and drive the transfers that can move; the
+ * executions of finished ones continue.  One wait for everything: with
+ * requests in flight the worker sleeps as it does without (no polling).
+ * Returns true when the latch was set (there may be new work).
+ */
+bool
+fl_http_multi_wait(long timeout_ms)
+{
+	WaitEventSet *set;
+	WaitEvent  *events;
+	int			nready;
+	int			running = 0;
+	bool		latch = false;
+	long		wait_ms = timeout_ms;
+	long		timer_ms;
+
+	if (complete_finished() && inflight == NIL)
+		return false;
+	timer_ms = run_due_timer();
+	if (timer_ms >= 0)
+		wait_ms = Min(wait_ms, timer_ms);
+	set = CreateWaitEventSet(CurrentMemoryContext, nwatched + 2);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < nwatched; i++)
+		AddWaitEventToSet(set, (watched[i].what & CURL_POLL_IN ? WL_SOCKET_READABLE : 0) |
+						  (watched[i].what & CURL_POLL_OUT ? WL_SOCKET_WRITEABLE : 0),
+						  watched[i].fd, NULL, NULL);
+	events = palloc(sizeof(WaitEvent) * (nwatched + 2));
+	nready = WaitEventSetWait(set, wait_ms, events, nwatched + 2, PG_WAIT_EXTENSION);
+	FreeWaitEventSet(set);
+	for (int i = 0; i < nready; i++)
+	{
+		WaitEvent  *e = &events[i];
+		int			mask = 0;
+
+		if (e->events & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			latch = true;
+			continue;
+		}
+		if (e->events & WL_SOCKET_READABLE)
+			mask |= CURL_CSELECT_IN;
+		if (e->events & WL_SOCKET_WRITEABLE)
+			mask |= CURL_CSELECT_OUT;
+		if (mask)
+			curl_multi_socket_action(multi, e->fd, mask, &running);
+	}
+	pfree(events);
+	(void) run_due_timer();
+	CHECK_FOR_INTERRUPTS();
+	(void) complete_finished();
+	return latch;
 }
 
 /* Drop transfers of executions that were cancelled meanwhile. */

@@ -44,6 +44,8 @@ static TimestampTz last_housekeeping = 0;
 static TimestampTz last_reap = 0;
 static int	my_index = -1;
 static bool queue_busy = false; /* queued work was held elsewhere: look again soon */
+static bool look = true;		/* the latch was set: there may be work */
+static TimestampTz next_look = 0;	/* a timer is due, or time to look anyway */
 
 /* Leave the slot on exit so wake-ups and DROP DATABASE stop counting us. */
 static void
@@ -622,13 +624,15 @@ fl_worker_main(Datum arg)
 	before_shmem_exit(worker_detach, (Datum) 0);
 	fl_http_multi_init();
 	recover_orphans();
+	look = true;
 
 	for (;;)
 	{
 		TimestampTz now = GetCurrentTimestamp();
-
 		bool		worked = false;
-		long		sleep_ms;
+		long		wait_ms;
+		long		secs;
+		int			usecs;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -636,17 +640,28 @@ fl_worker_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		/* clear before looking, so work queued meanwhile wakes us again */
-		pg_atomic_exchange_u32(&fl_shared->slots[my_slot].pending, 0);
-		for (int i = 0; i < 1000; i++)
+		/* the queue and timers are looked at when woken, or when a timer is due */
+		if (look || now >= next_look)
 		{
-			bool		a = run_queued() > 0;
-			bool		b = fire_timer();
+			long		sleep_ms;
 
-			CHECK_FOR_INTERRUPTS();
-			if (!a && !b)
-				break;
-			worked = true;
+			/* clear before looking, so work queued meanwhile wakes us again */
+			pg_atomic_exchange_u32(&fl_shared->slots[my_slot].pending, 0);
+			for (int i = 0; i < 1000; i++)
+			{
+				bool		a = run_queued() > 0;
+				bool		b = fire_timer();
+
+				CHECK_FOR_INTERRUPTS();
+				if (!a && !b)
+					break;
+				worked = true;
+			}
+			/* a due timer or queued work we could not take (its execution is busy): look again soon */
+			sleep_ms = queue_busy ? 20 : Max(next_timer_ms(), 10);
+			now = GetCurrentTimestamp();
+			next_look = TimestampTzPlusMilliseconds(now, Min(sleep_ms, 5000));
+			look = false;
 		}
 		if (TimestampDifferenceExceeds(last_housekeeping, now, 5000))
 		{
@@ -660,20 +675,22 @@ fl_worker_main(Datum arg)
 			last_reap = now;
 		}
 		if (worked || pg_atomic_read_u32(&fl_shared->slots[my_slot].pending))
-			continue;
-		/* a due timer or queued work we could not take (its execution is busy): look again soon */
-		sleep_ms = Max(next_timer_ms(), 10);
-		if (queue_busy)
-			sleep_ms = 20;
-		if (fl_http_multi_inflight() > 0)
 		{
-			/* drive the transfers; look for queued work every few ms */
-			(void) fl_http_multi_run(Min(sleep_ms, 5));
+			look = true;
 			continue;
 		}
-		pgstat_report_stat(true);	/* table statistics, for autovacuum */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(sleep_ms, 5000), PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		pgstat_report_stat(false);	/* table statistics, for autovacuum */
+		TimestampDifference(GetCurrentTimestamp(), next_look, &secs, &usecs);
+		wait_ms = secs * 1000 + usecs / 1000;
+		if (fl_http_multi_inflight() > 0)
+			look = fl_http_multi_wait(Min(wait_ms, 250));
+		else
+		{
+			int			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+									   wait_ms, PG_WAIT_EXTENSION);
+
+			ResetLatch(MyLatch);
+			look = (rc & WL_LATCH_SET) != 0;
+		}
 	}
 }

@@ -95,7 +95,7 @@ extern void fl_http_multi_start_pending(void);
 extern void fl_http_multi_drop_pending(void);
 extern void fl_http_multi_drop_pending_for(const char *exec_id);
 extern int	fl_http_multi_inflight(void);
-extern bool fl_http_multi_run(int timeout_ms);
+extern bool fl_http_multi_wait(long timeout_ms);
 extern void fl_http_multi_reap_cancelled(void);
 
 PGDLLEXPORT void fl_launcher_main(Datum arg);

@@ -153,6 +153,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # hundreds of requests in flight at once (bench/http_idle.sh)
 
     def handle_error(self, request, client_address):
         # Clients that give up (timeouts, cancelled statements) are part of the tests.

@@ -11,7 +11,8 @@
 #   (e) ten trivial executions queued behind a slow one finish while it runs
 #       (the other worker takes them);
 #   (f) flowent.node_timeout_ms bounds a SQL node unless its timeoutMs says
-#       otherwise; a timeoutMs over 2^31 is a validation error naming it.
+#       otherwise; a timeoutMs over 2^31 is a validation error naming it;
+#   (g) requests in flight that do not complete cost (almost) no transactions.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -204,6 +205,19 @@ INVALID_FIELD_TYPE|timeoutMs|node "s": field "timeoutMs" must be an integer from
 r=$( (psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT flowent.run('$(w half)', '{}', '{\"version\": 99999999999}')" 2>&1 || true) | sed -n 's/^ERROR:  //p')
 eq "(f) options.version over 2^31" "$r" '22023: options.version must be an integer from 1 to 2147483647, got 99999999999'
 ok "(f) flowent.node_timeout_ms and timeoutMs; numbers out of range named"
+
+# ---------------------------------------------------------------- (g)
+# requests in flight do not make the workers poll: they sleep on curl's sockets and the latch
+q "SELECT flowent.execute('$(w slow)') FROM generate_series(1, 50)" >/dev/null
+for _ in $(seq 100); do [ "$(requests_to /slow)" -ge 52 ] && break; sleep 0.1; done
+sleep 1.5
+a=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+sleep 3
+sleep 1.2
+b=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+[ $((b - a)) -lt 90 ] || fail "(g) with 50 requests in flight the database committed $((b - a)) transactions in about 4 s (the workers poll)"
+ok "(g) 50 requests in flight, none completing: $((b - a)) transactions in about 4 s"
+q "SELECT flowent.cancel(id) FROM flowent.workflow_executions WHERE status = 'suspended'" >/dev/null
 
 # every decision above in one lock order: not one deadlock was detected in this database
 sleep 1.2	# workers report their statistics at most once a second
