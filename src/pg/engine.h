@@ -86,6 +86,8 @@ typedef struct FlWorkflow
 #define FL_WAIT_SUB "sub-workflow"
 #define FL_WAIT_HTTP "http"
 #define FL_WAIT_LOOP "loop"
+#define FL_WAIT_RETRY "retry"			/* backoff before the next attempt (async runs) */
+extern const char *fl_wait_kind(const char *name);
 
 typedef struct FlWaiting
 {

@@ -212,29 +212,31 @@ add_waiting(FlExec *ex, const char *exec_id, const char *node_id, const char *ki
 	ex->waiting = lappend(ex->waiting, w);
 }
 
+/* What a node can wait on: the one list. */
+static const char *const wait_kinds[] = {
+	FL_WAIT_APPROVAL, FL_WAIT_DELAY, FL_WAIT_WAIT, FL_WAIT_BREAKPOINT, FL_WAIT_SUB,
+	FL_WAIT_HTTP, FL_WAIT_LOOP, FL_WAIT_RETRY,
+};
+
+/* The kind a recorded name stands for (a "wait" when unknown). */
+const char *
+fl_wait_kind(const char *name)
+{
+	for (int i = 0; name && i < lengthof(wait_kinds); i++)
+		if (strcmp(name, wait_kinds[i]) == 0)
+			return wait_kinds[i];
+	return FL_WAIT_WAIT;
+}
+
 /* Record the waiting entries a suspension info object carries. */
 static void
 waiting_from_info(FlExec *ex, int n, Jsonb *info)
 {
 	JsonbValue	v,
 				arr;
-	char	   *kind = jb_get_cstring(info, "kind");
-	const char *k = FL_WAIT_WAIT;
 
-	if (kind)
-	{
-		if (strcmp(kind, FL_WAIT_APPROVAL) == 0)
-			k = FL_WAIT_APPROVAL;
-		else if (strcmp(kind, FL_WAIT_DELAY) == 0)
-			k = FL_WAIT_DELAY;
-		else if (strcmp(kind, FL_WAIT_BREAKPOINT) == 0)
-			k = FL_WAIT_BREAKPOINT;
-		else if (strcmp(kind, FL_WAIT_SUB) == 0)
-			k = FL_WAIT_SUB;
-		else if (strcmp(kind, FL_WAIT_HTTP) == 0)
-			k = FL_WAIT_HTTP;
-	}
-	add_waiting(ex, ex->id_str, ex->wf->nodes[n].id, k, jb_get_cstring(info, "approvalId"));
+	add_waiting(ex, ex->id_str, ex->wf->nodes[n].id, fl_wait_kind(jb_get_cstring(info, "kind")),
+				jb_get_cstring(info, "approvalId"));
 	/* a sub-workflow forwards what its child waits on */
 	if (jb_get(info, "waiting", &arr) && jbv_is_array(&arr))
 	{
@@ -250,11 +252,7 @@ waiting_from_info(FlExec *ex, int n, Jsonb *info)
 			w = jbv_to_jsonb(&v);
 			ck = jb_get_cstring(w, "kind");
 			add_waiting(ex, jb_get_cstring(w, "executionId"), jb_get_cstring(w, "nodeId"),
-						ck && strcmp(ck, FL_WAIT_APPROVAL) == 0 ? FL_WAIT_APPROVAL :
-						ck && strcmp(ck, FL_WAIT_DELAY) == 0 ? FL_WAIT_DELAY :
-						ck && strcmp(ck, FL_WAIT_BREAKPOINT) == 0 ? FL_WAIT_BREAKPOINT :
-						ck && strcmp(ck, FL_WAIT_SUB) == 0 ? FL_WAIT_SUB : FL_WAIT_WAIT,
-						jb_get_cstring(w, "approvalId"));
+						fl_wait_kind(ck), jb_get_cstring(w, "approvalId"));
 		}
 	}
 }
@@ -456,6 +454,31 @@ is_resume_target(FlExec *ex, int n)
 		strcmp(ex->resume_iteration, ex->iteration) == 0;
 }
 
+/*
+ * Wait for attempt `next` of a failed node: its retry timer fires after the
+ * backoff (doubling with each attempt) and continues the node.
+ */
+static void
+suspend_for_retry(FlExec *ex, int n, FlNodeResult *res, int next)
+{
+	FlNodeDef  *nd = &ex->wf->nodes[n];
+	JB			b = {0};
+	char	   *last_error = pstrdup(res->error_message ? res->error_message : "");
+
+	fl_store_timer(ex, n, "retry",
+				   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											   (int64) nd->retry_backoff_ms * (1 << Min(next - 2, 10))),
+				   NULL);
+	jb_obj_begin(&b);
+	jb_kv_int(&b, "attempt", next);
+	jb_kv_str(&b, "lastError", last_error);
+	jb_obj_end(&b);
+	memset(res, 0, sizeof(*res));
+	res->outcome = FL_SUSPEND;
+	res->wait_kind = FL_WAIT_RETRY;
+	res->suspend_info = jb_finish(&b);
+}
+
 /* The attempt number recorded in a waiting node's info (1 when absent). */
 static int
 waiting_attempt(FlExec *ex, int n)
@@ -518,22 +541,10 @@ hand_over_http(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res, bool resu
 	call_once(ex, call, res, true);
 	if (res->outcome == FL_ERROR && *attempt < nd->retry_max && is_retryable(res->error_code))
 	{
-		JB			b = {0};
-
-		(*attempt)++;
-		jb_obj_begin(&b);
-		jb_kv_int(&b, "attempt", *attempt);
-		jb_kv_str(&b, "lastError", res->error_message);
-		jb_obj_end(&b);
 		/* the retry timer re-sends it (after the backoff, if any) */
-		fl_store_timer(ex, n, "retry",
-					   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												   nd->retry_backoff_ms * (1 << Min(*attempt - 2, 10))),
-					   NULL);
-		memset(res, 0, sizeof(*res));
-		res->outcome = FL_SUSPEND;
+		(*attempt)++;
+		suspend_for_retry(ex, n, res, *attempt);
 		res->wait_kind = FL_WAIT_HTTP;
-		res->suspend_info = jb_finish(&b);
 	}
 	return true;
 }
@@ -546,8 +557,13 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	FlNodeCall	call;
 	FlNodeResult res;
 	TimestampTz started = GetCurrentTimestamp();
-	int			attempt = 1;
+	FlPrior    *p = resuming ? fl_prior_of(ex, n) : NULL;
+	char	   *kind = p ? jb_get_cstring(p->output, "kind") : NULL;
+	bool		retrying = kind && strcmp(kind, FL_WAIT_RETRY) == 0;
+	int			attempt = retrying ? waiting_attempt(ex, n) : 1;
 
+	if (retrying)
+		resume_data = NULL;		/* the timer fired: the next attempt runs afresh */
 	memset(&call, 0, sizeof(call));
 	memset(&res, 0, sizeof(res));
 	call.ex = ex;
@@ -568,6 +584,12 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 			call_once(ex, &call, &res, resume_data != NULL && nd->info->impl->resume != NULL);
 			if (res.outcome != FL_ERROR || attempt >= nd->retry_max || !is_retryable(res.error_code))
 				break;
+			if (nd->retry_backoff_ms > 0 && !ex->sync)
+			{
+				/* a worker never sleeps in its transaction: a timer starts the next attempt */
+				suspend_for_retry(ex, n, &res, attempt + 1);
+				break;
+			}
 			if (nd->retry_backoff_ms > 0)
 				backoff_sleep(nd->retry_backoff_ms * (1 << Min(attempt - 1, 10)));
 		}

@@ -12,7 +12,9 @@
 #       (the other worker takes them);
 #   (f) flowent.node_timeout_ms bounds a SQL node unless its timeoutMs says
 #       otherwise; a timeoutMs over 2^31 is a validation error naming it;
-#   (g) requests in flight that do not complete cost (almost) no transactions.
+#   (g) requests in flight that do not complete cost (almost) no transactions;
+#   (h) in async runs a node's retry backoff is a timer (the execution waits,
+#       committed), not a sleep in the worker's transaction.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -24,7 +26,7 @@ TMP=$(mktemp -d)
 cleanup() {
 	stop_fake_http
 	allow '' >/dev/null 2>&1 || true
-	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	[ -n "${KEEP:-}" ] || timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
 	rm -rf "$TMP"
 }
 fail() { echo "worker_faults: FAIL: $*" >&2; exit 1; }
@@ -70,6 +72,7 @@ CREATE FUNCTION chain(name text, VARIADIC nodes jsonb[]) RETURNS uuid LANGUAGE s
 		 FROM generate_series(1, array_length(nodes, 1) - 1) i))
 \$\$;
 CREATE TABLE wf (name text PRIMARY KEY, id uuid);
+CREATE SEQUENCE flaky;
 INSERT INTO wf VALUES
  ('post', chain('post', n('t', 'trigger'), n('h', 'http-request', '{"method": "POST", "url": "$BASE/echo/once", "body": {"a": 1}}'), n('o', 'output', '{"value": "{{h.status}}"}'))),
  ('slow', chain('slow', n('t', 'trigger'), n('h', 'http-request', '{"url": "$BASE/slow?ms=30000", "timeoutMs": 60000}'))),
@@ -80,6 +83,7 @@ INSERT INTO wf VALUES
  ('slow5', chain('slow5', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(5))"}'))),
  ('half', chain('half', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))"}'))),
  ('half2s', chain('half2s', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))", "timeoutMs": 2000}'))),
+ ('flaky', chain('flaky', n('t', 'trigger'), n('f', 'database-query', '{"query": "SELECT CASE WHEN v < 3 THEN 1 / (v - v) ELSE 7 END AS x FROM nextval(''public.flaky'') v", "readOnly": false, "retry": {"maxAttempts": 3, "backoffMs": 400}}'))),
  ('trivial', chain('trivial', n('t', 'trigger'), n('o', 'output', '{"value": "{{trigger.payload.i}}"}')));
 SQL
 w() { q "SELECT id FROM wf WHERE name = '$1'"; }
@@ -218,6 +222,17 @@ b=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 
 [ $((b - a)) -lt 90 ] || fail "(g) with 50 requests in flight the database committed $((b - a)) transactions in about 4 s (the workers poll)"
 ok "(g) 50 requests in flight, none completing: $((b - a)) transactions in about 4 s"
 q "SELECT flowent.cancel(id) FROM flowent.workflow_executions WHERE status = 'suspended'" >/dev/null
+
+# ---------------------------------------------------------------- (h)
+id=$(q "SELECT flowent.execute('$(w flaky)')")
+poll "SELECT output->>'kind' = 'retry' AND (output->>'attempt')::int = 2 FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'f' AND status = 'waiting'" 5 ||
+	fail "(h) no committed retry wait: $(q "SELECT status, output FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'f'")"
+eq "(h) a retry timer" "$(q "SELECT kind FROM flowent.timers WHERE execution_id = '$id' AND fired_at IS NULL")" retry
+eq "(h) no worker sleeps meanwhile" "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'Extension' AND state = 'active'")" 0
+wait_finished "$id"
+eq "(h) the third attempt succeeds" "$(q "SELECT status || '|' || (output->'rows'->0->>'x') FROM flowent.workflow_executions WHERE id = '$id'")" 'success|7'
+eq "(h) one success log with 3 attempts" "$(q "SELECT string_agg(status::text || ':' || coalesce(attempts::text, '-'), ',') FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'f'")" "success:3"
+ok "(h) async retry backoff: a committed wait on a retry timer, then success at attempt 3"
 
 # every decision above in one lock order: not one deadlock was detected in this database
 sleep 1.2	# workers report their statistics at most once a second
