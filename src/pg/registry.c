@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "nodes/fl_nodes.h"
+#include "pg/cache.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 
@@ -28,8 +29,10 @@ typedef struct RegistryEntry
 	FlTypeInfo	info;
 } RegistryEntry;
 
-static HTAB *registry = NULL;
-static MemoryContext registry_cxt = NULL;
+typedef char RegistryKey[NAMEDATALEN * 2];
+
+static FlCache registry = FL_CACHE_INIT("flowent registry", RegistryKey, RegistryEntry, LONG_MAX, true);
+static bool registry_loaded = false;
 static uint64 generation = 1;
 static uint64 loaded_generation = 0;
 static Oid	node_types_relid = InvalidOid;
@@ -54,24 +57,15 @@ fl_registry_generation(void)
 	return generation;
 }
 
-/* Load every row of node_types into a fresh hash table. */
+/* Load every row of node_types afresh (infos still in use stay valid). */
 static void
 registry_load(void)
 {
 	MemoryContext old;
-	HASHCTL		ctl;
 	int			ret;
 
-	if (registry_cxt)
-		MemoryContextDelete(registry_cxt);
-	registry_cxt = AllocSetContextCreate(CacheMemoryContext, "flowent registry",
-										 ALLOCSET_SMALL_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN * 2;
-	ctl.entrysize = sizeof(RegistryEntry);
-	ctl.hcxt = registry_cxt;
-	registry = hash_create("flowent registry", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-
+	fl_cache_reset(&registry);
+	registry_loaded = true;
 	node_types_relid = get_relname_relid("node_types", get_namespace_oid("flowent", false));
 	loaded_generation = generation;
 
@@ -80,7 +74,7 @@ registry_load(void)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read flowent.node_types");
 
-	old = MemoryContextSwitchTo(registry_cxt);
+	old = MemoryContextSwitchTo(fl_cache_context(&registry));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -88,15 +82,13 @@ registry_load(void)
 		bool		isnull;
 		char	   *type = SPI_getvalue(tup, desc, 1);
 		RegistryEntry *e;
-		bool		found;
 		Jsonb	   *handles;
 		JsonbValue	hv;
 		Datum		d;
 
 		if (strlen(type) >= NAMEDATALEN * 2)
 			continue;
-		e = hash_search(registry, type, HASH_ENTER, &found);
-		memset(&e->info, 0, sizeof(e->info));
+		e = fl_cache_enter(&registry, type);
 		e->info.type = pstrdup(type);
 		e->info.category = SPI_getvalue(tup, desc, 2);
 		handles = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 3, &isnull));
@@ -129,11 +121,11 @@ fl_registry_lookup(const char *type)
 {
 	RegistryEntry *e;
 
-	if (registry == NULL || loaded_generation != generation)
+	if (!registry_loaded || loaded_generation != generation)
 		registry_load();
 	if (strlen(type) >= NAMEDATALEN * 2)
 		return NULL;
-	e = hash_search(registry, type, HASH_FIND, NULL);
+	e = fl_cache_find(&registry, type);
 	if (e == NULL || e->info.impl == NULL)
 		return NULL;
 	return &e->info;

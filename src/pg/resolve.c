@@ -23,6 +23,7 @@
 #include "utils/jsonfuncs.h"
 
 #include "core/template.h"
+#include "pg/cache.h"
 #include "pg/engine.h"
 #include "pg/http.h"
 #include "pg/jsonb_util.h"
@@ -429,8 +430,10 @@ typedef struct TemplateEntry
 	fl_template t;
 } TemplateEntry;
 
-static HTAB *template_cache = NULL;
-static MemoryContext template_cxt = NULL;
+typedef char TemplateKey[TEMPLATE_KEY_LEN];
+
+static FlCache template_cache = FL_CACHE_INIT("flowent templates", TemplateKey, TemplateEntry,
+											  TEMPLATE_CACHE_MAX, true);
 
 /*
  * Parse a template, remembering parses of short ones: the same config
@@ -442,43 +445,30 @@ parse_cached(const char *s, int len, fl_template *t, char *errbuf, size_t errlen
 {
 	char		key[TEMPLATE_KEY_LEN];
 	TemplateEntry *e;
-	bool		found;
+	bool		ok;
 	MemoryContext old;
 
 	if (len >= TEMPLATE_KEY_LEN || memchr(s, '\0', len) != NULL)
 		return fl_template_parse(s, len, t, errbuf, errlen);
-	if (template_cache == NULL || hash_get_num_entries(template_cache) >= TEMPLATE_CACHE_MAX)
-	{
-		HASHCTL		ctl;
-
-		if (template_cxt)
-			MemoryContextDelete(template_cxt);
-		template_cxt = AllocSetContextCreate(TopMemoryContext, "flowent templates",
-											 ALLOCSET_DEFAULT_SIZES);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = TEMPLATE_KEY_LEN;
-		ctl.entrysize = sizeof(TemplateEntry);
-		ctl.hcxt = template_cxt;
-		template_cache = hash_create("flowent templates", 256, &ctl,
-									 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
 	memset(key, 0, sizeof(key));
 	memcpy(key, s, len);
-	e = hash_search(template_cache, key, HASH_FIND, NULL);
+	e = fl_cache_find(&template_cache, key);
 	if (e)
 	{
 		*t = e->t;
 		return true;
 	}
-	old = MemoryContextSwitchTo(template_cxt);
-	if (!fl_template_parse(s, len, t, errbuf, errlen))
+	/* entered first: a full cache resets there, and the parse goes to the new one */
+	e = fl_cache_enter(&template_cache, key);
+	old = MemoryContextSwitchTo(fl_cache_context(&template_cache));
+	ok = fl_template_parse(s, len, t, errbuf, errlen);
+	MemoryContextSwitchTo(old);
+	if (!ok)
 	{
-		MemoryContextSwitchTo(old);
+		fl_cache_remove(&template_cache, key, NULL);
 		return false;
 	}
-	e = hash_search(template_cache, key, HASH_ENTER, &found);
 	e->t = *t;
-	MemoryContextSwitchTo(old);
 	return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/cond.h"
 #include "nodes/fl_nodes.h"
+#include "pg/cache.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 
@@ -504,27 +505,9 @@ typedef struct CacheEntry
 	FlWorkflow *wf;
 } CacheEntry;
 
-static HTAB *wf_cache = NULL;
-static MemoryContext wf_cache_cxt = NULL;
+static FlCache wf_cache = FL_CACHE_INIT("flowent workflows", CacheKey, CacheEntry, 256, false);
 static SPIPlanPtr head_plan = NULL;
 static SPIPlanPtr body_plan = NULL;
-
-/* Drop every cached version (on overflow). */
-static void
-cache_reset(void)
-{
-	HASHCTL		ctl;
-
-	if (wf_cache_cxt)
-		MemoryContextDelete(wf_cache_cxt);
-	wf_cache_cxt = AllocSetContextCreate(CacheMemoryContext, "flowent workflow cache",
-										 ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(CacheKey);
-	ctl.entrysize = sizeof(CacheEntry);
-	ctl.hcxt = wf_cache_cxt;
-	wf_cache = hash_create("flowent workflows", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-}
 
 /*
  * Load a workflow version visible to the current user (row-level security
@@ -541,7 +524,6 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 	bool		isnull;
 	CacheKey	key;
 	CacheEntry *ce;
-	bool		found;
 	char	   *name,
 			   *owner;
 	Oid			run_as;
@@ -586,16 +568,14 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 				 errmsg("workflow %s is not published", FL_UUID_STR(id)),
 				 errhint("Call flowent.publish() first.")));
 
-	if (wf_cache == NULL)
-		cache_reset();
 	memset(&key, 0, sizeof(key));
 	memcpy(&key.id, id, sizeof(pg_uuid_t));
 	key.version = ver;
-	ce = hash_search(wf_cache, &key, HASH_FIND, &found);
-	if (ce != NULL && ce->wf->registry_generation != fl_registry_generation())
+	ce = fl_cache_find(&wf_cache, &key);
+	if (ce != NULL && (ce->wf == NULL || ce->wf->registry_generation != fl_registry_generation()))
 	{
-		MemoryContextDelete(ce->wf->cxt);
-		hash_search(wf_cache, &key, HASH_REMOVE, NULL);
+		/* parsed with node types since changed (a run may still use it: retired) */
+		fl_cache_remove(&wf_cache, &key, ce->wf ? ce->wf->cxt : NULL);
 		ce = NULL;
 	}
 	if (ce == NULL)
@@ -625,12 +605,11 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 					 errmsg("workflow %s has no version %d", FL_UUID_STR(id), ver)));
 		nodes = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		edges = DatumGetJsonbP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		if (hash_get_num_entries(wf_cache) >= 256)
-			cache_reset();
-		wf = fl_workflow_build(nodes, edges, wf_cache_cxt);
+		/* entered first: a full cache resets there (retiring, not freeing, what runs use) */
+		ce = fl_cache_enter(&wf_cache, &key);
+		wf = fl_workflow_build(nodes, edges, fl_cache_context(&wf_cache));
 		memcpy(&wf->id, id, sizeof(pg_uuid_t));
 		wf->version = ver;
-		ce = hash_search(wf_cache, &key, HASH_ENTER, &found);
 		ce->wf = wf;
 	}
 	wf = ce->wf;
