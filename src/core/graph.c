@@ -157,6 +157,18 @@ fl_graph_handle_index(const fl_node *n, const char *handle)
 }
 
 /* Build the id index; reports duplicate ids (the first occurrence wins). */
+/* Characters of a UTF-8 string (what a varchar length counts). */
+static size_t
+utf8_length(const char *s)
+{
+	size_t		n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char) *s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
 static void
 build_index(fl_graph *g, fl_issues *issues)
 {
@@ -595,6 +607,10 @@ fl_graph_finish(fl_graph *g, fl_issues *issues)
 		if (fl_is_reserved_root(n->id))
 			fl_issue_add(issues, "RESERVED_NODE_ID", n->id, NULL, "id",
 						 "node id \"%s\" is a reserved variable root; rename the node", n->id);
+		if (utf8_length(n->id) > FL_NODE_ID_MAX)
+			fl_issue_add(issues, "INVALID_FIELD_TYPE", n->id, NULL, "id",
+						 "node id \"%.40s...\" has %zu characters; at most %d",
+						 n->id, utf8_length(n->id), FL_NODE_ID_MAX);
 		if (n->flags & FL_NODE_TRIGGER)
 			has_trigger = true;
 	}

@@ -12,6 +12,9 @@
 #ifndef FL_GRAPH_H
 #define FL_GRAPH_H
 
+/* node ids are stored in varchar(100) columns (node logs, approvals) */
+#define FL_NODE_ID_MAX 100
+
 #include <stdbool.h>
 #include <stdint.h>
 

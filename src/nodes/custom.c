@@ -6,7 +6,7 @@
  * executor calls it with inputs = the node's resolved data and context =
  * {executionId, workflowId, nodeId, input, variables, trigger}.  The
  * handler may be written in any PL; its result is the node's output (SQL
- * NULL becomes JSON null).  The engine runs it as the workflow's run_as role
+ * NULL is an error: a handler that forgot to return).  The engine runs it as the workflow's run_as role
  * inside a subtransaction, and reports an error it raises as
  * CUSTOM_NODE_FAILED.
  */
@@ -86,7 +86,9 @@ custom_execute(FlNodeCall *call, FlNodeResult *res)
 	result = FunctionCallInvoke(fcinfo);
 
 	if (fcinfo->isnull)
-		fl_succeed(res, jsonb_null(), NULL);
+		fl_fail(res, "CUSTOM_NODE_FAILED",
+				"node \"%s\": handler %s of node type \"%s\" returned SQL NULL; it must return jsonb (the node's output, 'null' for none)",
+				call->def->id, format_procedure(call->def->info->handler), call->def->type);
 	else
 	{
 		MemoryContext old = MemoryContextSwitchTo(mcxt);

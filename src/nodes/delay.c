@@ -35,7 +35,8 @@ parse_until(const char *s, TimestampTz *out)
 {
 	*out = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
 												   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-	return true;
+	/* "infinity" parses, but no timer can be due then */
+	return !TIMESTAMP_NOT_FINITE(*out);
 }
 
 static void
@@ -58,7 +59,7 @@ delay_execute(FlNodeCall *call, FlNodeResult *res)
 	{
 		if (!parse_until(until, &fire_at))
 		{
-			fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"until\" must be an ISO timestamp, got \"%s\"",
+			fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"until\" must be a finite ISO timestamp, got \"%s\"",
 					call->def->id, until);
 			return;
 		}

@@ -80,6 +80,12 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 
 	if (!fl_cfg_string(call, res, "workflowId", true, &wf_text))
 		return;
+	if (!fl_is_uuid(wf_text))
+	{
+		fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"workflowId\" must be a workflow id (a uuid), got \"%s\"",
+				call->def->id, wf_text);
+		return;
+	}
 	child_id = DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(wf_text)));
 	if (memcmp(child_id, &ex->wf->id, sizeof(pg_uuid_t)) == 0)
 	{
@@ -102,6 +108,11 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 	{
 		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s does not exist or is not visible to %s",
 				call->def->id, wf_text, ex->user_id);
+		return;
+	}
+	if (child->archived)
+	{
+		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s is archived", call->def->id, wf_text);
 		return;
 	}
 	if (!child->valid)

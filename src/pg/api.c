@@ -67,6 +67,40 @@ arg_jsonb(FunctionCallInfo fcinfo, int i, const char *dflt)
 	return PG_GETARG_JSONB_P(i);
 }
 
+/* An option of the wrong JSON type is bad input, named with what it must be. */
+static void
+option_must_be(Jsonb *options, const char *key, enum jbvType type, const char *what)
+{
+	JsonbValue	v;
+
+	if (!jb_get(options, key, &v) || v.type == jbvNull)
+		return;
+	if (type == jbvObject ? !jbv_is_object(&v) : type == jbvArray ? !jbv_is_array(&v) : v.type != type)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.%s must be %s, got %s", key, what, jsonb_to_cstring(jbv_to_jsonb(&v)))));
+}
+
+/* The types of the run options (version and triggerType are read where used). */
+static void
+check_option_types(Jsonb *options)
+{
+	JsonbValue	v,
+				el;
+
+	option_must_be(options, "variables", jbvObject, "an object");
+	option_must_be(options, "skipBudgetCheck", jbvBool, "true or false");
+	option_must_be(options, "isTest", jbvBool, "true or false");
+	option_must_be(options, "mode", jbvString, "\"sync\" or \"async\"");
+	option_must_be(options, "triggerType", jbvString, "manual, schedule or webhook");
+	option_must_be(options, "breakpoints", jbvArray, "an array of node ids");
+	if (jb_get(options, "breakpoints", &v) && jbv_is_array(&v))
+		for (int i = 0; jbv_get_index(&v, i, &el); i++)
+			if (el.type != jbvString)
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("options.breakpoints[%d] must be a node id (a string), got %s",
+									   i, jsonb_to_cstring(jbv_to_jsonb(&el)))));
+}
+
 /* options: an object with known keys only. */
 static void
 check_options(Jsonb *options, const char *const *allowed)
@@ -97,6 +131,7 @@ check_options(Jsonb *options, const char *const *allowed)
 							errmsg("unknown option \"%s\"", key),
 							errhint("Known options: variables, skipBudgetCheck, isTest, version, breakpoints, mode, triggerType.")));
 	}
+	check_option_types(options);
 }
 
 static const char *const run_options[] = {
@@ -113,7 +148,7 @@ check_payload(Jsonb *payload)
 							   (int) VARSIZE(payload), fl_max_payload_bytes)));
 }
 
-/* options.mode: only sync until the background worker exists. */
+/* options.mode of flowent.run: it runs synchronously. */
 static void
 check_sync_mode(Jsonb *options)
 {
@@ -123,9 +158,9 @@ check_sync_mode(Jsonb *options)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("options.mode must be \"sync\" or \"async\", got \"%s\"", mode)));
 	if (mode && strcmp(mode, "async") == 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("options.mode \"%s\" is not available: asynchronous execution needs the background worker", mode),
-						errhint("Use mode \"sync\".")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("flowent.run is synchronous: options.mode \"async\" is for flowent.execute"),
+						errhint("Call flowent.execute(workflow_id, payload, options) to run it in the background.")));
 }
 
 /* options.version, or 0 for "latest" (or the published one for schedules and webhooks) */
@@ -142,7 +177,7 @@ option_version(Jsonb *options)
 		if (!jbv_int_between(&v, 1, PG_INT32_MAX, &x))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("options.version must be an integer from 1 to %d, got %s",
-								   PG_INT32_MAX, jbv_to_text(&v))));
+								   PG_INT32_MAX, jsonb_to_cstring(jbv_to_jsonb(&v)))));
 		version = (int) x;
 	}
 	return version;
@@ -204,6 +239,7 @@ flowent_run(PG_FUNCTION_ARGS)
 		if (top)
 			MemoryContextSwitchTo(run_context());
 		wf = fl_workflow_load(id, version, false);
+		fl_workflow_check_startable(wf);
 		r = fl_run_workflow(wf, payload, options, trigger_type, NULL, NULL, NULL);
 		MemoryContextSwitchTo(caller);
 		res = r;
@@ -647,6 +683,7 @@ flowent_execute(PG_FUNCTION_ARGS)
 	/* schedules and webhooks run the published version */
 	wf = fl_workflow_load(id, version,
 						  version == 0 && strcmp(trigger_type, "manual") != 0);
+	fl_workflow_check_startable(wf);
 	exec_id = fl_queue_execution(wf, payload, options, trigger_type);
 	fl_wake_at_commit();
 	result = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));

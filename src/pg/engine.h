@@ -18,6 +18,7 @@
 /* GUCs (init.c) */
 extern int	fl_max_nodes;
 extern int	fl_max_payload_bytes;
+extern int	fl_max_output_bytes;
 extern int	fl_max_depth;
 extern int	fl_node_timeout_ms;
 
@@ -69,6 +70,7 @@ typedef struct FlWorkflow
 	char	   *name;
 	char	   *owner;			/* user_id */
 	Oid			run_as;
+	bool		archived;		/* from the row, like name and run_as */
 	int			nnodes;
 	FlNodeDef  *nodes;
 	fl_graph   *graph;
@@ -198,6 +200,7 @@ extern FlWorkflow *fl_workflow_load_for(pg_uuid_t *id, int version, const char *
 										bool missing_ok);
 extern Jsonb *fl_issues_to_jsonb(FlWorkflow *wf);
 extern void fl_workflow_check_runnable(FlWorkflow *wf);
+extern void fl_workflow_check_startable(FlWorkflow *wf);
 
 /* resolve.c */
 extern bool fl_lookup_root(FlExec *ex, const char *root, JsonbValue *out, bool *is_credential);

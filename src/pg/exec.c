@@ -271,6 +271,15 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
 	dur = (int) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX);
 
+	if (res->outcome == FL_SUCCESS && res->output != NULL &&
+		(int64) VARSIZE(res->output) > fl_max_output_bytes)
+	{
+		int			size = (int) VARSIZE(res->output);
+
+		memset(res, 0, sizeof(*res));
+		fl_fail(res, "LIMIT_EXCEEDED", "node \"%s\": its output is %d bytes; the limit is %d (flowent.max_output_bytes)",
+				nd->id, size, fl_max_output_bytes);
+	}
 	/* secrets resolved from {{credentials…}} never reach outputs, logs or events */
 	if (ex->secrets != NIL)
 	{

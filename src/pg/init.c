@@ -17,6 +17,7 @@ PG_MODULE_MAGIC;
 
 int			fl_max_nodes = 10000;
 int			fl_max_payload_bytes = 8 * 1024 * 1024;
+int			fl_max_output_bytes = 8 * 1024 * 1024;
 int			fl_node_timeout_ms = 300000;
 int			fl_max_depth = 10;
 
@@ -33,6 +34,10 @@ _PG_init(void)
 	DefineCustomIntVariable("flowent.max_payload_bytes",
 							"Largest trigger payload accepted, in bytes.",
 							NULL, &fl_max_payload_bytes, 8 * 1024 * 1024, 1024, INT_MAX,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.max_output_bytes",
+							"Largest output of one node, in bytes; a larger one fails the node with LIMIT_EXCEEDED.",
+							NULL, &fl_max_output_bytes, 8 * 1024 * 1024, 1024, 512 * 1024 * 1024,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("flowent.max_depth",
 							"Deepest nesting of sub-workflows.",

@@ -542,3 +542,22 @@ jbv_int_between(const JsonbValue *v, int64 min, int64 max, int64 *out)
 	*out = x;
 	return true;
 }
+
+/* Would uuid_in accept s?  (32 hex digits, "-" between groups, optional braces) */
+bool
+fl_is_uuid(const char *s)
+{
+	int			digits = 0;
+	bool		braces = *s == '{';
+
+	if (braces)
+		s++;
+	for (; *s && !(braces && *s == '}' && s[1] == '\0'); s++)
+	{
+		if (isxdigit((unsigned char) *s))
+			digits++;
+		else if (!(*s == '-' && digits > 0 && digits < 32 && digits % 4 == 0 && s[1] != '-'))
+			return false;
+	}
+	return digits == 32 && (!braces || *s == '}');
+}

@@ -21,6 +21,7 @@ extern int	jbv_array_size(const JsonbValue *v);
 extern bool jbv_get_key(const JsonbValue *obj, const char *key, JsonbValue *out);
 extern bool jbv_get_index(const JsonbValue *arr, int idx, JsonbValue *out);
 extern const char *jbv_type_name(const JsonbValue *v);
+extern bool fl_is_uuid(const char *s);
 extern bool jbv_int_between(const JsonbValue *v, int64 min, int64 max, int64 *out);
 /* NUL-terminated copy of a string value, or NULL when not a string */
 extern char *jbv_cstring(const JsonbValue *v);

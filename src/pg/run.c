@@ -564,6 +564,7 @@ fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options, c
 
 	read_exec_row(exec_id, &r);
 	wf = fl_workflow_load_for(&r.workflow_id, r.version, fl_current_user_id(), false);
+	fl_workflow_check_startable(wf);
 	fl_workflow_check_runnable(wf);
 	n = fl_graph_find(wf->graph, from_node);
 	if (n < 0)

@@ -4,6 +4,8 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -16,6 +18,7 @@
 
 #include "core/cond.h"
 #include "nodes/fl_nodes.h"
+#include "core/template.h"
 #include "pg/cache.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
@@ -195,6 +198,46 @@ check_rules(FlWorkflow *wf, FlNodeDef *nd, const JsonbValue *list, const char *p
 				fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, psprintf("%s.operator", p),
 							 "node \"%s\": %s.operator: unknown operator %s; expected one of %s",
 							 nd->id, p, jbv_to_text(&op), fl_cond_op_list());
+		}
+	}
+}
+
+/*
+ * Every "{{…}}" in the node's data must parse (a run would fail on it):
+ * reported with the top-level field that holds it.
+ */
+static void
+check_templates(FlWorkflow *wf, FlNodeDef *nd)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+	char	   *field = NULL;
+
+	if (nd->data == NULL || !JB_ROOT_IS_OBJECT(nd->data))
+		return;
+	it = JsonbIteratorInit(&nd->data->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		fl_template t;
+		char		errbuf[256];
+
+		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+			depth++;
+		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+			depth--;
+		else if (tok == WJB_KEY && depth == 1)
+			field = pnstrdup(v.val.string.val, v.val.string.len);
+		else if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvString &&
+				 fl_template_maybe(v.val.string.val, v.val.string.len))
+		{
+			if (fl_template_parse(v.val.string.val, v.val.string.len, &t, errbuf, sizeof(errbuf)))
+				fl_template_free(&t);
+			else
+				fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, field,
+							 "node \"%s\": field \"%s\" has a bad template: %s", nd->id,
+							 field ? field : "", errbuf);
 		}
 	}
 }
@@ -395,6 +438,12 @@ fl_workflow_build(Jsonb *nodes, Jsonb *edges, MemoryContext parent)
 			nd->data = jsonb_from_cstring("{}", 2);
 		if (jb_get(nd->data, "label", &label) && label.type == jbvString)
 			nd->label = jbv_cstring(&label);
+		if (nd->label && pg_mbstrlen(nd->label) > 255)
+			fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "label",
+						 "node \"%s\": its label has %d characters; at most 255", nd->id, pg_mbstrlen(nd->label));
+		if (pg_mbstrlen(nd->type) > 50)
+			fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "type",
+						 "node \"%s\": its type name has %d characters; at most 50", nd->id, pg_mbstrlen(nd->type));
 		nd->info = fl_registry_lookup(nd->type);
 		parse_common(wf, nd);
 		if (nd->info == NULL)
@@ -409,6 +458,7 @@ fl_workflow_build(Jsonb *nodes, Jsonb *edges, MemoryContext parent)
 		{
 			check_schema(wf, nd);
 			check_node_specific(wf, nd);
+			check_templates(wf, nd);
 			build_handles(wf, nd);
 		}
 		if (strcmp(nd->type, "trigger") == 0)
@@ -528,12 +578,14 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 			   *owner;
 	Oid			run_as;
 	int			ver;
+	bool		archived;
 	FlWorkflow *wf;
 
 	if (head_plan == NULL)
 	{
 		SPIPlanPtr	p = fl_spi_prepare("SELECT w.name, w.user_id, w.run_as, "
-									"  CASE WHEN $2 IS NOT NULL THEN $2 WHEN $3 THEN w.published_version ELSE w.version END "
+									"  CASE WHEN $2 IS NOT NULL THEN $2 WHEN $3 THEN w.published_version ELSE w.version END, "
+									"  w.status = 'archived' "
 									"FROM flowent.workflows w WHERE w.id = $1", 3, types);
 
 		if (p == NULL)
@@ -562,6 +614,7 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 		run_as = role ? get_role_oid(role, true) : InvalidOid;
 	}
 	ver = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+	archived = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 	if (published && (isnull || ver < 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -619,7 +672,19 @@ fl_workflow_load(pg_uuid_t *id, int version, bool published)
 	if (wf->owner == NULL || strcmp(wf->owner, owner) != 0)
 		wf->owner = MemoryContextStrdup(wf->cxt, owner);
 	wf->run_as = run_as;
+	wf->archived = archived;
 	return wf;
+}
+
+/* New runs of an archived workflow are refused (its suspended ones go on). */
+void
+fl_workflow_check_startable(FlWorkflow *wf)
+{
+	if (wf->archived)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("workflow %s is archived: an archived workflow does not run", FL_UUID_STR(&wf->id)),
+				 errhint("Set its status to draft or active with flowent.update_workflow() first.")));
 }
 
 /*

@@ -467,7 +467,7 @@ next_timer_ms(void)
 	{
 		fl_unit_begin("flowent: looking for timers");
 		if (fl_spi("SELECT ceil(extract(epoch FROM min(fire_at) - clock_timestamp()) * 1000)::bigint "
-				   "FROM flowent.timers WHERE fired_at IS NULL", true, 1) == SPI_OK_SELECT &&
+				   "FROM flowent.timers WHERE fired_at IS NULL AND fire_at < 'infinity'", true, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
 			bool		isnull;

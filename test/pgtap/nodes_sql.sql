@@ -316,8 +316,8 @@ SELECT is(
 	'custom: the handler gets resolved inputs and the context; its result is the output');
 
 SELECT is(pg_temp.so(pg_temp.run1('{"type": "nodes-sql-upper", "data": {"text": "null"}}')),
-	'{"status": "success", "output": null}',
-	'custom: a NULL result is JSON null');
+	'{"status": "error", "output": null}',
+	'custom: a handler returning SQL NULL fails its node (it forgot to return)');
 
 SELECT is(pg_temp.err(pg_temp.run1('{"type": "nodes-sql-upper", "data": {"text": "fail"}}')),
 	'{"status": "error", "code": "CUSTOM_NODE_FAILED", "nodeId": "n"}',
