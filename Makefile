@@ -1,6 +1,6 @@
 # Flowent: PGXS build of the extension, plus unit tests, fuzzers and helpers.
 EXTENSION = flowent
-EXTVERSION = 0.2
+EXTVERSION = 0.3
 MODULE_big = flowent
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
@@ -25,8 +25,8 @@ EXTRA_CLEAN = test/unit/*.bin test/fuzz/*.bin results regression.diffs regressio
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# every object depends on every project header (coarse, always correct)
-$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*/*.h)
+# every object depends on every project header and on the Makefile (EXTVERSION is compiled in)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*/*.h) Makefile
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@

@@ -183,7 +183,16 @@ BEGIN
 		RETURN NULL;			-- the recursion through children ends here
 	END IF;
 	IF TG_TABLE_NAME = 'workflows' THEN
-		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.workflow_id = g.id;
+		-- a parent of another workflow waiting on one of these executions goes on: its
+		-- sub-workflow node fails (a worker continues it)
+		WITH d AS (DELETE FROM flowent.workflow_executions e USING gone g WHERE e.workflow_id = g.id
+		           RETURNING e.id, e.workflow_id, e.parent_execution_id, e.parent_node_id)
+		INSERT INTO flowent.run_queue (execution_id, reason, node_id, data)
+		SELECT p.id, 'resume', d.parent_node_id,
+			jsonb_build_object('status', 'error', 'executionId', d.id, 'error',
+				jsonb_build_object('code', 'DELETED', 'message', format('its workflow %s was deleted', d.workflow_id)))
+		FROM d JOIN flowent.workflow_executions p ON p.id = d.parent_execution_id
+		WHERE p.status = 'suspended' AND p.workflow_id NOT IN (SELECT id FROM gone);
 	ELSE
 		DELETE FROM flowent.workflow_executions e USING gone g WHERE e.parent_execution_id = g.id;
 	END IF;

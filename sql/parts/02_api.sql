@@ -750,10 +750,18 @@ DECLARE
 	r record;
 BEGIN
 	PERFORM flowent._check_registry_admin();
-	IF register_node_type.type IS NULL OR register_node_type.type !~ '^[a-z][a-z0-9-]{1,62}$' THEN
-		RAISE EXCEPTION 'type must match ^[a-z][a-z0-9-]{1,62}$ (lower-case letters, digits, "-"), got %',
+	-- at most 50 characters: the node logs' node_type column
+	IF register_node_type.type IS NULL OR register_node_type.type !~ '^[a-z][a-z0-9-]{1,49}$' THEN
+		RAISE EXCEPTION 'type must match ^[a-z][a-z0-9-]{1,49}$ (lower-case letters, digits, "-"; at most 50), got %',
 			coalesce(quote_literal(register_node_type.type), 'null')
 			USING ERRCODE = '22023';
+	END IF;
+	-- the node types DESIGN §6 lists that are not built yet are reserved for them
+	IF register_node_type.type IN ('llm-agent', 'email', 'web-search', 'hubspot-create-contact',
+			'hubspot-update-deal', 'hubspot-add-note', 'hubspot-search-contacts') THEN
+		RAISE EXCEPTION 'node type "%" is reserved for a builtin node type of Flowent, choose another name',
+			register_node_type.type
+			USING ERRCODE = '42501';
 	END IF;
 	IF EXISTS (SELECT 1 FROM flowent.node_types nt WHERE nt.type = register_node_type.type AND nt.builtin) THEN
 		RAISE EXCEPTION 'node type "%" is builtin: builtin types cannot be replaced, choose another name',

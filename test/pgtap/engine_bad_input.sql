@@ -4,7 +4,7 @@
 -- labels, oversized node outputs, a custom handler returning NULL, delays
 -- until infinity.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 CREATE FUNCTION pg_temp.wf(nodes jsonb) RETURNS uuid LANGUAGE sql AS $$
 	SELECT flowent.create_workflow('bad input', nodes,
@@ -82,6 +82,11 @@ SELECT flowent.register_node_type('returns-null', 'public.null_handler(jsonb,jso
 SELECT is(pg_temp.err(flowent.run(pg_temp.wf('[{"id":"t","type":"trigger","data":{}},{"id":"c","type":"returns-null","data":{}}]'))),
 	'error|CUSTOM_NODE_FAILED|node "c": handler null_handler(jsonb,jsonb) of node type "returns-null" returned SQL NULL; it must return jsonb (the node''s output, ''null'' for none)',
 	'a custom handler returning NULL fails its node');
+
+SELECT throws_ok($$SELECT flowent.register_node_type('llm-agent', 'public.null_handler(jsonb,jsonb)'::regprocedure)$$, '42501',
+	'node type "llm-agent" is reserved for a builtin node type of Flowent, choose another name', 'a future builtin name is reserved');
+SELECT throws_ok(format('SELECT flowent.register_node_type(%L, %L::regprocedure)', 'a' || repeat('b', 55), 'public.null_handler(jsonb,jsonb)'), '22023',
+	NULL, 'a type name longer than the node logs hold');
 
 -- delay until infinity
 SELECT is(pg_temp.err(flowent.run(pg_temp.wf('[{"id":"t","type":"trigger","data":{}},{"id":"d","type":"delay","data":{"until":"infinity"}}]'))),

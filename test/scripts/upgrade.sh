@@ -52,9 +52,13 @@ ORDER BY 1
 SQL
 }
 
-for old_script in "$(pg_config --sharedir)"/extension/flowent--*--"$current".sql; do
-	[ -e "$old_script" ] || fail "no upgrade script to $current is installed"
-	from=$(basename "$old_script" | sed 's/^flowent--\(.*\)--.*\.sql$/\1/')
+# every earlier release's install script: each updates to the current one (through the chain)
+releases=0
+for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
+	from=$(basename "$old_script" .sql)
+	from=${from#flowent--}
+	case "$from" in *--* | "$current") continue ;; esac
+	releases=$((releases + 1))
 	cleanup
 	createdb $OLD
 	createdb $NEW
@@ -99,4 +103,5 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*--"$current".sql
 		fail "executions from $from lost"
 	echo "upgrade: ok: $from -> $current keeps executions; one suspended before the update finishes after it"
 done
-echo "upgrade: all checks passed"
+[ "$releases" -gt 0 ] || fail "no earlier release is installed (sql/releases)"
+echo "upgrade: all checks passed ($releases earlier releases)"

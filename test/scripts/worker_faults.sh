@@ -14,7 +14,9 @@
 #       otherwise; a timeoutMs over 2^31 is a validation error naming it;
 #   (g) requests in flight that do not complete cost (almost) no transactions;
 #   (h) in async runs a node's retry backoff is a timer (the execution waits,
-#       committed), not a sleep in the worker's transaction.
+#       committed), not a sleep in the worker's transaction;
+#   (i) deleting a workflow whose execution a parent waits on fails the
+#       parent's sub-workflow node instead of leaving it suspended forever.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -233,6 +235,21 @@ wait_finished "$id"
 eq "(h) the third attempt succeeds" "$(q "SELECT status || '|' || (output->'rows'->0->>'x') FROM flowent.workflow_executions WHERE id = '$id'")" 'success|7'
 eq "(h) one success log with 3 attempts" "$(q "SELECT string_agg(status::text || ':' || coalesce(attempts::text, '-'), ',') FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'f'")" "success:3"
 ok "(h) async retry backoff: a committed wait on a retry timer, then success at attempt 3"
+
+# ---------------------------------------------------------------- (i)
+child=$(q "SELECT flowent.create_workflow('child waits', jsonb_build_array(n('t', 'trigger'), n('a', 'human-approval', '{\"title\": \"ok?\"}')),
+	'[{\"id\": \"e1\", \"source\": \"t\", \"target\": \"a\"}]')")
+parent=$(q "SELECT chain('parent waits', n('t', 'trigger'), n('s', 'sub-workflow', '{\"workflowId\": \"$child\"}'), n('o', 'output', '{\"value\": \"done\"}'))")
+id=$(q "SELECT flowent.run('$parent')->>'executionId'")
+eq "(i) the parent waits on its child" "$(row "$id")" "suspended|"
+q "SELECT flowent.delete_workflow('$child')" >/dev/null
+wait_finished "$id" 15
+eq "(i) the parent's node fails" "$(row "$id")" "error|SUB_WORKFLOW_FAILED"
+case "$(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" in
+*"ended with DELETED: its workflow $child was deleted"*) ;;
+*) fail "(i) the error: $(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" ;;
+esac
+ok "(i) the child's workflow deleted: the waiting parent fails SUB_WORKFLOW_FAILED instead of waiting forever"
 
 # every decision above in one lock order: not one deadlock was detected in this database
 sleep 1.2	# workers report their statistics at most once a second
