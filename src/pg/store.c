@@ -350,6 +350,8 @@ fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output)
 }
 
 #define LOG_COLS 16
+/* rows written at a time (and buffered at most, so a long loop's memory stays bounded) */
+#define LOG_FLUSH_ROWS 1000
 
 /* Node log rows collected during a run and written in one INSERT. */
 typedef struct FlLogBuf
@@ -390,6 +392,8 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 	Datum	   *a;
 	bool	   *n;
 
+	if (lb != NULL && lb->n >= LOG_FLUSH_ROWS)
+		fl_store_flush_logs(ex);
 	if (lb == NULL)
 	{
 		lb = ex->logbuf = palloc0(sizeof(FlLogBuf));
@@ -442,6 +446,10 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 	a[15] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
 }
 
+static void flush_chunk(FlExec *ex, FlLogBuf *lb, int start, int n, TupleTableSlot **slots, Relation rel,
+						ResultRelInfo *rri, EState *estate, CommandId cid, int *attno, int exec_att,
+						int wf_att, Oid status_type);
+
 static const char *const log_col_names[LOG_COLS] = {
 	"id", "node_id", "node_type", "node_name", "status", "input", "output", "error",
 	"error_code", "handle", "iteration", "attempts", "seq", "started_at", "completed_at",
@@ -464,6 +472,8 @@ fl_store_flush_logs(FlExec *ex)
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot **slots;
+	TupleDesc	slot_desc;
+	int			nslots;
 	int			attno[LOG_COLS];
 	int			exec_att,
 				wf_att;
@@ -490,10 +500,41 @@ fl_store_flush_logs(FlExec *ex)
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	ExecOpenIndices(rri, false);
 	cid = GetCurrentCommandId(true);
-	slots = palloc(sizeof(TupleTableSlot *) * lb->n);
-	for (int r = 0; r < lb->n; r++)
+	/*
+	 * Slots on a copy of the descriptor: one on the relcache's would pin it
+	 * in the resource owner once per slot, and pins of one descriptor
+	 * collide in its hash (quadratic in the rows of a long loop).  Written
+	 * in chunks through the same slots.
+	 */
+	slot_desc = CreateTupleDescCopy(desc);
+	nslots = Min(lb->n, LOG_FLUSH_ROWS);
+	slots = palloc(sizeof(TupleTableSlot *) * nslots);
+	for (int r = 0; r < nslots; r++)
+		slots[r] = MakeSingleTupleTableSlot(slot_desc, table_slot_callbacks(rel));
+	for (int start = 0; start < lb->n; start += nslots)
+		flush_chunk(ex, lb, start, Min(nslots, lb->n - start), slots, rel, rri, estate, cid,
+					attno, exec_att, wf_att, status_type);
+	for (int r = 0; r < nslots; r++)
+		ExecDropSingleTupleTableSlot(slots[r]);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+	lb->n = 0;
+}
+
+/* Write rows start .. start + n - 1 of the buffer through slots[0 .. n - 1]. */
+static void
+flush_chunk(FlExec *ex, FlLogBuf *lb, int start, int n, TupleTableSlot **slots, Relation rel,
+			ResultRelInfo *rri, EState *estate, CommandId cid, int *attno, int exec_att, int wf_att,
+			Oid status_type)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < n; i++)
 	{
-		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
+		TupleTableSlot *slot = slots[i];
+		int			r = start + i;
 		Datum	   *a = lb->vals + (size_t) r * LOG_COLS;
 		bool	   *nl = lb->nulls + (size_t) r * LOG_COLS;
 
@@ -517,22 +558,15 @@ fl_store_flush_logs(FlExec *ex)
 		slot->tts_values[wf_att - 1] = UUIDPGetDatum(&ex->wf->id);
 		slot->tts_isnull[wf_att - 1] = false;
 		ExecStoreVirtualTuple(slot);
-		slots[r] = slot;
 	}
-	table_multi_insert(rel, slots, lb->n, cid, 0, NULL);
-	for (int r = 0; r < lb->n; r++)
+	table_multi_insert(rel, slots, n, cid, 0, NULL);
+	for (int i = 0; i < n; i++)
 	{
 		List	   *recheck;
 
-		recheck = ExecInsertIndexTuples(rri, slots[r], estate, false, false, NULL, NIL);
+		recheck = ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
 		list_free(recheck);
-		ExecDropSingleTupleTableSlot(slots[r]);
 	}
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
-	CommandCounterIncrement();
-	lb->n = 0;
 }
 
 /* A waiting node continued: its log row becomes the final one. */
