@@ -32,6 +32,7 @@
 
 #include "nodes/fl_nodes.h"
 #include "pg/jsonb_util.h"
+#include "pg/subxact.h"
 
 /* cached entries in all, before the cache is emptied */
 #ifndef DT_CACHE_MAX
@@ -323,49 +324,41 @@ dt_run_sql(FlNodeCall *call, FlNodeResult *res, SPIPlanPtr plan, Jsonb *input,
  * a message instead of an ERROR.  Errors that are not about the path itself
  * (cancel, out of memory) are re-thrown.
  */
+typedef struct JsonPathParse
+{
+	const char *expr;
+	MemoryContext target;
+	JsonPath   *jp;
+} JsonPathParse;
+
+static void
+parse_jsonpath(void *arg)
+{
+	JsonPathParse *p = arg;
+	JsonPath   *parsed = DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in, CStringGetDatum(p->expr)));
+
+	/* only the result goes to the target context, not the parser's garbage */
+	p->jp = MemoryContextAlloc(p->target, VARSIZE(parsed));
+	memcpy(p->jp, parsed, VARSIZE(parsed));
+}
+
 static JsonPath *
 dt_parse_jsonpath(const char *expr, MemoryContext target, char **errmsg_out)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	JsonPath   *volatile jp = NULL;
+	JsonPathParse p = {expr, target, NULL};
+	ErrorData  *ed = fl_subxact_try(parse_jsonpath, &p);
+	int			cat;
 
 	*errmsg_out = NULL;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		JsonPath   *parsed = DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in,
-																   CStringGetDatum(expr)));
-
-		/* only the result goes to the target context, not the parser's garbage */
-		jp = MemoryContextAlloc(target, VARSIZE(parsed));
-		memcpy(jp, parsed, VARSIZE(parsed));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		int			cat;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		cat = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (cat != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-			cat != ERRCODE_DATA_EXCEPTION &&
-			cat != ERRCODE_FEATURE_NOT_SUPPORTED)
-			ReThrowError(edata);
-		*errmsg_out = edata->message;
-		jp = NULL;
-	}
-	PG_END_TRY();
-	return jp;
+	if (ed == NULL)
+		return p.jp;
+	cat = ERRCODE_TO_CATEGORY(ed->sqlerrcode);
+	if (cat != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+		cat != ERRCODE_DATA_EXCEPTION &&
+		cat != ERRCODE_FEATURE_NOT_SUPPORTED)
+		ReThrowError(ed);
+	*errmsg_out = ed->message;
+	return NULL;
 }
 
 /* Does a jsonpath mention a variable ($name or $"name")? */

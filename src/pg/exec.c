@@ -27,6 +27,7 @@
 #include "pg/engine.h"
 #include "pg/exec_internal.h"
 #include "pg/jsonb_util.h"
+#include "pg/subxact.h"
 #include "pg/http_async.h"
 #include "worker/worker.h"
 
@@ -95,6 +96,43 @@ sql_error_code(const FlNodeType *impl, ErrorData *ed, bool timed_out)
 	return impl->sql_error_code ? impl->sql_error_code : "SQL_ERROR";
 }
 
+/* One attempt of a SQL node, inside its subtransaction (fl_subxact_try). */
+typedef struct NodeAttempt
+{
+	FlExec	   *ex;
+	FlNodeCall *call;
+	FlNodeResult *res;
+	void		(*fn) (FlNodeCall *, FlNodeResult *);
+	int			timeout_ms;
+	FlNodeScope scope;
+	bool		entered;		/* the scope is open: close it after a failure */
+} NodeAttempt;
+
+static void
+attempt_node(void *arg)
+{
+	NodeAttempt *a = arg;
+	const FlNodeType *impl = a->call->def->info->impl;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			uid = InvalidOid;
+	int			sec = 0;
+
+	fl_node_enter(a->ex, &a->scope);
+	a->entered = true;
+	if (impl->flags & FL_NT_RUN_AS)
+		fl_run_as_begin(a->ex, &uid, &sec);
+	if (a->timeout_ms > 0)
+		enable_timeout_after(node_timeout_id, a->timeout_ms);
+	a->fn(a->call, a->res);
+	MemoryContextSwitchTo(cxt);	/* SPI leaves its own context current */
+	if (a->timeout_ms > 0)
+		disable_timeout(node_timeout_id, false);
+	if (impl->flags & FL_NT_RUN_AS)
+		fl_run_as_end(uid, sec);
+	fl_node_leave(&a->scope, true);
+	a->entered = false;
+}
+
 /* One attempt; SQL nodes in a subtransaction, as run_as, with a timeout. */
 static void
 call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
@@ -102,9 +140,10 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	const FlNodeType *impl = call->def->info->impl;
 	void		(*fn) (FlNodeCall *, FlNodeResult *) = resume ? impl->resume : impl->execute;
 	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	int			timeout_ms = call->def->timeout_ms >= 0 ? call->def->timeout_ms : fl_node_timeout_ms;
-	FlNodeScope scope;
+	NodeAttempt a;
+	ErrorData  *ed;
+	bool		timed_out;
 
 	if (!(impl->flags & FL_NT_SQL))
 	{
@@ -116,57 +155,32 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 		node_timeout_id = RegisterTimeout(USER_TIMEOUT, node_timeout_handler);
 	node_timeout_fired = false;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	fl_node_enter(ex, &scope);
-	PG_TRY();
-	{
-		Oid			uid = InvalidOid;
-		int			sec = 0;
-
-		if (impl->flags & FL_NT_RUN_AS)
-			fl_run_as_begin(ex, &uid, &sec);
-		if (timeout_ms > 0)
-			enable_timeout_after(node_timeout_id, timeout_ms);
-		fn(call, res);
-		MemoryContextSwitchTo(oldcxt);	/* SPI leaves its own context current */
-		if (timeout_ms > 0)
-			disable_timeout(node_timeout_id, false);
-		if (impl->flags & FL_NT_RUN_AS)
-			fl_run_as_end(uid, sec);
-		fl_node_leave(&scope, true);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *ed;
-		bool		timed_out = node_timeout_fired;
-
-		if (timeout_ms > 0)
-			disable_timeout(node_timeout_id, false);
-		MemoryContextSwitchTo(oldcxt);
-		ed = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		fl_node_leave(&scope, false);
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		node_timeout_fired = false;
-		/* a real cancel or termination ends the whole statement */
-		if (!timed_out && (ed->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-						   ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN))
-			ReThrowError(ed);
-		memset(res, 0, sizeof(*res));
-		if (timed_out)
-			fl_fail(res, "TIMEOUT", "node \"%s\" timed out after %d ms", call->def->id, timeout_ms);
-		else
-			fl_fail(res, sql_error_code(impl, ed, false), "node \"%s\": %s%s%s",
-					call->def->id, ed->message,
-					ed->detail ? ": " : "", ed->detail ? ed->detail : "");
-	}
-	PG_END_TRY();
+	a.ex = ex;
+	a.call = call;
+	a.res = res;
+	a.fn = fn;
+	a.timeout_ms = timeout_ms;
+	a.entered = false;
+	ed = fl_subxact_try(attempt_node, &a);
+	if (ed == NULL)
+		return;
+	timed_out = node_timeout_fired;
+	if (timeout_ms > 0)
+		disable_timeout(node_timeout_id, false);
+	if (a.entered)
+		fl_node_leave(&a.scope, false);
+	node_timeout_fired = false;
+	/* a real cancel or termination ends the whole statement */
+	if (!timed_out && (ed->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+					   ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN))
+		ReThrowError(ed);
+	memset(res, 0, sizeof(*res));
+	if (timed_out)
+		fl_fail(res, "TIMEOUT", "node \"%s\" timed out after %d ms", call->def->id, timeout_ms);
+	else
+		fl_fail(res, sql_error_code(impl, ed, false), "node \"%s\": %s%s%s",
+				call->def->id, ed->message,
+				ed->detail ? ": " : "", ed->detail ? ed->detail : "");
 }
 
 /* {error: {code, message}} as the output of a node that failed but goes on. */

@@ -32,6 +32,7 @@
 #include "pg/engine.h"
 #include "pg/http.h"
 #include "pg/jsonb_util.h"
+#include "pg/subxact.h"
 
 #define FL_HTTP_MAX_REDIRS 5
 #define FL_HTTP_MAX_HEADER_BYTES (1024 * 1024)
@@ -464,39 +465,32 @@ is_json_type(const char *ct)
  * jsonb).  jsonb_in raises on bad input, so it runs in a subtransaction;
  * cancel and termination still end the statement.
  */
+typedef struct JsonParse
+{
+	const char *text;
+	Jsonb	   *out;
+} JsonParse;
+
+static void
+parse_json(void *arg)
+{
+	JsonParse  *p = arg;
+
+	p->out = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(p->text)));
+}
+
 static Jsonb *
 try_parse_json(const char *text)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Jsonb	   *volatile out = NULL;
+	JsonParse	p = {text, NULL};
+	ErrorData  *ed = fl_subxact_try(parse_json, &p);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		out = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *ed;
-
-		MemoryContextSwitchTo(oldcxt);
-		ed = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED || ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(ed);
-		FreeErrorData(ed);
-		out = NULL;
-	}
-	PG_END_TRY();
-	return out;
+	if (ed == NULL)
+		return p.out;
+	if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED || ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(ed);
+	FreeErrorData(ed);
+	return NULL;
 }
 
 Jsonb *

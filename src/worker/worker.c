@@ -35,6 +35,7 @@
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 #include "pg/http.h"
+#include "pg/subxact.h"
 #include "worker/worker.h"
 
 #define MAX_SLEEP_MS 60000
@@ -222,41 +223,29 @@ typedef struct Claim
  * execution only, not the others claimed with it.
  */
 static void
+run_claimed(void *arg)
+{
+	Claim	   *c = arg;
+
+	if (strcmp(c->reason, "start") == 0)
+		(void) fl_start_execution(c->exec_id);
+	else
+		(void) fl_continue_if_waiting(c->exec_id, c->node_id, c->data, false);
+}
+
+static void
 run_claim(Claim *c)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *ed = fl_subxact_try(run_claimed, c);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		if (strcmp(c->reason, "start") == 0)
-			(void) fl_start_execution(c->exec_id);
-		else
-			(void) fl_continue_if_waiting(c->exec_id, c->node_id, c->data, false);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *ed;
-
-		MemoryContextSwitchTo(oldcxt);
-		ed = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		/* a real shutdown request ends the worker */
-		if (worker_interrupted(ed))
-			ReThrowError(ed);
-		ereport(LOG, (errmsg("flowent: execution %s failed: %s", c->exec_id, ed->message)));
-		fl_http_multi_drop_pending_for(c->exec_id);
-		mark_failed(c->exec_id, ed);
-	}
-	PG_END_TRY();
+	if (ed == NULL)
+		return;
+	/* a real shutdown request ends the worker */
+	if (worker_interrupted(ed))
+		ReThrowError(ed);
+	ereport(LOG, (errmsg("flowent: execution %s failed: %s", c->exec_id, ed->message)));
+	fl_http_multi_drop_pending_for(c->exec_id);
+	mark_failed(c->exec_id, ed);
 }
 
 /*
