@@ -545,7 +545,7 @@ flowent_cancel(PG_FUNCTION_ARGS)
 	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Oid			types[1] = {UUIDOID};
 	Datum		a[1];
-	char	   *previous;
+	char	   *previous = NULL;
 	FlOwner		own;
 	JB			b = {0};
 	Jsonb	   *res;
@@ -571,35 +571,29 @@ flowent_cancel(PG_FUNCTION_ARGS)
 		fl_owner_end(&own);
 		/* a worker is running it right now: it stops at its next node, or as it ends */
 		if (running_async && fl_request_cancel(id, reason))
+			previous = "running";
+		else
 		{
-			jb_obj_begin(&b);
-			jb_kv_bool(&b, "success", true);
-			jb_kv_str(&b, "executionId", id);
-			jb_kv_str(&b, "status", "cancelled");
-			jb_kv_str(&b, "previousStatus", "running");
-			jb_key(&b, "error");
-			jb_null(&b);
-			jb_obj_end(&b);
-			res = jb_finish(&b);
-			SPI_finish();
-			PG_RETURN_JSONB_P(res);
+			/* a decision in progress, or a worker ending it: wait, then see how it stands */
+			(void) fl_lock_execution_root(id, true);
 		}
-		/* a decision in progress, or a worker ending it: wait, then see how it stands */
-		(void) fl_lock_execution_root(id, true);
 	}
-	fl_owner_begin(&own);
-	if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
-					1, types, a, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read execution");
-	fl_owner_end(&own);
-	if (SPI_processed == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("execution %s does not exist", id)));
-	previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&
-		strcmp(previous, "suspended") != 0)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("execution %s already finished (%s)", id, previous)));
-	(void) fl_store_cancel_tree(id, reason);
+	if (previous == NULL)
+	{
+		fl_owner_begin(&own);
+		if (fl_spi_args("SELECT status::text FROM flowent.workflow_executions WHERE id = $1 FOR UPDATE",
+						1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read execution");
+		fl_owner_end(&own);
+		if (SPI_processed == 0)
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("execution %s does not exist", id)));
+		previous = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		if (strcmp(previous, "pending") != 0 && strcmp(previous, "running") != 0 &&
+			strcmp(previous, "suspended") != 0)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("execution %s already finished (%s)", id, previous)));
+		(void) fl_store_cancel_tree(id, reason);
+	}
 	jb_obj_begin(&b);
 	jb_kv_bool(&b, "success", true);
 	jb_kv_str(&b, "executionId", id);

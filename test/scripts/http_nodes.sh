@@ -49,21 +49,9 @@ like() {
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
-# Set flowent.http_allow_hosts for the cluster ('' resets it) and wait until new sessions see it.
-allow() {
-	local set="SET flowent.http_allow_hosts = '$1'"
-	[ -n "$1" ] || set="RESET flowent.http_allow_hosts"
-	psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "ALTER SYSTEM $set" -c "SELECT pg_reload_conf()" >/dev/null
-	for _ in $(seq 1 100); do
-		[ "$(psql -X -At -d postgres -c 'SHOW flowent.http_allow_hosts')" = "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "flowent.http_allow_hosts did not become '$1'"
-}
-
-# The fake server's request record (not through flowent: no policy, no scrubbing).
-server_log() { python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$BASE/log"; }
-clear_log() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "$BASE/log/clear"; }
+# allow, server_log, clear_log (the fake server on 127.0.0.2 as well is started below)
+# shellcheck source=test/lib/fake_http.sh
+. test/lib/fake_http.sh
 
 # ---- fake server on 127.0.0.1 and 127.0.0.2, same port
 python3 test/fake/http_server.py --bind 127.0.0.1 --bind 127.0.0.2 --port-file "$TMP/port" &

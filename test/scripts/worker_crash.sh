@@ -15,9 +15,6 @@
 set -euo pipefail
 
 PORT=${FLOWENT_CRASH_PGPORT:-54360}
-PG_CONFIG=${PG_CONFIG:-pg_config}
-PGBIN=$("$PG_CONFIG" --bindir)
-PKGLIB=$("$PG_CONFIG" --pkglibdir)
 N=${FLOWENT_CRASH_N:-1000}
 
 fail() {
@@ -37,41 +34,9 @@ soft_fail() {
 eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-[ -f "$PKGLIB/flowent.so" ] || fail "$PKGLIB/flowent.so is not installed: make && make install"
-if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
-	fail "port $PORT is taken: set FLOWENT_CRASH_PGPORT to a free port"
-fi
+# shellcheck source=test/lib/private_cluster.sh
+. "$(dirname "$0")/../lib/private_cluster.sh"
 
-if [ "$(id -u)" -eq 0 ]; then
-	as_owner() { (cd / && runuser -u postgres -- "$@"); }
-	OWNER=postgres
-else
-	as_owner() { "$@"; }
-	OWNER=$(id -un)
-fi
-
-TMP=$(mktemp -d /tmp/flowent_crash.XXXXXX)
-chmod 755 "$TMP"
-DATA=$TMP/data
-SOCK=$TMP/sock
-LOG=$TMP/server.log
-mkdir -p "$DATA" "$SOCK"
-chown "$OWNER" "$DATA" "$SOCK"
-chmod 700 "$DATA"
-touch "$LOG"
-chown "$OWNER" "$LOG"
-
-# shellcheck disable=SC2317
-cleanup() {
-	if [ -f "$DATA/postmaster.pid" ]; then
-		as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-export PGHOST=$SOCK PGPORT=$PORT PGUSER=postgres
-unset PGDATABASE
 DB=crash
 
 q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "${2:-$DB}" -c "$1"; }
@@ -86,17 +51,7 @@ poll() {
 	return 1
 }
 
-pgctl() { as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" "$@"; }
-start() { pgctl -w -t 60 start >/dev/null || fail "the private cluster did not start"; }
-stop() { pgctl -m fast -w stop >/dev/null; }
-
-as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
-	>"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; fail "initdb failed"; }
 cat >>"$DATA/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$SOCK'
-max_worker_processes = 16
 synchronous_commit = on
 include_if_exists = 'preload.conf'
 include_if_exists = 'bad.conf'
@@ -246,7 +201,7 @@ HTTPDIR=$TMP/http
 mkdir -p "$HTTPDIR"
 python3 "$(dirname "$0")/../fake/slow_server.py" --port-file "$HTTPDIR/port" --delay-ms 2000 &
 SLOW_PID=$!
-trap 'kill $SLOW_PID 2>/dev/null || true; cleanup' EXIT
+trap 'kill $SLOW_PID 2>/dev/null || true; private_cluster_cleanup' EXIT
 for _ in $(seq 50); do [ -s "$HTTPDIR/port" ] && break; sleep 0.1; done
 HPORT=$(cat "$HTTPDIR/port")
 stats() { python3 -c "import json,urllib.request; d=json.load(urllib.request.urlopen('http://127.0.0.1:$HPORT/stats')); print($1)"; }
@@ -331,6 +286,30 @@ eq "(e) cancelled execution after its response time" \
 eq "(e) no lease left on the cancelled execution" \
 	"$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass AND objid = hashtext('$cid')::oid")" 0
 ok "(e) cancel during an HTTP request: the transfer is dropped, nothing after it runs"
+
+# ------------------------------------------------------------------ (f) kill -9 during the new paths
+# a node waiting on its retry timer, and work claimed one at a time behind a slow execution
+q "CREATE SEQUENCE t.flaky" >/dev/null
+flaky=$(q "SELECT flowent.create_workflow('flaky', jsonb_build_array(t.n('t', 'trigger'),
+	t.n('f', 'database-query', '{\"readOnly\": false, \"retry\": {\"maxAttempts\": 3, \"backoffMs\": 1500},
+	   \"query\": \"SELECT CASE WHEN v < 3 THEN 1 / (v - v) ELSE 7 END AS x FROM nextval(''t.flaky'') v\"}')),
+	jsonb_build_array(t.e('e1', 't', 'f')))")
+fid=$(q "SELECT flowent.execute('$flaky')")
+poll "SELECT EXISTS (SELECT 1 FROM flowent.workflow_node_logs WHERE execution_id = '$fid' AND node_id = 'f' AND status = 'waiting' AND output->>'kind' = 'retry')" 10 ||
+	fail "(f) the flaky node did not wait on its retry timer"
+sid=$(q "SELECT flowent.execute(t.w('slow'), '{\"k\": 1}')")
+q "SELECT flowent.execute(t.w('many'), jsonb_build_object('i', i)) FROM generate_series(1, 20) i" >/dev/null
+poll "SELECT count(*) >= 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB' AND wait_event = 'PgSleep'" 10 ||
+	fail "(f) no worker entered the slow node"
+kill -9 "$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB' AND wait_event = 'PgSleep' LIMIT 1")"
+poll "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$DB'" 30 ||
+	fail "(f) the workers did not come back after kill -9"
+poll "SELECT count(*) = 0 FROM flowent.workflow_executions WHERE (id IN ('$fid', '$sid') OR workflow_id = t.w('many')) AND status IN ('pending', 'running', 'suspended')" 60 ||
+	fail "(f) executions did not finish after the kill: $(q "SELECT string_agg(status::text, ',') FROM flowent.workflow_executions WHERE status IN ('pending', 'running', 'suspended')")"
+eq "(f) the retried node, after the kill" "$(q "SELECT status || '|' || (output->'rows'->0->>'x') FROM flowent.workflow_executions WHERE id = '$fid'")" "success|7"
+eq "(f) one success log of the retried node" "$(q "SELECT count(*) FROM flowent.workflow_node_logs WHERE execution_id = '$fid' AND node_id = 'f' AND status = 'success'")" 1
+eq "(f) the slow one" "$(q "SELECT status FROM flowent.workflow_executions WHERE id = '$sid'")" success
+ok "(f) kill -9 of a worker in a slow node while another execution waits on a retry timer and 20 are queued: all finish, one success log each"
 
 if [ ${#SOFT_FAILED[@]} -gt 0 ]; then
 	echo "worker_crash: ${#SOFT_FAILED[@]} check(s) FAILED:" >&2
