@@ -251,6 +251,8 @@ extern SPIPlanPtr fl_spi_prepare(const char *sql, int nargs, Oid *types);
 
 /* store.c: bookkeeping writes, run as the extension owner */
 extern void fl_new_uuid(pg_uuid_t *u);
+extern SPIPlanPtr fl_owner_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types);
+extern void fl_owner_exec(SPIPlanPtr plan, Datum *args, const char *nulls, int expect);
 extern int	fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 						   Datum *args, const char *nulls, long count);
 extern void fl_store_execution_insert(FlExec *ex);
