@@ -77,6 +77,13 @@ typedef struct FlNodeType
 	 * back through resume() (fl_http_completion set).
 	 */
 	bool		(*prepare_http) (FlNodeCall *call, struct FlHttpRequest *req, FlNodeResult *res);
+
+	/*
+	 * Nodes that run other nodes themselves (loop-controller: its body per
+	 * item) are driven instead of executed: called with NULL to start, and
+	 * with their suspension info to go on from where they waited.
+	 */
+	void		(*drive) (FlExec *ex, int node, Jsonb *resume_info);
 } FlNodeType;
 
 extern const FlNodeType *fl_builtin_node_type(const char *type);

@@ -683,10 +683,10 @@ run_node(FlExec *ex, int n)
 	{
 		char	   *kind = jb_get_cstring(p->output, "kind");
 
-		if (kind && strcmp(kind, FL_WAIT_LOOP) == 0)
+		if (nd->info->impl->drive)
 		{
-			/* a loop that suspended in an iteration: go on from there */
-			fl_run_loop(ex, n, p->output);
+			/* e.g. a loop that suspended in an iteration: go on from there */
+			nd->info->impl->drive(ex, n, p->output);
 			return;
 		}
 		if (!is_resume_target(ex, n))
@@ -738,8 +738,8 @@ run_node(FlExec *ex, int n)
 		fl_finish_node(ex, n, &call, &res, GetCurrentTimestamp(), false, 0);
 		return;
 	}
-	if (nd->info->impl == &fl_node_loop)
-		fl_run_loop(ex, n, NULL);
+	if (nd->info->impl->drive)
+		nd->info->impl->drive(ex, n, NULL);
 	else
 		execute_node(ex, n, false, NULL);
 }

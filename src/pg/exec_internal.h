@@ -1,6 +1,6 @@
 /*
  * exec_internal.h
- *	  What the parts of the execution engine (state.c, exec.c, loop_run.c,
+ *	  What the parts of the execution engine (state.c, exec.c, nodes/loop.c,
  *	  run.c) share with each other and nobody else.
  */
 #ifndef FL_EXEC_INTERNAL_H
@@ -16,7 +16,6 @@ extern bool fl_node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *re
 extern void fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 						   TimestampTz started, bool resuming, int attempts);
 extern FlPrior *fl_prior_of(FlExec *ex, int n);
-extern void fl_run_loop(FlExec *ex, int n, Jsonb *resume_info);
 extern Jsonb *fl_exec_finish(FlExec *ex);
 
 #endif
