@@ -16,7 +16,9 @@
 #   (h) in async runs a node's retry backoff is a timer (the execution waits,
 #       committed), not a sleep in the worker's transaction;
 #   (i) deleting a workflow whose execution a parent waits on fails the
-#       parent's sub-workflow node instead of leaving it suspended forever.
+#       parent's sub-workflow node instead of leaving it suspended forever;
+#   (j) the HTTP calls of parallel branches of an async run are in flight at
+#       the same time.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -250,6 +252,21 @@ case "$(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" in
 *) fail "(i) the error: $(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" ;;
 esac
 ok "(i) the child's workflow deleted: the waiting parent fails SUB_WORKFLOW_FAILED instead of waiting forever"
+
+# ---------------------------------------------------------------- (j)
+clear_log
+par=$(q "SELECT flowent.create_workflow('parallel calls', jsonb_build_array(n('t', 'trigger'),
+	n('a', 'http-request', '{\"url\": \"$BASE/slow?ms=3000&b=a\"}'), n('b', 'http-request', '{\"url\": \"$BASE/slow?ms=3000&b=b\"}'),
+	n('m', 'merge'), n('o', 'output', '{\"value\": [\"{{a.status}}\", \"{{b.status}}\"]}')),
+	'[{\"id\": \"e1\", \"source\": \"t\", \"target\": \"a\"}, {\"id\": \"e2\", \"source\": \"t\", \"target\": \"b\"},
+	  {\"id\": \"e3\", \"source\": \"a\", \"target\": \"m\"}, {\"id\": \"e4\", \"source\": \"b\", \"target\": \"m\"},
+	  {\"id\": \"e5\", \"source\": \"m\", \"target\": \"o\"}]')")
+id=$(q "SELECT flowent.execute('$par')")
+for _ in $(seq 1 40); do [ "$(requests_to /slow)" = 2 ] && break; sleep 0.05; done
+eq "(j) both branches' requests arrived while neither was answered" "$(requests_to /slow)|$(row "$id")" "2|suspended|"
+wait_finished "$id" 15
+eq "(j) the run" "$(q "SELECT status || '|' || output::text FROM flowent.workflow_executions WHERE id = '$id'")" 'success|[200, 200]'
+ok "(j) two parallel HTTP branches of an async run: both requests in flight at once"
 
 # every decision above in one lock order: not one deadlock was detected in this database
 sleep 1.2	# workers report their statistics at most once a second
