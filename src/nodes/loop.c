@@ -114,13 +114,7 @@ loop_drive(FlExec *ex, int n, Jsonb *resume_info)
 	bool		resuming = resume_info != NULL;
 	JB			b = {0};
 
-	memset(&call, 0, sizeof(call));
-	memset(&res, 0, sizeof(res));
-	call.ex = ex;
-	call.node = n;
-	call.def = nd;
-	call.input = fl_node_input(ex, n);
-	ex->cur_input = call.input;
+	fl_node_call_init(ex, n, &call, &res);
 	if (!resuming)
 		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 	if (!fl_node_config(ex, n, &call, &res))

@@ -572,6 +572,19 @@ hand_over_http(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res, bool resu
 	return true;
 }
 
+/* A call of node n on its input (which becomes the run's current input). */
+void
+fl_node_call_init(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
+{
+	memset(call, 0, sizeof(*call));
+	memset(res, 0, sizeof(*res));
+	call->ex = ex;
+	call->node = n;
+	call->def = &ex->wf->nodes[n];
+	call->input = fl_node_input(ex, n);
+	ex->cur_input = call->input;
+}
+
 /* Run a node's executor with retries, then apply the result. */
 static void
 execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
@@ -587,14 +600,8 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 
 	if (retrying)
 		resume_data = NULL;		/* the timer fired: the next attempt runs afresh */
-	memset(&call, 0, sizeof(call));
-	memset(&res, 0, sizeof(res));
-	call.ex = ex;
-	call.node = n;
-	call.def = nd;
-	call.input = fl_node_input(ex, n);
+	fl_node_call_init(ex, n, &call, &res);
 	call.resume_data = resume_data;
-	ex->cur_input = call.input;
 	if (!resuming)
 		fl_emit(ex, "step:started", n, "running", NULL, -1, NULL);
 
@@ -727,12 +734,7 @@ run_node(FlExec *ex, int n)
 		FlNodeCall	call;
 		FlNodeResult res;
 
-		memset(&call, 0, sizeof(call));
-		memset(&res, 0, sizeof(res));
-		call.ex = ex;
-		call.node = n;
-		call.def = nd;
-		call.input = fl_node_input(ex, n);
+		fl_node_call_init(ex, n, &call, &res);
 		res.outcome = FL_SUSPEND;
 		res.wait_kind = FL_WAIT_BREAKPOINT;
 		fl_finish_node(ex, n, &call, &res, GetCurrentTimestamp(), false, 0);

@@ -12,6 +12,7 @@
 extern FlExec *fl_exec_create(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 							  const char *trigger_type);
 extern void fl_run_scope(FlExec *ex, int slot);
+extern void fl_node_call_init(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res);
 extern bool fl_node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res);
 extern void fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 						   TimestampTz started, bool resuming, int attempts);

@@ -6,8 +6,6 @@
  */
 #include "postgres.h"
 
-#include "mb/pg_wchar.h"
-
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -40,18 +38,6 @@ typedef struct FlLogBuf
 	bool	   *nulls;
 } FlLogBuf;
 
-
-/* A value for a varchar(max) column of the node logs: at most max characters. */
-static void
-log_column_fits(FlNodeDef *nd, const char *column, const char *value, int max)
-{
-	int			chars = value ? pg_mbstrlen(value) : 0;
-
-	if (chars > max)
-		ereport(ERROR, (errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-						errmsg("node \"%.40s\": its %s has %d characters; the node log holds %d",
-							   nd->id, column, chars, max)));
-}
 
 /*
  * Queue a node log row.  Rows are written by fl_store_flush_logs() when the
@@ -96,10 +82,11 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 		fl_new_uuid(id);
 		a[0] = UUIDPGetDatum(id);
 	}
-	/* the multi-insert skips the columns' length checks: done here */
-	log_column_fits(nd, "node_id", nd->id, 100);
-	log_column_fits(nd, "node_type", nd->type, 50);
-	log_column_fits(nd, "node_name", nd->label, 255);
+	/*
+	 * The multi-insert skips the columns' length checks: a workflow whose
+	 * node id, type or label does not fit is not valid, so it never runs
+	 * (fl_workflow_build, fl_graph_finish).
+	 */
 	a[1] = CStringGetTextDatum(nd->id);
 	a[2] = CStringGetTextDatum(nd->type);
 	a[3] = TXT(nd->label);

@@ -434,7 +434,8 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 /*
  * The worker's continue: quietly does nothing when the execution is no
  * longer suspended or the node no longer waits (cancelled, decided, or
- * resumed early by someone else).
+ * resumed early by someone else).  The caller holds the root execution's
+ * row (fl_lock_execution_root).
  */
 Jsonb *
 fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bool is_approval)
@@ -446,7 +447,6 @@ fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bo
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
-	(void) fl_lock_execution_root(exec_id, true);
 	fl_owner_begin(&own);
 	ret = fl_spi_args("SELECT 1 FROM flowent.workflow_executions e "
 					  "JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "

@@ -326,6 +326,7 @@ complete(Transfer *t, CURLcode code)
 	PG_TRY();
 	{
 		fl_unit_begin("flowent: continuing after an HTTP response");
+		(void) fl_lock_execution_root(t->exec_id, true);
 		fl_http_completion = &c;
 		(void) fl_continue_if_waiting(t->exec_id, t->node_id, jsonb_from_cstring("{}", 2), false);
 		fl_http_completion = NULL;

@@ -250,17 +250,17 @@ run_claim(Claim *c)
 
 /*
  * Claim one queued execution (a start or a continuation), oldest first,
- * that no other worker or decision holds: its lease and its root row are
- * taken in a subtransaction, which rolls back when either is busy, so the
- * queue row is left as it was (a canceller may be waiting for it) and
- * skipped for the rest of this unit.  False: none is due.
+ * that no other worker or decision holds.  Its lease and root row are
+ * taken before its queue row is touched: a canceller holding the root may
+ * be deleting that row, so the worker must not wait for it, and an
+ * execution held elsewhere stays queued, skipped for the rest of this unit.
+ * False: none is due.
  */
 static bool
 claim_one(Claim *c, List **skipped)
 {
-	static SPIPlanPtr plan = NULL;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	static SPIPlanPtr next_plan = NULL;
+	static SPIPlanPtr take_plan = NULL;
 
 	for (;;)
 	{
@@ -274,49 +274,42 @@ claim_one(Claim *c, List **skipped)
 		bool		isnull;
 		Datum		dd;
 		int64		qid;
-		bool		got;
+		char	   *exec_id;
 
 		foreach(lc, *skipped)
 			ids[nids++] = Int64GetDatum(*(int64 *) lfirst(lc));
 		a[0] = PointerGetDatum(construct_array(ids, nids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		if (fl_owner_query(&plan, "DELETE FROM flowent.run_queue WHERE id = ("
-						   " SELECT id FROM flowent.run_queue WHERE available_at <= clock_timestamp() "
-						   "  AND id <> ALL ($1) "
-						   " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-						   "RETURNING execution_id::text, reason, node_id, data, id",
-						   1, types, a, NULL, 1) != SPI_OK_DELETE_RETURNING)
-			elog(ERROR, "could not claim work");
+		if (fl_owner_query(&next_plan, "SELECT id, execution_id::text FROM flowent.run_queue "
+						   "WHERE available_at <= clock_timestamp() AND id <> ALL ($1) ORDER BY id LIMIT 1",
+						   1, types, a, NULL, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look at the queue");
 		if (SPI_processed == 0)
-		{
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
 			return false;
-		}
-		tup = SPI_tuptable->vals[0];
-		d = SPI_tuptable->tupdesc;
-		c->exec_id = SPI_getvalue(tup, d, 1);
-		c->reason = SPI_getvalue(tup, d, 2);
-		c->node_id = SPI_getvalue(tup, d, 3);
-		dd = SPI_getbinval(tup, d, 4, &isnull);
-		c->data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
-		qid = DatumGetInt64(SPI_getbinval(tup, d, 5, &isnull));
-		got = fl_lease_try(c->exec_id);
-		if (got && !fl_lock_execution_root(c->exec_id, false))
+		qid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		exec_id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		if (fl_lease_try(exec_id) && lock_root(exec_id))
 		{
-			fl_lease_release(c->exec_id);
-			got = false;
+			Oid			t1[1] = {INT8OID};
+			Datum		a1[1] = {Int64GetDatum(qid)};
+
+			if (fl_owner_query(&take_plan, "DELETE FROM flowent.run_queue WHERE id = $1 "
+							   "RETURNING execution_id::text, reason, node_id, data",
+							   1, t1, a1, NULL, 1) != SPI_OK_DELETE_RETURNING)
+				elog(ERROR, "could not claim work");
+			if (SPI_processed == 1)
+			{
+				tup = SPI_tuptable->vals[0];
+				d = SPI_tuptable->tupdesc;
+				c->exec_id = SPI_getvalue(tup, d, 1);
+				c->reason = SPI_getvalue(tup, d, 2);
+				c->node_id = SPI_getvalue(tup, d, 3);
+				dd = SPI_getbinval(tup, d, 4, &isnull);
+				c->data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
+				return true;
+			}
+			/* claimed and done by another worker meanwhile: nothing to run */
+			fl_lease_release(exec_id);
 		}
-		if (got)
-			ReleaseCurrentSubTransaction();
-		else
-			RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (got)
-			return true;
 		/* held by another worker or decision: it stays queued, for later */
 		{
 			int64	   *p = palloc(sizeof(int64));
@@ -668,14 +661,19 @@ fl_worker_main(Datum arg)
 			look = true;
 			continue;
 		}
-		pgstat_report_stat(false);	/* table statistics, for autovacuum */
 		TimestampDifference(GetCurrentTimestamp(), next_look, &secs, &usecs);
 		wait_ms = secs * 1000 + usecs / 1000;
 		if (fl_http_multi_inflight() > 0)
+		{
+			pgstat_report_stat(false);	/* at most once a second */
 			look = fl_http_multi_wait(Min(wait_ms, 250));
+		}
 		else
 		{
-			int			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+			int			rc;
+
+			pgstat_report_stat(true);	/* table statistics, for autovacuum */
+			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 									   wait_ms, PG_WAIT_EXTENSION);
 
 			ResetLatch(MyLatch);
