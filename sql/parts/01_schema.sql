@@ -150,7 +150,7 @@ CREATE TABLE flowent.workflow_node_logs (
 	error text,
 	error_code text,
 	handle text,
-	iteration text NOT NULL DEFAULT '',
+	iteration text COLLATE "C" NOT NULL DEFAULT '',	-- machine-made; "C": prefix ranges
 	attempts integer NOT NULL DEFAULT 1,
 	seq integer NOT NULL,
 	started_at timestamptz DEFAULT now(),
@@ -159,7 +159,11 @@ CREATE TABLE flowent.workflow_node_logs (
 	tokens_used integer,
 	cost_usd numeric(10,6)
 );
-CREATE INDEX ON flowent.workflow_node_logs (execution_id, seq);
+-- A continuation reads the rows of one scope (top level or one loop
+-- iteration) and the nodes that wait; neither may cost a scan of all the
+-- rows of an execution, which a loop makes large.
+CREATE INDEX ON flowent.workflow_node_logs (execution_id, iteration, seq);
+CREATE INDEX ON flowent.workflow_node_logs (execution_id, node_id) WHERE status = 'waiting';
 
 CREATE FUNCTION flowent._delete_node_logs() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$

@@ -336,10 +336,10 @@ continue_or_queue(const char *exec_id, const char *node_id, Jsonb *data, const c
 	Jsonb	   *res;
 
 	if (strcmp(mode, "sync") == 0)
-		res = fl_continue_execution(exec_id, node_id, data, approval_id != NULL, NULL);
+		res = fl_continue_execution(exec_id, node_id, approval_id, data, approval_id != NULL, NULL);
 	else
 	{
-		fl_queue_continue(exec_id, node_id, data);
+		fl_queue_continue(exec_id, node_id, approval_id, data);
 		fl_wake_at_commit();
 		res = pending_result(exec_id);
 	}

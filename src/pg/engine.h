@@ -225,14 +225,15 @@ extern void fl_clear_current_item(FlExec *ex);
 extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 							  const char *trigger_type, FlExec *parent,
 							  const char *parent_node_id, char **exec_id_out);
-extern Jsonb *fl_continue_execution(const char *exec_id, const char *node_id,
+extern Jsonb *fl_continue_execution(const char *exec_id, const char *node_id, const char *at,
 									Jsonb *data, bool is_approval, bool *finished_out);
-extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data,
-									 bool is_approval);
+extern Jsonb *fl_continue_if_waiting(const char *exec_id, const char *node_id, const char *at,
+									 Jsonb *data, bool is_approval);
 extern Jsonb *fl_start_execution(const char *exec_id);
 extern char *fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 								const char *trigger_type);
-extern void fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data);
+extern void fl_queue_continue(const char *exec_id, const char *node_id, const char *at,
+							  Jsonb *data);
 extern Jsonb *fl_rerun_execution(const char *exec_id, const char *from_node, Jsonb *options,
 								 char **new_id, bool async);
 extern void fl_set_variable(FlExec *ex, const char *name, Jsonb *value);

@@ -34,7 +34,8 @@
 static void run_node(FlExec *ex, int n);
 
 FlHttpCompletion *fl_http_completion = NULL;
-void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, FlHttpRequest *req) = NULL;
+void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, const char *iteration,
+								   FlHttpRequest *req) = NULL;
 
 static TimeoutId node_timeout_id = MAX_TIMEOUTS;
 static volatile sig_atomic_t node_timeout_fired = false;
@@ -524,7 +525,7 @@ suspend_on_http(FlExec *ex, FlNodeCall *call, FlNodeResult *res, int attempt)
 
 	if (!call->def->info->impl->prepare_http(call, req, res))
 		return;					/* res failed: bad config */
-	fl_http_dispatcher(ex->id_str, call->def->id, req);
+	fl_http_dispatcher(ex->id_str, call->def->id, ex->iteration, req);
 	jb_obj_begin(&b);
 	jb_kv_int(&b, "attempt", attempt);
 	jb_obj_end(&b);

@@ -20,6 +20,7 @@ typedef struct FlHttpCompletion
 extern FlHttpCompletion *fl_http_completion;
 
 /* Set in worker processes: takes a request the engine suspended on. */
-extern void (*fl_http_dispatcher) (const char *exec_id, const char *node_id, FlHttpRequest *req);
+extern void (*fl_http_dispatcher) (const char *exec_id, const char *node_id, const char *iteration,
+								   FlHttpRequest *req);
 
 #endif

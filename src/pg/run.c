@@ -338,19 +338,28 @@ read_exec_row(const char *exec_id, ExecRow *r)
 	}
 }
 
-/* The iteration in which a node of an execution waits, or NULL. */
+/*
+ * The iteration in which a node of an execution waits, or NULL.  In a loop
+ * running iterations in parallel one node may wait in several: `at` names
+ * the one a continuation is for (its iteration, approval id or child
+ * execution id); without a match, the one that has waited longest.
+ */
 static char *
-waiting_iteration(const char *exec_id, const char *node_id)
+waiting_iteration(const char *exec_id, const char *node_id, const char *at)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
+	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+	Datum		a[3];
+	char		nulls[3] = {' ', ' ', ' '};
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
+	a[2] = at ? CStringGetTextDatum(at) : (Datum) 0;
+	nulls[2] = at ? ' ' : 'n';
 	if (fl_owner_query(&plan, "SELECT iteration FROM flowent.workflow_node_logs "
 					   "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' "
-					   "ORDER BY seq DESC LIMIT 1", 2, types, a, NULL, 1) != SPI_OK_SELECT ||
+					   "ORDER BY $3 IN (iteration, output->>'approvalId', output->>'childExecutionId') DESC NULLS LAST, seq "
+					   "LIMIT 1", 3, types, a, nulls, 1) != SPI_OK_SELECT ||
 		SPI_processed == 0)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -392,7 +401,7 @@ exec_from_row(const char *exec_id, ExecRow *r)
  * the result is that of the outermost execution continued.
  */
 Jsonb *
-fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
+fl_continue_execution(const char *exec_id, const char *node_id, const char *at, Jsonb *data,
 					  bool is_approval, bool *finished_out)
 {
 	ExecRow		r;
@@ -408,7 +417,7 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 	ex = exec_from_row(exec_id, &r);
 	load_prior(ex, exec_id, false, NULL);
 	n = fl_graph_find(ex->wf->graph, node_id);
-	ex->resume_iteration = n < 0 ? NULL : waiting_iteration(exec_id, node_id);
+	ex->resume_iteration = n < 0 ? NULL : waiting_iteration(exec_id, node_id, at);
 	if (ex->resume_iteration == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("node \"%s\" of execution %s is not waiting", node_id, exec_id)));
@@ -426,7 +435,8 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
 
 		read_exec_row(ex->parent_id, &pr);
 		if (strcmp(pr.status, "suspended") == 0)
-			return fl_continue_execution(ex->parent_id, ex->parent_node_id, result, false, finished_out);
+			return fl_continue_execution(ex->parent_id, ex->parent_node_id, ex->id_str, result, false,
+										 finished_out);
 	}
 	return result;
 }
@@ -438,7 +448,8 @@ fl_continue_execution(const char *exec_id, const char *node_id, Jsonb *data,
  * row (fl_lock_execution_root).
  */
 Jsonb *
-fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bool is_approval)
+fl_continue_if_waiting(const char *exec_id, const char *node_id, const char *at, Jsonb *data,
+					   bool is_approval)
 {
 	Oid			types[2] = {UUIDOID, TEXTOID};
 	Datum		a[2];
@@ -456,7 +467,7 @@ fl_continue_if_waiting(const char *exec_id, const char *node_id, Jsonb *data, bo
 	fl_owner_end(&own);
 	if (ret != SPI_OK_SELECT || SPI_processed == 0)
 		return NULL;
-	return fl_continue_execution(exec_id, node_id, data, is_approval, NULL);
+	return fl_continue_execution(exec_id, node_id, at, data, is_approval, NULL);
 }
 
 /* Run a queued (pending, async) execution from its start. */
@@ -519,20 +530,28 @@ fl_queue_execution(FlWorkflow *wf, Jsonb *payload, Jsonb *options, const char *t
 	return pstrdup(ex->id_str);
 }
 
-/* Queue the continuation of an async execution for the workers. */
+/*
+ * Queue the continuation of an async execution for the workers; `at` (see
+ * waiting_iteration) travels in the data as "__at", which the worker takes out.
+ */
 void
-fl_queue_continue(const char *exec_id, const char *node_id, Jsonb *data)
+fl_queue_continue(const char *exec_id, const char *node_id, const char *at, Jsonb *data)
 {
-	Oid			types[3] = {UUIDOID, TEXTOID, JSONBOID};
-	Datum		a[3];
+	Oid			types[4] = {UUIDOID, TEXTOID, JSONBOID, TEXTOID};
+	Datum		a[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 	FlOwner		own;
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 	a[1] = CStringGetTextDatum(node_id);
 	a[2] = JsonbPGetDatum(data);
+	a[3] = at ? CStringGetTextDatum(at) : (Datum) 0;
+	nulls[3] = at ? ' ' : 'n';
 	fl_owner_begin(&own);
 	if (fl_spi_args("INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
-					"VALUES ($1, 'resume', $2, $3)", 3, types, a, NULL, false, 0) != SPI_OK_INSERT)
+					"VALUES ($1, 'resume', $2, CASE WHEN $4 IS NULL THEN $3 "
+					"ELSE $3 || jsonb_build_object('__at', $4) END)",
+					4, types, a, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not queue the continuation");
 	fl_owner_end(&own);
 }

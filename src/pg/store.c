@@ -270,7 +270,20 @@ fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at, Json
 	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
 	a[2] = CStringGetTextDatum(kind);
 	a[3] = TimestampTzGetDatum(fire_at);
-	a[4] = JsonbPGetDatum(payload ? payload : jsonb_from_cstring("{}", 2));
+	if (payload == NULL)
+		payload = jsonb_from_cstring("{}", 2);
+	if (ex->iteration[0])
+	{
+		/* the worker continues the node in this iteration (waiting_iteration) */
+		JB			b = {0};
+
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "iteration", ex->iteration);
+		jb_obj_end(&b);
+		payload = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(payload),
+													 JsonbPGetDatum(jb_finish(&b))));
+	}
+	a[4] = JsonbPGetDatum(payload);
 	fl_owner_exec(plan, a, NULL, SPI_OK_INSERT);
 	fl_wake_at_commit();		/* the workers sleep until their next timer */
 }

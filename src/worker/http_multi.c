@@ -34,6 +34,7 @@ typedef struct Transfer
 {
 	char		exec_id[64];
 	char		node_id[NAMEDATALEN * 2];
+	char		iteration[256];	/* of the node's loop, "" outside loops */
 	MemoryContext cxt;			/* holds this struct and the request copy */
 	FlHttpRequest req;
 	FlHttpResponse resp;
@@ -65,14 +66,15 @@ copy_str(const char *s)
 }
 
 static bool
-same_transfer(Transfer *t, const char *exec_id, const char *node_id)
+same_transfer(Transfer *t, const char *exec_id, const char *node_id, const char *iteration)
 {
-	return strcmp(t->exec_id, exec_id) == 0 && strcmp(t->node_id, node_id) == 0;
+	return strcmp(t->exec_id, exec_id) == 0 && strcmp(t->node_id, node_id) == 0 &&
+		strcmp(t->iteration, iteration) == 0;
 }
 
 /* The engine hands over a request of a suspending node (inside a unit). */
 static void
-dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
+dispatch(const char *exec_id, const char *node_id, const char *iteration, FlHttpRequest *req)
 {
 	MemoryContext old;
 	Transfer   *t;
@@ -80,10 +82,10 @@ dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 
 	/* already being sent by this worker (two continuations of one orphan) */
 	foreach(lc, pending)
-		if (same_transfer(lfirst(lc), exec_id, node_id))
+		if (same_transfer(lfirst(lc), exec_id, node_id, iteration))
 			return;
 	foreach(lc, inflight)
-		if (same_transfer(lfirst(lc), exec_id, node_id))
+		if (same_transfer(lfirst(lc), exec_id, node_id, iteration))
 			return;
 	{
 		MemoryContext cxt = AllocSetContextCreate(transfer_cxt, "flowent http transfer",
@@ -95,6 +97,7 @@ dispatch(const char *exec_id, const char *node_id, FlHttpRequest *req)
 	}
 	strlcpy(t->exec_id, exec_id, sizeof(t->exec_id));
 	strlcpy(t->node_id, node_id, sizeof(t->node_id));
+	strlcpy(t->iteration, iteration, sizeof(t->iteration));
 	t->req = *req;
 	t->req.node_id = t->node_id;
 	t->req.method = copy_str(req->method);
@@ -328,7 +331,8 @@ complete(Transfer *t, CURLcode code)
 		fl_unit_begin("flowent: continuing after an HTTP response");
 		(void) fl_lock_execution_root(t->exec_id, true);
 		fl_http_completion = &c;
-		(void) fl_continue_if_waiting(t->exec_id, t->node_id, jsonb_from_cstring("{}", 2), false);
+		(void) fl_continue_if_waiting(t->exec_id, t->node_id, t->iteration, jsonb_from_cstring("{}", 2),
+									 false);
 		fl_http_completion = NULL;
 		fl_lease_release(t->exec_id);
 		fl_unit_commit();

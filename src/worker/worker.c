@@ -215,6 +215,7 @@ typedef struct Claim
 	char	   *exec_id;
 	char	   *reason;
 	char	   *node_id;
+	char	   *at;				/* which wait of node_id (waiting_iteration in run.c) */
 	Jsonb	   *data;
 } Claim;
 
@@ -230,7 +231,7 @@ run_claimed(void *arg)
 	if (strcmp(c->reason, "start") == 0)
 		(void) fl_start_execution(c->exec_id);
 	else
-		(void) fl_continue_if_waiting(c->exec_id, c->node_id, c->data, false);
+		(void) fl_continue_if_waiting(c->exec_id, c->node_id, c->at, c->data, false);
 }
 
 static void
@@ -293,7 +294,8 @@ claim_one(Claim *c, List **skipped)
 			Datum		a1[1] = {Int64GetDatum(qid)};
 
 			if (fl_owner_query(&take_plan, "DELETE FROM flowent.run_queue WHERE id = $1 "
-							   "RETURNING execution_id::text, reason, node_id, data",
+							   "RETURNING execution_id::text, reason, node_id, data - '__at', "
+							   "  coalesce(data->>'__at', data->>'executionId')",
 							   1, t1, a1, NULL, 1) != SPI_OK_DELETE_RETURNING)
 				elog(ERROR, "could not claim work");
 			if (SPI_processed == 1)
@@ -305,6 +307,7 @@ claim_one(Claim *c, List **skipped)
 				c->node_id = SPI_getvalue(tup, d, 3);
 				dd = SPI_getbinval(tup, d, 4, &isnull);
 				c->data = isnull ? jsonb_from_cstring("{}", 2) : DatumGetJsonbPCopy(dd);
+				c->at = SPI_getvalue(tup, d, 5);
 				return true;
 			}
 			/* claimed and done by another worker meanwhile: nothing to run */
@@ -373,7 +376,8 @@ fire_timer(void)
 		if (fl_spi("UPDATE flowent.timers SET fired_at = clock_timestamp() WHERE id = ("
 				   " SELECT id FROM flowent.timers WHERE fired_at IS NULL AND fire_at <= clock_timestamp() "
 				   " ORDER BY fire_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-				   "RETURNING execution_id::text, node_id, kind, payload", false, 0) != SPI_OK_UPDATE_RETURNING)
+				   "RETURNING execution_id::text, node_id, kind, payload->>'approvalId', "
+				   "  coalesce(payload->>'approvalId', payload->>'iteration')", false, 0) != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not claim a timer");
 		if (SPI_processed > 0)
 		{
@@ -381,6 +385,8 @@ fire_timer(void)
 			TupleDesc	d = SPI_tuptable->tupdesc;
 			char	   *node_id = SPI_getvalue(tup, d, 2);
 			char	   *kind = SPI_getvalue(tup, d, 3);
+			char	   *approval_id = SPI_getvalue(tup, d, 4);
+			char	   *at = SPI_getvalue(tup, d, 5);
 			JB			b = {0};
 			bool		approval = false;
 			bool		proceed = true;
@@ -392,15 +398,18 @@ fire_timer(void)
 				proceed = false;
 			else if (strcmp(kind, "approval_expiry") == 0)
 			{
-				Oid			types[2] = {UUIDOID, TEXTOID};
-				Datum		a[2];
+				Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+				Datum		a[3];
+				char		nulls[3] = {' ', ' ', approval_id ? ' ' : 'n'};
 
 				a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
 				a[1] = CStringGetTextDatum(node_id);
+				a[2] = approval_id ? CStringGetTextDatum(approval_id) : (Datum) 0;
 				fl_spi_args("UPDATE flowent.workflow_approval_requests SET status = 'expired', "
 							" resolved_at = clock_timestamp(), resolved_by = 'system' "
-							"WHERE execution_id = $1 AND node_id = $2 AND status = 'pending'",
-							2, types, a, NULL, false, 0);
+							"WHERE execution_id = $1 AND node_id = $2 AND status = 'pending' "
+							"  AND ($3 IS NULL OR id::text = $3)",
+							3, types, a, nulls, false, 0);
 				proceed = SPI_processed > 0;	/* else it was decided meanwhile */
 				approval = true;
 				jb_kv_bool(&b, "approved", false);
@@ -416,7 +425,7 @@ fire_timer(void)
 				jb_kv_bool(&b, "__timeout", true);
 			jb_obj_end(&b);
 			if (proceed)
-				(void) fl_continue_if_waiting(exec_id, node_id, jb_finish(&b), approval);
+				(void) fl_continue_if_waiting(exec_id, node_id, at, jb_finish(&b), approval);
 		}
 		if (exec_id && !found)
 		{
@@ -483,7 +492,7 @@ recover_orphans(void)
 	{
 		fl_unit_begin("flowent: looking for abandoned HTTP requests");
 		if (fl_spi("WITH o AS ("
-				   " SELECT l.id, l.execution_id, l.node_id, coalesce((l.output->>'recoveries')::int, 0) AS n "
+				   " SELECT l.id, l.execution_id, l.node_id, l.iteration, coalesce((l.output->>'recoveries')::int, 0) AS n "
 				   " FROM flowent.workflow_node_logs l "
 				   " JOIN flowent.workflow_executions e ON e.id = l.execution_id "
 				   " WHERE e.status = 'suspended' AND l.status = 'waiting' "
@@ -502,7 +511,8 @@ recover_orphans(void)
 				   "  jsonb_build_object('recoveries', o.n + 1, 'recoveredAt', clock_timestamp()) "
 				   "  FROM o WHERE l.id = o.id AND o.n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
 				   "queued AS (INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
-				   "  SELECT execution_id, 'resume', node_id, '{}' FROM o WHERE n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
+				   "  SELECT execution_id, 'resume', node_id, jsonb_build_object('__at', iteration) "
+				   "  FROM o WHERE n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
 				   "gave_up AS (UPDATE flowent.workflow_executions e SET status = 'error', error_code = 'ORPHANED', "
 				   "  error = format('the HTTP request of node %s was abandoned %s times (its worker stopped before the response); recovery gave up', o.node_id, o.n), "
 				   "  error_node_id = o.node_id, completed_at = clock_timestamp(), updated_at = clock_timestamp(), seq = e.seq + 1, "

@@ -4,7 +4,7 @@
 -- labels, oversized node outputs, a custom handler returning NULL, delays
 -- until infinity.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 CREATE FUNCTION pg_temp.wf(nodes jsonb) RETURNS uuid LANGUAGE sql AS $$
 	SELECT flowent.create_workflow('bad input', nodes,
@@ -26,6 +26,11 @@ SELECT is(pg_temp.err(flowent.run(pg_temp.wf(jsonb_build_array('{"id":"t","type"
 	format('error|SUB_WORKFLOW_FAILED|node "s": workflow %s is archived', id), 'a sub-workflow that is archived') FROM w;
 SELECT flowent.update_workflow(id, '{"status": "active"}') FROM w;
 SELECT is(flowent.run(id, '{"a": 1}')->>'status', 'success', 'active again: it runs') FROM w;
+
+-- a loop's parallel out of range
+SELECT is(pg_temp.err(flowent.run(pg_temp.wf('[{"id":"t","type":"trigger","data":{}},
+	{"id":"l","type":"loop-controller","data":{"items":[1, 2],"parallel":0}}]'))),
+	'error|INVALID_CONFIG|node "l": field "parallel" must be between 1 and 1000, got 0', 'loop parallel 0');
 
 -- options of the wrong type
 SELECT throws_ok(format('SELECT flowent.run(%L, ''{}'', ''{"isTest": "yes"}'')', id), '22023',

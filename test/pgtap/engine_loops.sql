@@ -1,7 +1,9 @@
 -- Loops: results per item, nested loops, and suspension inside a loop body
--- (approval, delay, breakpoint) continued from the exact iteration.
+-- (approval, delay, breakpoint) continued from the exact iteration; parallel
+-- iterations waiting at once, each decided on its own; a waiting loop's
+-- state that does not grow with the items done.
 BEGIN;
-SELECT plan(16);
+SELECT plan(24);
 
 \ir helpers.psql
 
@@ -60,6 +62,44 @@ SELECT is((SELECT (flowent.resume((SELECT (res->>'executionId')::uuid FROM r2)))
 SELECT is((SELECT (flowent.resume((SELECT (res->>'executionId')::uuid FROM r2)))->'output'),
 		  '{"count": 2, "results": ["1y", "2y"]}'::jsonb,
 		  'after four resumes the outer loop completes: per item, the output of its body''s sink (s) in the last inner iteration');
+
+-- parallel 3: three approvals pending at once, decided out of order, each for its own item
+CREATE TEMP TABLE wf3 AS SELECT flowent.create_workflow('parallel approvals',
+	jsonb_build_array(pg_temp.n('t', 'trigger'),
+		pg_temp.n('l', 'loop-controller', '{"items":"{{trigger.payload.items}}", "parallel": 3}'),
+		pg_temp.n('h', 'human-approval', '{"title":"ok {{loop.item}}?"}'),
+		pg_temp.n('y', 'set-variable', '{"name":"r","value":"yes {{loop.item}}"}'),
+		pg_temp.n('n', 'set-variable', '{"name":"r","value":"no {{loop.item}}"}'),
+		pg_temp.n('o', 'output')),
+	jsonb_build_array(pg_temp.e('e1', 't', 'l'), pg_temp.e('e2', 'l', 'h', 'body'),
+		pg_temp.e('e3', 'h', 'y', 'approved'), pg_temp.e('e4', 'h', 'n', 'rejected'),
+		pg_temp.e('e5', 'l', 'o', 'done'))) AS id;
+CREATE TEMP TABLE r3 AS SELECT flowent.run((SELECT id FROM wf3), '{"items":["a","b","c","d"]}') AS res;
+CREATE TEMP VIEW ap3 AS SELECT a.id, a.title, a.status::text FROM flowent.workflow_approval_requests a
+	WHERE a.execution_id = (SELECT (res->>'executionId')::uuid FROM r3);
+SELECT is((SELECT string_agg(title, ',' ORDER BY title) FROM ap3 WHERE status = 'pending'), 'ok a?,ok b?,ok c?',
+		  'parallel 3: the first three items wait for approval at once, the fourth has not started');
+SELECT is((SELECT output - 'kind' FROM flowent.workflow_node_logs WHERE execution_id = (SELECT (res->>'executionId')::uuid FROM r3)
+		   AND node_id = 'l' AND status = 'waiting'), '{"next": 3, "pending": [0, 1, 2]}'::jsonb,
+		  'the waiting loop records its waiting iterations and the next item, nothing per finished item');
+SELECT is((flowent.approve((SELECT id FROM ap3 WHERE title = 'ok c?'), false))->>'status', 'suspended',
+		  'rejecting item 2 first: its iteration ends, item 3 starts and waits');
+SELECT is((SELECT string_agg(title, ',' ORDER BY title) FROM ap3 WHERE status = 'pending'), 'ok a?,ok b?,ok d?',
+		  'items 0, 1 and 3 wait');
+SELECT is((flowent.approve((SELECT id FROM ap3 WHERE title = 'ok a?'), true))->>'status', 'suspended', 'approve item 0');
+SELECT is((flowent.approve((SELECT id FROM ap3 WHERE title = 'ok d?'), true))->>'status', 'suspended', 'approve item 3');
+CREATE TEMP TABLE a4 AS SELECT flowent.approve((SELECT id FROM ap3 WHERE title = 'ok b?'), false) AS res;
+SELECT is((SELECT res->'output' FROM a4), '{"count": 4, "results": ["yes a", "no b", "no c", "yes d"]}'::jsonb,
+		  'each item got its own decision; results in item order, read back from iterations that ended in earlier calls');
+
+-- an execution suspended in a loop by release 0.3 (results inline) continues
+CREATE TEMP TABLE r4 AS SELECT flowent.run((SELECT id FROM wf), '{"items":["a","b","c"]}') AS res;
+CREATE TEMP TABLE x1 AS SELECT flowent.approve((SELECT (res->>'executionId')::uuid FROM r4), true);
+UPDATE flowent.workflow_node_logs SET output = '{"kind": "loop", "iteration": 1, "results": ["yes a"]}'
+	WHERE execution_id = (SELECT (res->>'executionId')::uuid FROM r4) AND node_id = 'l' AND status = 'waiting';
+CREATE TEMP TABLE x2 AS SELECT flowent.approve((SELECT (res->>'executionId')::uuid FROM r4), true);
+SELECT is((flowent.approve((SELECT (res->>'executionId')::uuid FROM r4), false))->'output',
+		  '{"count": 3, "results": ["yes a", "yes b", "no c"]}'::jsonb, 'a loop suspended in the 0.3 format goes on');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -18,7 +18,9 @@
 #   (i) deleting a workflow whose execution a parent waits on fails the
 #       parent's sub-workflow node instead of leaving it suspended forever;
 #   (j) the HTTP calls of parallel branches of an async run are in flight at
-#       the same time.
+#       the same time;
+#   (k) so are those of loop-controller items, up to the loop's `parallel`,
+#       each answer continuing its own iteration.
 # Workers are stopped only with pg_terminate_backend (a clean exit): kill -9
 # cases are in worker_crash.sh, in a private cluster.
 set -euo pipefail
@@ -267,6 +269,51 @@ eq "(j) both branches' requests arrived while neither was answered" "$(requests_
 wait_finished "$id" 15
 eq "(j) the run" "$(q "SELECT status || '|' || output::text FROM flowent.workflow_executions WHERE id = '$id'")" 'success|[200, 200]'
 ok "(j) two parallel HTTP branches of an async run: both requests in flight at once"
+
+# ---------------------------------------------------------------- (k)
+clear_log
+ploop() {	# ploop NAME PARALLEL: a loop over the trigger's items, one slow call per item
+	q "SELECT flowent.create_workflow('$1', jsonb_build_array(n('t', 'trigger'),
+		n('l', 'loop-controller', '{\"items\": \"{{trigger.payload.items}}\", \"parallel\": $2}'),
+		n('h', 'http-request', '{\"url\": \"$BASE/slow?ms={{loop.item}}&i={{loop.index}}\"}'), n('o', 'output')),
+		'[{\"id\": \"e1\", \"source\": \"t\", \"target\": \"l\"}, {\"id\": \"e2\", \"source\": \"l\", \"sourceHandle\": \"body\", \"target\": \"h\"},
+		  {\"id\": \"e4\", \"source\": \"l\", \"sourceHandle\": \"done\", \"target\": \"o\"}]')"
+}
+all4=$(ploop 'parallel loop' 4)
+# item 1 answers first, item 0 last: each answer must land in its own iteration
+id=$(q "SELECT flowent.execute('$all4', '{\"items\": [3000, 1000, 2000, 1500]}')")
+for _ in $(seq 1 40); do [ "$(requests_to /slow)" = 4 ] && break; sleep 0.05; done
+eq "(k) parallel 4: all four items' requests arrived while none was answered" "$(requests_to /slow)|$(row "$id")" "4|suspended|"
+wait_finished "$id" 15
+eq "(k) parallel 4: the results, in item order" \
+	"$(q "SELECT status || '|' || (SELECT string_agg((r->>'status') || ':' || (r->'body'->>'slept'), ',') FROM jsonb_array_elements(output->'results') r)
+	      FROM flowent.workflow_executions WHERE id = '$id'")" 'success|200:3000,200:1000,200:2000,200:1500'
+eq "(k) each iteration logged its own answer" \
+	"$(q "SELECT string_agg(iteration || '=' || (output->'body'->>'slept'), ',' ORDER BY iteration) FROM flowent.workflow_node_logs
+	      WHERE execution_id = '$id' AND node_id = 'h' AND status = 'success'")" 'l:0=3000,l:1=1000,l:2=2000,l:3=1500'
+clear_log
+two=$(ploop 'loop of two at once' 2)
+id=$(q "SELECT flowent.execute('$two', '{\"items\": [1500, 1500, 1500, 1500]}')")
+for _ in $(seq 1 40); do [ "$(requests_to /slow)" = 2 ] && break; sleep 0.05; done
+sleep 0.5
+eq "(k) parallel 2: two requests in flight, the others not sent yet" "$(requests_to /slow)" 2
+wait_finished "$id" 15
+eq "(k) parallel 2: every item ran" "$(row "$id")|$(requests_to /slow)" "success||4"
+# timers in parallel iterations: each fires for its own iteration (the shorter delay, item 1, first)
+dl=$(q "SELECT flowent.create_workflow('parallel delays', jsonb_build_array(n('t', 'trigger'),
+	n('l', 'loop-controller', '{\"items\": [2000, 300], \"parallel\": 2}'),
+	n('d', 'delay', '{\"durationMs\": \"{{loop.item}}\"}'), n('o', 'output')),
+	'[{\"id\": \"e1\", \"source\": \"t\", \"target\": \"l\"}, {\"id\": \"e2\", \"source\": \"l\", \"sourceHandle\": \"body\", \"target\": \"d\"},
+	  {\"id\": \"e3\", \"source\": \"l\", \"sourceHandle\": \"done\", \"target\": \"o\"}]')")
+id=$(q "SELECT flowent.execute('$dl')")
+poll "SELECT count(*) = 1 FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'd' AND status = 'success'" 10 ||
+	fail "(k) no delay ended"
+eq "(k) the first delay to end is item 1's (300 ms), item 0 still waits" \
+	"$(q "SELECT string_agg(iteration || '=' || status, ',' ORDER BY iteration) FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'd'")" \
+	'l:0=waiting,l:1=success'
+wait_finished "$id" 15
+eq "(k) parallel delays: the run" "$(row "$id")" "success|"
+ok "(k) loop-controller items: up to \`parallel\` requests in flight at once, each answer continuing its own iteration"
 
 # every decision above in one lock order: not one deadlock was detected in this database
 sleep 1.2	# workers report their statistics at most once a second
