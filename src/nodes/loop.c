@@ -49,48 +49,6 @@ iteration_result(FlExec *ex, int loop)
 	return jb_finish(&b);
 }
 
-/* Rows of one loop iteration left by an earlier run (resuming inside it). */
-static void
-load_iteration_prior(FlExec *ex, const char *iteration)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
-	uint64		nrows;
-	SPITupleTable *tt;
-
-	a[0] = UUIDPGetDatum(&ex->id);
-	a[1] = CStringGetTextDatum(iteration);
-	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
-					   "FROM flowent.workflow_node_logs "
-					   "WHERE execution_id = $1 AND iteration = $2 AND status IN ('success', 'waiting', 'skipped') "
-					   "ORDER BY seq", 2, types, a, NULL, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read node logs");
-	nrows = SPI_processed;
-	tt = SPI_tuptable;
-	for (uint64 i = 0; i < nrows; i++)
-	{
-		HeapTuple	tup = tt->vals[i];
-		bool		isnull;
-		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
-		int			n = fl_graph_find(ex->wf->graph, SPI_getvalue(tup, tt->tupdesc, 1));
-		FlPrior    *p;
-		Datum		d;
-
-		if (n < 0)
-			continue;
-		p = palloc0(sizeof(FlPrior));
-		p->status = status[0] == 's' ? (status[1] == 'u' ? 's' : 'k') : 'w';
-		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
-		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
-		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
-		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
-		p->node = n;
-		p->iteration = pstrdup(iteration);
-		ex->body_prior = lappend(ex->body_prior, p);
-	}
-}
-
 /*
  * Results of iterations that finished in earlier units of work, read from
  * the node logs once, when the loop ends: for each body sink, its last row
@@ -207,7 +165,7 @@ run_iteration(FlExec *ex, int n, JsonbValue *items, int i, int count, const char
 	snprintf(ex->iteration, sizeof(ex->iteration), "%s%s%s:%d",
 			 saved_iter, saved_iter[0] ? "/" : "", nd->id, i);
 	if (resuming)
-		load_iteration_prior(ex, ex->iteration);
+		ex->body_prior = list_concat(ex->body_prior, fl_read_prior(ex, ex->id_str, ex->iteration));
 	fl_sched_reset_body(ex->sched, n);
 	fl_sched_fire(ex->sched, n, fl_graph_handle_index(&ex->wf->graph->nodes[n], "body"));
 	fl_run_scope(ex, ex->wf->graph->nodes[n].loop_slot);

@@ -17,6 +17,7 @@ extern bool fl_node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *re
 extern void fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 						   TimestampTz started, bool resuming, int attempts);
 extern FlPrior *fl_prior_of(FlExec *ex, int n);
+extern List *fl_read_prior(FlExec *ex, const char *exec_id, const char *iteration);
 extern Jsonb *fl_exec_finish(FlExec *ex);
 
 #endif

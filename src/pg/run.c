@@ -198,57 +198,68 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 
 static uint8 *downstream_of(const fl_graph *g, int from);
 
-/* Read the node logs of an execution into the per-node prior table. */
-static void
-load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *exclude)
+/*
+ * What the node logs of one scope of an execution (the top level: "", or
+ * one loop iteration) say each node did: rows that succeeded, wait or were
+ * skipped, in the order they were written.
+ */
+List *
+fl_read_prior(FlExec *ex, const char *exec_id, const char *iteration)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1];
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
 	uint64		nrows;
 	SPITupleTable *tt;
+	List	   *rows = NIL;
 
 	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));
+	a[1] = CStringGetTextDatum(iteration);
 	if (fl_owner_query(&plan, "SELECT node_id, status::text, output, handle, seq "
 					   "FROM flowent.workflow_node_logs "
-					   "WHERE execution_id = $1 AND iteration = '' ORDER BY seq",
-					   1, types, a, NULL, 0) != SPI_OK_SELECT)
+					   "WHERE execution_id = $1 AND iteration = $2 AND status IN ('success', 'waiting', 'skipped') "
+					   "ORDER BY seq", 2, types, a, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read node logs");
 	nrows = SPI_processed;
 	tt = SPI_tuptable;
-	ex->prior = palloc0(sizeof(FlPrior *) * (ex->wf->nnodes + 1));
 	for (uint64 i = 0; i < nrows; i++)
 	{
 		HeapTuple	tup = tt->vals[i];
 		bool		isnull;
-		char	   *node_id = SPI_getvalue(tup, tt->tupdesc, 1);
 		char	   *status = SPI_getvalue(tup, tt->tupdesc, 2);
-		int			n = fl_graph_find(ex->wf->graph, node_id);
+		int			n = fl_graph_find(ex->wf->graph, SPI_getvalue(tup, tt->tupdesc, 1));
 		FlPrior    *p;
 		Datum		d;
-		char		st;
 
 		if (n < 0)
 			continue;
-		if (strcmp(status, "success") == 0)
-			st = 's';
-		else if (strcmp(status, "waiting") == 0)
-			st = 'w';
-		else if (strcmp(status, "skipped") == 0)
-			st = 'k';
-		else
-			continue;
-		if (successes_only && st != 's')
-			continue;
-		if (exclude && exclude[n])
-			continue;
 		p = palloc0(sizeof(FlPrior));
-		p->status = st;
+		p->status = status[0] == 's' ? (status[1] == 'u' ? 's' : 'k') : 'w';
 		d = SPI_getbinval(tup, tt->tupdesc, 3, &isnull);
 		p->output = isnull ? jsonb_null() : DatumGetJsonbPCopy(d);
 		p->handle = SPI_getvalue(tup, tt->tupdesc, 4);
 		p->seq = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
-		ex->prior[n] = p;
+		p->node = n;
+		p->iteration = pstrdup(iteration);
+		rows = lappend(rows, p);
+	}
+	return rows;
+}
+
+/* An execution's top level as the per-node prior table (the last row of each node). */
+static void
+load_prior(FlExec *ex, const char *exec_id, bool successes_only, const uint8 *exclude)
+{
+	ListCell   *lc;
+
+	ex->prior = palloc0(sizeof(FlPrior *) * (ex->wf->nnodes + 1));
+	foreach(lc, fl_read_prior(ex, exec_id, ""))
+	{
+		FlPrior    *p = lfirst(lc);
+
+		if ((successes_only && p->status != 's') || (exclude && exclude[p->node]))
+			continue;
+		ex->prior[p->node] = p;
 	}
 }
 

@@ -11,6 +11,8 @@
 #   (b) 1,000 executions (some queued, some suspended on a delay, some done) and
 #       `pg_ctl restart -m immediate`: all finish with success, each node of each with exactly
 #       one success log.
+#   (e) HTTP in flight: kill -9 of the worker holding a request (and the calls of three
+#       parallel loop iterations) sends each again with its own key; hung endpoints time out.
 # FLOWENT_CRASH_PGPORT (default 54360) picks the port. Exit status 0 only when all passed.
 set -euo pipefail
 
@@ -254,6 +256,32 @@ eq "(e) requests with another key for this execution" "$(stats "sum(v for k, v i
 eq "(e) one success log for the HTTP node" "$(q "SELECT count(*) FROM flowent.workflow_node_logs WHERE execution_id = '$id' AND node_id = 'h' AND status = 'success'")" 1
 ok "(e) kill -9 of worker $victim with a request in flight: sent $sends times with key $key, finished once"
 
+
+# kill -9 with the calls of three parallel loop iterations in flight: each is sent again with
+# its own key and continues its own iteration
+q "INSERT INTO t.wf VALUES ('parcall', flowent.create_workflow('parcall',
+	jsonb_build_array(t.n('t', 'trigger'),
+		t.n('l', 'loop-controller', '{\"items\":[1,2,3],\"parallel\":3}'),
+		t.n('h', 'http-request', '{\"url\":\"http://127.0.0.1:$HPORT/slow?i={{loop.item}}\"}'),
+		t.n('s', 'set-variable', '{\"name\":\"v\",\"value\":\"{{loop.item}}:{{h.body.ok}}\"}'),
+		t.n('o', 'output')),
+	jsonb_build_array(t.e('e1', 't', 'l'), t.e('e2', 'l', 'h', 'body'), t.e('e3', 'h', 's'), t.e('e4', 'l', 'o', 'done'))))" >/dev/null
+pid_=$(q "SELECT flowent.execute(t.w('parcall'))")
+for _ in $(seq 50); do
+	[ "$(stats "sum(1 for k in d['keys'] if k.startswith('$pid_'))")" = 3 ] && break
+	sleep 0.1
+done
+eq "(e) parallel loop: three keys seen before the kill" "$(stats "','.join(sorted(k.split(':', 1)[1] for k in d['keys'] if k.startswith('$pid_')))")" "h:l:0,h:l:1,h:l:2"
+victim=$(q "SELECT pid FROM pg_locks WHERE locktype = 'userlock' AND granted AND classid = 'flowent.workflow_executions'::regclass AND objid = hashtext('$pid_')::oid LIMIT 1")
+[ -n "$victim" ] || fail "(e) no worker holds the parallel loop's execution"
+kill -9 "$victim"
+poll "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$pid_'" 60 ||
+	fail "(e) the parallel loop whose worker was killed did not finish: $(q "SELECT status, error_code, error FROM flowent.workflow_executions WHERE id = '$pid_'")"
+eq "(e) parallel loop after the kill" "$(q "SELECT output::text FROM flowent.workflow_executions WHERE id = '$pid_'")" '{"count": 3, "results": ["1:true", "2:true", "3:true"]}'
+eq "(e) each iteration's call sent again with its own key" \
+	"$(stats "','.join(str(v >= 2) for k, v in sorted(d['keys'].items()) if k.startswith('$pid_'))")" "True,True,True"
+eq "(e) one success log per iteration" "$(q "SELECT string_agg(iteration, ',' ORDER BY iteration) FROM flowent.workflow_node_logs WHERE execution_id = '$pid_' AND node_id = 'h' AND status = 'success'")" "l:0,l:1,l:2"
+ok "(e) kill -9 with three parallel loop calls in flight: each sent again with its key, each iteration finished once"
 
 # a hung endpoint: TIMEOUT, while the workers keep serving other executions
 q "INSERT INTO t.wf VALUES ('hung', flowent.create_workflow('hung',
