@@ -68,14 +68,21 @@ if [ "${CLIENT:-}" = node ]; then
 fi
 
 # latency: the listener's receive time minus the event's ts (set while the
-# run builds it, before its commit): an upper bound of commit -> notification
-echo "== event -> notification latency, 10 clients, ${DURATION}s (workflow:complete events)"
-PGDATABASE=$DB "$TMP/listen" flowent 2000 $((DURATION * 1000 + 30000)) >"$TMP/lat.out" 2>"$TMP/lat.err" &
-listener=$!
-for _ in $(seq 1 100); do grep -q listening "$TMP/lat.err" 2>/dev/null && break; sleep 0.05; done
-pgbench -n -M prepared -c 10 -j 2 -T "$DURATION" -f "$TMP/flowent.sql" "$DB" >/dev/null 2>&1
-wait "$listener"
-python3 - "$TMP/lat.out" <<'PY'
+# run builds it, before its commit): an upper bound of commit -> notification.
+# Baseline of the same run: the plain-SQL transaction with its own pg_notify
+# of a payload stamped the same way (clock_timestamp() before its commit; no
+# colons in the SQL: pgbench would take ":x" for a variable).
+printf '%s\n' '\set id random(1, 1000000)' \
+	"WITH r AS (INSERT INTO dag_runs (doc) SELECT $DAG || '{\"workflow\":\"bench\",\"status\":\"done\",\"node\":\"output\"}' RETURNING id, doc)
+	 SELECT pg_notify('bench', json_build_object('event', 'baseline', 'id', id,
+	   'ts', clock_timestamp() AT TIME ZONE 'UTC')::text), doc FROM r;" >"$TMP/notify_ts.sql"
+latency() {	# latency CHANNEL SCRIPT: p50/p99 of ts -> receive at 10 clients
+	PGDATABASE=$DB "$TMP/listen" "$1" 2000 $((DURATION * 1000 + 30000)) >"$TMP/lat.out" 2>"$TMP/lat.err" &
+	local listener=$!
+	for _ in $(seq 1 100); do grep -q listening "$TMP/lat.err" 2>/dev/null && break; sleep 0.05; done
+	pgbench -n -M prepared -c 10 -j 2 -T "$DURATION" -f "$2" "$DB" >/dev/null 2>&1
+	wait "$listener"
+	python3 - "$TMP/lat.out" <<'PY'
 import json, sys, datetime
 lat, payloads, events = [], 0, 0
 for line in open(sys.argv[1]):
@@ -84,14 +91,20 @@ for line in open(sys.argv[1]):
     p = json.loads(payload)
     for e in (p if isinstance(p, list) else [p]):
         events += 1
-        if e.get('event') == 'workflow:complete':
-            ts = datetime.datetime.strptime(e['ts'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc)
+        if e.get('event') in ('workflow:complete', 'baseline'):
+            ts = datetime.datetime.fromisoformat(e['ts'].replace('Z', '')).replace(tzinfo=datetime.timezone.utc)
             lat.append(int(t) / 1000.0 - ts.timestamp() * 1000.0)
 lat.sort()
 pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print(f'{len(lat)} runs, {events} events in {payloads} payloads ({events / max(payloads, 1):.1f} per payload); '
       f'latency p50 {pick(0.5):.2f} ms, p99 {pick(0.99):.2f} ms, max {lat[-1]:.2f} ms')
 PY
+}
+echo "== event -> notification latency, 10 clients, ${DURATION}s (workflow:complete events)"
+printf 'flowent.run, events process:   '
+latency flowent "$TMP/flowent.sql"
+printf 'plain SQL + its own pg_notify: '
+latency bench "$TMP/notify_ts.sql"
 
 echo "== what active backends wait on, flowent.run at 50 clients (20 samples)"
 pgbench -n -M prepared -c 50 -j 2 -T 6 -f "$TMP/flowent.sql" "$DB" >/dev/null 2>&1 &
