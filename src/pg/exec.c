@@ -39,6 +39,11 @@ void		(*fl_http_dispatcher) (const char *exec_id, const char *node_id, const cha
 
 static TimeoutId node_timeout_id = MAX_TIMEOUTS;
 static volatile sig_atomic_t node_timeout_fired = false;
+static TimeoutId cancel_poll_id = MAX_TIMEOUTS;
+static volatile sig_atomic_t node_cancel_fired = false;
+static char cancel_poll_exec[40];	/* the execution whose node runs */
+
+#define CANCEL_POLL_MS 100
 
 /* Timeout handler: cancel the node's SQL, remembering why. */
 static void
@@ -48,6 +53,44 @@ node_timeout_handler(void)
 	QueryCancelPending = true;
 	InterruptPending = true;
 	SetLatch(MyLatch);
+}
+
+/*
+ * In a worker, every CANCEL_POLL_MS while a node runs SQL: a flowent.cancel
+ * of its execution interrupts the node instead of waiting for it to end.
+ */
+static void
+cancel_poll_handler(void)
+{
+	if (!fl_cancel_pending(cancel_poll_exec))
+		return;
+	node_cancel_fired = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+static void
+node_timers_start(FlExec *ex, int timeout_ms)
+{
+	if (timeout_ms > 0)
+		enable_timeout_after(node_timeout_id, timeout_ms);
+	if (!ex->sync)
+	{
+		strlcpy(cancel_poll_exec, ex->id_str, sizeof(cancel_poll_exec));
+		enable_timeout_every(cancel_poll_id,
+							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CANCEL_POLL_MS),
+							 CANCEL_POLL_MS);
+	}
+}
+
+static void
+node_timers_stop(FlExec *ex, int timeout_ms)
+{
+	if (timeout_ms > 0)
+		disable_timeout(node_timeout_id, false);
+	if (!ex->sync)
+		disable_timeout(cancel_poll_id, false);
 }
 
 /* ---- node execution ---- */
@@ -122,12 +165,19 @@ attempt_node(void *arg)
 	a->entered = true;
 	if (impl->flags & FL_NT_RUN_AS)
 		fl_run_as_begin(a->ex, &uid, &sec);
-	if (a->timeout_ms > 0)
-		enable_timeout_after(node_timeout_id, a->timeout_ms);
+	node_timers_start(a->ex, a->timeout_ms);
 	a->fn(a->call, a->res);
 	MemoryContextSwitchTo(cxt);	/* SPI leaves its own context current */
-	if (a->timeout_ms > 0)
-		disable_timeout(node_timeout_id, false);
+	node_timers_stop(a->ex, a->timeout_ms);
+	if (node_timeout_fired || node_cancel_fired)
+	{
+		/*
+		 * The node ended before it saw the interrupt: it must not hit
+		 * whatever runs next (a cancel is still seen before the next node).
+		 */
+		QueryCancelPending = false;
+		node_timeout_fired = node_cancel_fired = false;
+	}
 	if (impl->flags & FL_NT_RUN_AS)
 		fl_run_as_end(uid, sec);
 	fl_node_leave(&a->scope, true);
@@ -145,6 +195,7 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	NodeAttempt a;
 	ErrorData  *ed;
 	bool		timed_out;
+	bool		cancelled;
 
 	if (!(impl->flags & FL_NT_SQL))
 	{
@@ -154,7 +205,10 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	}
 	if (node_timeout_id == MAX_TIMEOUTS)
 		node_timeout_id = RegisterTimeout(USER_TIMEOUT, node_timeout_handler);
+	if (cancel_poll_id == MAX_TIMEOUTS)
+		cancel_poll_id = RegisterTimeout(USER_TIMEOUT, cancel_poll_handler);
 	node_timeout_fired = false;
+	node_cancel_fired = false;
 
 	a.ex = ex;
 	a.call = call;
@@ -166,17 +220,25 @@ call_once(FlExec *ex, FlNodeCall *call, FlNodeResult *res, bool resume)
 	if (ed == NULL)
 		return;
 	timed_out = node_timeout_fired;
-	if (timeout_ms > 0)
-		disable_timeout(node_timeout_id, false);
+	cancelled = node_cancel_fired && !timed_out && ed->sqlerrcode == ERRCODE_QUERY_CANCELED;
+	node_timers_stop(ex, timeout_ms);
 	if (a.entered)
 		fl_node_leave(&a.scope, false);
 	node_timeout_fired = false;
+	node_cancel_fired = false;
 	/* a real cancel or termination ends the whole statement */
-	if (!timed_out && (ed->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-					   ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN))
+	if (!timed_out && !cancelled && (ed->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+									 ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN))
 		ReThrowError(ed);
 	memset(res, 0, sizeof(*res));
-	if (timed_out)
+	if (cancelled)
+	{
+		/* flowent.cancel of this execution: the node stops, the run ends cancelled */
+		(void) fl_cancel_requested(ex->id_str, &ex->cancel_reason);
+		fl_exec_cancelled(ex);
+		fl_fail(res, "CANCELLED", "node \"%s\" was interrupted: %s", call->def->id, ex->error_message);
+	}
+	else if (timed_out)
 		fl_fail(res, "TIMEOUT", "node \"%s\" timed out after %d ms", call->def->id, timeout_ms);
 	else
 		fl_fail(res, sql_error_code(impl, ed, false), "node \"%s\": %s%s%s",
@@ -359,6 +421,9 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 					fl_store_node_log(ex, n, "error", call->input, out, res->error_code,
 									  res->error_message, handle >= 0 ? nd->handles[handle] : NULL,
 									  started, attempts);
+				/* a node interrupted by a cancel: the run ends cancelled, as the cancel says */
+				if (ex->cancelled)
+					break;
 				if (nd->on_error == FL_ONERROR_STOP)
 				{
 					ex->failed = true;

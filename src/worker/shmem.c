@@ -163,6 +163,22 @@ cancel_check(const char *exec_id, char **reason, bool settle)
 	return found;
 }
 
+/*
+ * Is a cancel of this execution waiting?  Without the lock and without
+ * taking the request: safe in a signal handler (a request being written may
+ * be missed once and is seen at the next look).
+ */
+bool
+fl_cancel_pending(const char *exec_id)
+{
+	if (fl_shared == NULL)
+		return false;
+	for (int i = 0; i < FL_CANCEL_SLOTS; i++)
+		if (strncmp(fl_shared->cancels[i].exec_id, exec_id, sizeof(fl_shared->cancels[i].exec_id)) == 0)
+			return true;
+	return false;
+}
+
 /* Was a cancel of this running execution requested? */
 bool
 fl_cancel_requested(const char *exec_id, char **reason)

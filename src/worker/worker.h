@@ -74,6 +74,7 @@ extern void fl_wake_db(Oid dboid);
 extern void fl_rescan_at_commit(void);
 extern bool fl_request_cancel(const char *exec_id, const char *reason);
 extern bool fl_cancel_requested(const char *exec_id, char **reason);
+extern bool fl_cancel_pending(const char *exec_id);
 extern bool fl_cancel_or_settle(const char *exec_id, char **reason);
 extern void fl_settled(void);
 

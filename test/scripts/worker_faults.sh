@@ -7,7 +7,8 @@
 #       counted; after the last try the execution fails with ORPHANED;
 #   (c) approve racing cancel: one wins, the other gets 55000, never 40P01;
 #   (d) cancel while the last node of an async execution runs: it ends
-#       `cancelled` with the reason;
+#       `cancelled` with the reason; a node that runs long (60 s of SQL) is
+#       interrupted by the cancel, and the worker goes on with other work;
 #   (e) ten trivial executions queued behind a slow one finish while it runs
 #       (the other worker takes them);
 #   (f) flowent.node_timeout_ms bounds a SQL node unless its timeoutMs says
@@ -87,6 +88,8 @@ INSERT INTO wf VALUES
 	'[{"id": "e1", "source": "t", "target": "a"}, {"id": "e2", "source": "a", "target": "o", "sourceHandle": "approved"}]')),
  ('last', chain('last', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(1.5))"}'))),
  ('slow5', chain('slow5', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(5))"}'))),
+ ('slow60', chain('slow60', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(60))", "timeoutMs": 120000}'),
+	n('after', 'data-transform', '{"expression": "to_jsonb(1)"}'))),
  ('half', chain('half', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))"}'))),
  ('half2s', chain('half2s', n('t', 'trigger'), n('s', 'data-transform', '{"expression": "(SELECT to_jsonb(true) FROM pg_sleep(0.5))", "timeoutMs": 2000}'))),
  ('flaky', chain('flaky', n('t', 'trigger'), n('f', 'database-query', '{"query": "SELECT CASE WHEN v < 3 THEN 1 / (v - v) ELSE 7 END AS x FROM nextval(''public.flaky'') v", "readOnly": false, "retry": {"maxAttempts": 3, "backoffMs": 400}}'))),
@@ -189,6 +192,21 @@ eq "(d) the execution ends cancelled" "$(row "$id")" "cancelled|CANCELLED"
 eq "(d) with its reason" "$(q "SELECT cancel_reason || '|' || error FROM flowent.workflow_executions WHERE id = '$id'")" "stop now|cancelled: stop now"
 eq "(d) a second cancel" "$(psql -X -At -q -d "$DB" -v VERBOSITY=verbose -c "SELECT flowent.cancel('$id')" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p')" 55000
 ok "(d) cancel during the last node of an async execution: cancelled, with the reason"
+id=$(q "SELECT flowent.execute('$(w slow60)')")
+poll "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'PgSleep'" 10 ||
+	fail "(d) no worker entered the 60 s node"
+t0=$(date +%s%N)
+q "SELECT flowent.cancel('$id', 'too slow')" >/dev/null
+wait_finished "$id" 5
+ms=$((($(date +%s%N) - t0) / 1000000))
+eq "(d) the long node interrupted: the execution" "$(row "$id")|$(q "SELECT error FROM flowent.workflow_executions WHERE id = '$id'")" "cancelled|CANCELLED|cancelled: too slow"
+eq "(d) the node's log" "$(q "SELECT string_agg(node_id || '=' || status || ':' || coalesce(error_code, ''), ',' ORDER BY seq) FROM flowent.workflow_node_logs WHERE execution_id = '$id'")" "t=success:,s=error:CANCELLED"
+eq "(d) no worker still sleeps in it" "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'PgSleep'")" 0
+id2=$(q "SELECT flowent.execute('$(w trivial)', '{\"i\": 5}')")
+wait_finished "$id2" 10
+eq "(d) the workers go on" "$(row "$id2")" "success|"
+q "DELETE FROM flowent.workflow_executions WHERE id = '$id2'"	# (e) counts the trivial ones
+ok "(d) cancel of an execution whose node runs 60 s of SQL: interrupted, cancelled after $ms ms"
 
 # ---------------------------------------------------------------- (e)
 slow=$(q "SELECT flowent.execute('$(w slow5)')")
