@@ -311,11 +311,12 @@ eq "(k) each iteration logged its own answer" \
 	      WHERE execution_id = '$id' AND node_id = 'h' AND status = 'success'")" 'l:0=3000,l:1=1000,l:2=2000,l:3=1500'
 clear_log
 two=$(ploop 'loop of two at once' 2)
-id=$(q "SELECT flowent.execute('$two', '{\"items\": [1500, 1500, 1500, 1500]}')")
+# (answers after 4 s: time enough to see that no third request went out meanwhile)
+id=$(q "SELECT flowent.execute('$two', '{\"items\": [4000, 4000, 4000, 4000]}')")
 for _ in $(seq 1 40); do [ "$(requests_to /slow)" = 2 ] && break; sleep 0.05; done
-sleep 0.5
+sleep 1
 eq "(k) parallel 2: two requests in flight, the others not sent yet" "$(requests_to /slow)" 2
-wait_finished "$id" 15
+wait_finished "$id" 20
 eq "(k) parallel 2: every item ran" "$(row "$id")|$(requests_to /slow)" "success||4"
 # timers in parallel iterations: each fires for its own iteration (the shorter delay, item 1, first)
 dl=$(q "SELECT flowent.create_workflow('parallel delays', jsonb_build_array(n('t', 'trigger'),
