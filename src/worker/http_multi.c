@@ -337,7 +337,6 @@ complete(Transfer *t, CURLcode code)
 		fl_lease_release(t->exec_id);
 		fl_unit_commit();
 		fl_http_multi_start_pending();	/* a retry, or the next HTTP node */
-		pgstat_report_activity(STATE_IDLE, NULL);
 	}
 	PG_CATCH();
 	{

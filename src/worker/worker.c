@@ -133,7 +133,7 @@ fl_unit_begin(const char *what)
 	pgstat_report_activity(STATE_RUNNING, what);
 }
 
-/* Commit a unit of work. */
+/* Commit a unit of work (the worker shows as idle until the next). */
 void
 fl_unit_commit(void)
 {
@@ -141,6 +141,7 @@ fl_unit_commit(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	fl_settled();
+	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /* Commit a unit, then send the requests of nodes that just suspended on HTTP. */
@@ -150,7 +151,6 @@ end_unit(void)
 	fl_unit_commit();
 	fl_http_multi_start_pending();
 	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /*
@@ -171,6 +171,7 @@ fl_unit_failed(const char *exec_id)
 	FlushErrorState();
 	AbortCurrentTransaction();
 	fl_settled();
+	pgstat_report_activity(STATE_IDLE, NULL);
 	fl_http_multi_drop_pending();
 	if (exec_id == NULL || worker_interrupted(ed))
 	{

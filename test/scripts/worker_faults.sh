@@ -244,7 +244,14 @@ sleep 3
 sleep 1.2
 b=$(q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
 [ $((b - a)) -lt 90 ] || fail "(g) with 50 requests in flight the database committed $((b - a)) transactions in about 4 s (the workers poll)"
-ok "(g) 50 requests in flight, none completing: $((b - a)) transactions in about 4 s"
+# and pg_stat_activity shows them idle while they wait (10 samples over a second)
+busy=0
+for _ in $(seq 10); do
+	busy=$((busy + $(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = current_database() AND wait_event = 'Extension' AND state = 'active'")))
+	sleep 0.1
+done
+eq "(g) samples of a waiting worker shown as active" "$busy" 0
+ok "(g) 50 requests in flight, none completing: $((b - a)) transactions in about 4 s, the workers idle"
 q "SELECT flowent.cancel(id) FROM flowent.workflow_executions WHERE status = 'suspended'" >/dev/null
 
 # ---------------------------------------------------------------- (h)
