@@ -1,8 +1,9 @@
 /*
  * loop.c
- *	  loop-controller: its body once per item, on the scheduler's loop scope;
- *	  a suspension in the body suspends the loop in that iteration.  Driven
- *	  by the engine (FlNodeType.drive), since iterations run the scheduler.
+ *	  loop-controller: its body once per item, on the scheduler's loop scope,
+ *	  up to `parallel` iterations waiting at once; a suspension in the body
+ *	  suspends its iteration.  Driven by the engine (FlNodeType.drive), since
+ *	  iterations run the scheduler.
  */
 #include "postgres.h"
 
