@@ -145,17 +145,18 @@ load_earlier_results(FlExec *ex, int loop, const char *prefix, Jsonb **results, 
 }
 
 /*
- * Run iteration i of loop n; resuming: it waited in an earlier unit.
- * False when it suspended (a body node waits); its result otherwise.
+ * Run iteration i of loop n (resuming: it waited in an earlier unit): its
+ * result, or NULL when it suspended (a body node waits).
  */
-static bool
+static Jsonb *
 run_iteration(FlExec *ex, int n, JsonbValue *items, int i, int count, const char *saved_iter,
-			  bool resuming, Jsonb **result)
+			  bool resuming)
 {
 	FlNodeDef  *nd = &ex->wf->nodes[n];
 	JsonbValue	item;
 	FlLoopFrame *f = &ex->loops[ex->nloops++];
 	int			waiting_before = list_length(ex->waiting);
+	Jsonb	   *result;
 
 	CHECK_FOR_INTERRUPTS();
 	jbv_get_index(items, i, &item);
@@ -170,9 +171,9 @@ run_iteration(FlExec *ex, int n, JsonbValue *items, int i, int count, const char
 	fl_sched_reset_body(ex->sched, n);
 	fl_sched_fire(ex->sched, n, fl_graph_handle_index(&ex->wf->graph->nodes[n], "body"));
 	fl_run_scope(ex, ex->wf->graph->nodes[n].loop_slot);
-	*result = iteration_result(ex, n);
+	result = list_length(ex->waiting) == waiting_before ? iteration_result(ex, n) : NULL;
 	ex->nloops--;
-	return list_length(ex->waiting) == waiting_before;
+	return result;
 }
 
 /* The iterations a suspended loop waits in, and the next one to start. */
@@ -269,21 +270,15 @@ loop_drive(FlExec *ex, int n, Jsonb *resume_info)
 
 		if (i < 0 || i >= count)
 			continue;
-		if (!run_iteration(ex, n, &items, i, count, saved_iter, true, &results[i]))
-		{
+		if ((results[i] = run_iteration(ex, n, &items, i, count, saved_iter, true)) == NULL)
 			pending = lappend_int(pending, i);
-			results[i] = NULL;
-		}
 		if ((stopped = ex->failed || ex->cancelled))
 			break;
 	}
 	for (; !stopped && next < count && list_length(pending) < parallel; next++)
 	{
-		if (!run_iteration(ex, n, &items, next, count, saved_iter, false, &results[next]))
-		{
+		if ((results[next] = run_iteration(ex, n, &items, next, count, saved_iter, false)) == NULL)
 			pending = lappend_int(pending, next);
-			results[next] = NULL;
-		}
 		stopped = ex->failed || ex->cancelled;
 	}
 	strlcpy(ex->iteration, saved_iter, sizeof(ex->iteration));

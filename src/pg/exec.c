@@ -70,27 +70,48 @@ cancel_poll_handler(void)
 	SetLatch(MyLatch);
 }
 
+/* The node's timers, armed and cleared in one go (one setitimer each way). */
 static void
 node_timers_start(FlExec *ex, int timeout_ms)
 {
+	EnableTimeoutParams t[2];
+	int			n = 0;
+
 	if (timeout_ms > 0)
-		enable_timeout_after(node_timeout_id, timeout_ms);
+	{
+		t[n].id = node_timeout_id;
+		t[n].type = TMPARAM_AFTER;
+		t[n++].delay_ms = timeout_ms;
+	}
 	if (!ex->sync)
 	{
 		strlcpy(cancel_poll_exec, ex->id_str, sizeof(cancel_poll_exec));
-		enable_timeout_every(cancel_poll_id,
-							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CANCEL_POLL_MS),
-							 CANCEL_POLL_MS);
+		t[n].id = cancel_poll_id;
+		t[n].type = TMPARAM_EVERY;
+		t[n++].delay_ms = CANCEL_POLL_MS;
 	}
+	if (n > 0)
+		enable_timeouts(t, n);
 }
 
 static void
 node_timers_stop(FlExec *ex, int timeout_ms)
 {
+	DisableTimeoutParams t[2];
+	int			n = 0;
+
 	if (timeout_ms > 0)
-		disable_timeout(node_timeout_id, false);
+	{
+		t[n].id = node_timeout_id;
+		t[n++].keep_indicator = false;
+	}
 	if (!ex->sync)
-		disable_timeout(cancel_poll_id, false);
+	{
+		t[n].id = cancel_poll_id;
+		t[n++].keep_indicator = false;
+	}
+	if (n > 0)
+		disable_timeouts(t, n);
 }
 
 /* ---- node execution ---- */

@@ -294,6 +294,7 @@ claim_one(Claim *c, List **skipped)
 			Oid			t1[1] = {INT8OID};
 			Datum		a1[1] = {Int64GetDatum(qid)};
 
+			/* which wait it continues: "__at", else a child's result names the child */
 			if (fl_owner_query(&take_plan, "DELETE FROM flowent.run_queue WHERE id = $1 "
 							   "RETURNING execution_id::text, reason, node_id, data - '__at', "
 							   "  coalesce(data->>'__at', data->>'executionId')",

@@ -64,16 +64,11 @@ SELECT is((SELECT (flowent.resume((SELECT (res->>'executionId')::uuid FROM r2)))
 		  'after four resumes the outer loop completes: per item, the output of its body''s sink (s) in the last inner iteration');
 
 -- parallel 3: three approvals pending at once, decided out of order, each for its own item
+-- (the first workflow with parallel 3 on its loop)
 CREATE TEMP TABLE wf3 AS SELECT flowent.create_workflow('parallel approvals',
-	jsonb_build_array(pg_temp.n('t', 'trigger'),
-		pg_temp.n('l', 'loop-controller', '{"items":"{{trigger.payload.items}}", "parallel": 3}'),
-		pg_temp.n('h', 'human-approval', '{"title":"ok {{loop.item}}?"}'),
-		pg_temp.n('y', 'set-variable', '{"name":"r","value":"yes {{loop.item}}"}'),
-		pg_temp.n('n', 'set-variable', '{"name":"r","value":"no {{loop.item}}"}'),
-		pg_temp.n('o', 'output')),
-	jsonb_build_array(pg_temp.e('e1', 't', 'l'), pg_temp.e('e2', 'l', 'h', 'body'),
-		pg_temp.e('e3', 'h', 'y', 'approved'), pg_temp.e('e4', 'h', 'n', 'rejected'),
-		pg_temp.e('e5', 'l', 'o', 'done'))) AS id;
+	(SELECT jsonb_agg(CASE WHEN x->>'id' = 'l' THEN jsonb_set(x, '{data,parallel}', '3') ELSE x END)
+	 FROM jsonb_array_elements(w.nodes) x), w.edges) AS id
+	FROM flowent.workflows w WHERE w.id = (SELECT id FROM wf);
 CREATE TEMP TABLE r3 AS SELECT flowent.run((SELECT id FROM wf3), '{"items":["a","b","c","d"]}') AS res;
 CREATE TEMP VIEW ap3 AS SELECT a.id, a.title, a.status::text FROM flowent.workflow_approval_requests a
 	WHERE a.execution_id = (SELECT (res->>'executionId')::uuid FROM r3);

@@ -259,13 +259,10 @@ ok "(e) kill -9 of worker $victim with a request in flight: sent $sends times wi
 
 # kill -9 with the calls of three parallel loop iterations in flight: each is sent again with
 # its own key and continues its own iteration
-q "INSERT INTO t.wf VALUES ('parcall', flowent.create_workflow('parcall',
-	jsonb_build_array(t.n('t', 'trigger'),
-		t.n('l', 'loop-controller', '{\"items\":[1,2,3],\"parallel\":3}'),
-		t.n('h', 'http-request', '{\"url\":\"http://127.0.0.1:$HPORT/slow?i={{loop.item}}\"}'),
-		t.n('s', 'set-variable', '{\"name\":\"v\",\"value\":\"{{loop.item}}:{{h.body.ok}}\"}'),
-		t.n('o', 'output')),
-	jsonb_build_array(t.e('e1', 't', 'l'), t.e('e2', 'l', 'h', 'body'), t.e('e3', 'h', 's'), t.e('e4', 'l', 'o', 'done'))))" >/dev/null
+q "INSERT INTO t.wf SELECT 'parcall', flowent.create_workflow('parcall',
+	(SELECT jsonb_agg(CASE WHEN x->>'id' = 'l' THEN jsonb_set(x, '{data,parallel}', '3') ELSE x END)
+	 FROM jsonb_array_elements(w.nodes) x), w.edges)
+	FROM flowent.workflows w WHERE w.id = t.w('loopcall')" >/dev/null	# loopcall with parallel 3
 pid_=$(q "SELECT flowent.execute(t.w('parcall'))")
 for _ in $(seq 50); do
 	[ "$(stats "sum(1 for k in d['keys'] if k.startswith('$pid_'))")" = 3 ] && break
