@@ -6,7 +6,8 @@
 # at CONCS clients (default 1 10 50), pgbench -M prepared, DURATION s each,
 # in this one run (CLIENT=node: also through the peers' Node client); then
 # commit -> notification latency at 10 clients, and what the active backends
-# wait on at 50 clients.  Needs the dev cluster.
+# wait on at 50 clients, and what the commit flush costs at 10 clients (WAL
+# bytes per run, fdatasyncs, runs per sync).  Needs the dev cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/cluster.sh env)"
@@ -116,3 +117,19 @@ for _ in $(seq 1 20); do
 	sleep 0.1
 done | sort | uniq -c | sort -rn | head -8
 wait "$bench" || true
+
+# The commit flush: WAL bytes per run and what one fdatasync of them costs,
+# at 10 clients (pg_stat_wal; track_wal_io_timing on in the clients' backends,
+# so the WAL writer's own syncs are counted but not timed).
+echo "== the commit flush at 10 clients, ${DURATION}s each (pg_stat_wal)"
+printf '%-12s %8s %12s %10s %12s %14s %12s\n' statement runs/s "WAL B/run" syncs/s "runs/sync" "B per sync" "ms per sync"
+for s in sql flowent; do
+	q -c "SELECT pg_stat_reset_shared('wal')" >/dev/null
+	n=$(PGOPTIONS="-c track_wal_io_timing=on" pgbench -n -M prepared -c 10 -j 2 -T "$DURATION" -f "$TMP/$s.sql" "$DB" 2>/dev/null |
+		awk '/^number of transactions actually processed/ {print $NF}')
+	q -F ' ' -c "SELECT wal_bytes, wal_sync, wal_sync_time FROM pg_stat_wal" | {
+		read -r bytes syncs ms
+		awk -v s="$s" -v n="$n" -v b="$bytes" -v y="$syncs" -v t="$ms" -v d="$DURATION" 'BEGIN {
+			printf "%-12s %8d %12d %10d %12.1f %14d %12.3f\n", s, n / d, b / n, y / d, n / y, b / y, t / y }'
+	}
+done
