@@ -45,10 +45,14 @@ CREATE TABLE flowent.workspaces (
 	created_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Roles: 'owner' and 'admin' manage the members and, with 'editor', change
+-- the workspace's workflows (flowent._can_edit); 'member' and 'viewer' see
+-- its team workflows. 'editor' (release 0.5) is the editing member of the
+-- owner/editor/viewer vocabulary of the dashboard.
 CREATE TABLE flowent.workspace_members (
 	workspace_id uuid NOT NULL REFERENCES flowent.workspaces(id) ON DELETE CASCADE,
 	user_id varchar(255) NOT NULL,
-	role text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+	role text NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'editor', 'member', 'viewer')),
 	added_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (workspace_id, user_id)
 );
@@ -133,6 +137,8 @@ CREATE TABLE flowent.workflow_executions (
 CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
 CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
 CREATE INDEX ON flowent.workflow_executions (status) WHERE status IN ('pending', 'running', 'suspended');
+-- the newest executions of all a user sees (flowent.api_recent_executions)
+CREATE INDEX ON flowent.workflow_executions (started_at DESC);
 
 -- No foreign keys here: these rows are written only by the engine, in
 -- bulk, and per-row RI checks were the largest cost of a run.  Deleting an
@@ -297,3 +303,28 @@ CREATE TABLE flowent.timers (
 	fired_at timestamptz
 );
 CREATE INDEX ON flowent.timers (fire_at) WHERE fired_at IS NULL;
+
+-- API tokens of the gateway (release 0.5): a bearer token stands for a user.
+-- Only its sha256 is kept; nothing but the SECURITY DEFINER functions of
+-- 08_gateway.sql reads token_hash (users see flowent.my_api_tokens).
+CREATE TABLE flowent.api_tokens (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	user_id varchar(255) NOT NULL,
+	name text NOT NULL,
+	token_hash bytea NOT NULL UNIQUE,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	last_used_at timestamptz,
+	expires_at timestamptz,
+	revoked_at timestamptz
+);
+CREATE INDEX ON flowent.api_tokens (user_id);
+
+-- Signatures of the webhook deliveries of the last minutes, so that a
+-- delivery replayed within the gateway's time window is refused.
+CREATE TABLE flowent.webhook_deliveries (
+	workflow_id uuid NOT NULL,
+	signature text NOT NULL,
+	received_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (workflow_id, signature)
+);
+CREATE INDEX ON flowent.webhook_deliveries (received_at);

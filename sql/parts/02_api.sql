@@ -21,7 +21,7 @@ CREATE FUNCTION flowent._caller_id() RETURNS text
 LANGUAGE c STABLE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'flowent_caller_id';
 
--- The role of user uid in workspace ws ('owner', 'admin', 'member', 'viewer'),
+-- The role of user uid in workspace ws ('owner', 'admin', 'editor', 'member', 'viewer'),
 -- or NULL when uid is not a member. SECURITY DEFINER so that policies can ask
 -- without recursing into workspace_members' own policy.
 CREATE FUNCTION flowent._workspace_role(ws uuid, uid text) RETURNS text
@@ -51,12 +51,12 @@ LANGUAGE sql STABLE AS $$
 	SELECT EXISTS (SELECT 1 FROM flowent.workflows w WHERE w.id = wf)
 $$;
 
--- Whether user uid may change workflow wf: its owner, or an owner/admin of
--- its workspace (the workflows UPDATE policy).
+-- Whether user uid may change workflow wf: its owner, or an owner, admin or
+-- editor of its workspace (the workflows UPDATE policy).
 CREATE FUNCTION flowent._can_edit(owner text, ws uuid, uid text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
 	SELECT owner = uid
-		OR (ws IS NOT NULL AND flowent._workspace_role(ws, uid) IN ('owner', 'admin'))
+		OR (ws IS NOT NULL AND flowent._workspace_role(ws, uid) IN ('owner', 'admin', 'editor'))
 $$;
 
 -- Structural check of a nodes or edges array (Appendix B "Saving"): an array
@@ -406,7 +406,7 @@ BEGIN
 		RAISE EXCEPTION 'workflow % not found', update_workflow.id USING ERRCODE = '42704';
 	END IF;
 	IF NOT flowent._can_edit(w.user_id, w.workspace_id, me) THEN
-		RAISE EXCEPTION 'workflow %: only its owner or an owner/admin of its workspace may change it',
+		RAISE EXCEPTION 'workflow %: only its owner or an owner, admin or editor of its workspace may change it',
 			update_workflow.id
 			USING ERRCODE = '42501';
 	END IF;
@@ -420,8 +420,10 @@ BEGIN
 
 	-- 5. state (55000)
 	IF v_expected IS NOT NULL AND v_expected <> w.version THEN
-		RAISE EXCEPTION 'stale save: workflow is at version %, expected %', w.version, v_expected
-			USING ERRCODE = '55000';
+		RAISE EXCEPTION 'workflow % was changed: expected version %, current version %',
+			update_workflow.id, v_expected, w.version
+			USING ERRCODE = '55000',
+				DETAIL = jsonb_build_object('expectedVersion', v_expected, 'currentVersion', w.version)::text;
 	END IF;
 	IF w.status = 'archived' AND coalesce(v_status, 'archived') = 'archived' THEN
 		RAISE EXCEPTION 'workflow % is archived: set "status" to draft or active to change it',
@@ -606,9 +608,16 @@ $$;
 -- Publish and templates
 -- ---------------------------------------------------------------------------
 
--- The webhook secret of a workflow the caller owns, generated on first use:
--- 64 hex characters from two random UUIDs (pg_strong_random). The column is
--- not readable by ordinary roles (03_rls.sql), hence SECURITY DEFINER.
+-- 64 hex characters from two random UUIDs (pg_strong_random): webhook
+-- secrets and API tokens (no pgcrypto needed).
+CREATE FUNCTION flowent._random_hex64() RETURNS text
+LANGUAGE sql VOLATILE AS $$
+	SELECT encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'hex')
+$$;
+
+-- The webhook secret of a workflow the caller owns, generated on first use.
+-- The column is not readable by ordinary roles (03_rls.sql), hence SECURITY
+-- DEFINER.
 CREATE FUNCTION flowent._ensure_webhook_secret(wf uuid) RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
@@ -616,8 +625,7 @@ DECLARE
 	s text;
 BEGIN
 	UPDATE flowent.workflows w
-	SET webhook_secret = coalesce(w.webhook_secret,
-		replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', ''))
+	SET webhook_secret = coalesce(w.webhook_secret, flowent._random_hex64())
 	WHERE w.id = wf AND w.user_id = flowent._caller_id()
 	RETURNING w.webhook_secret INTO s;
 	IF s IS NULL THEN

@@ -38,7 +38,7 @@ CREATE POLICY workflows_select ON flowent.workflows FOR SELECT USING (
 CREATE POLICY workflows_insert ON flowent.workflows FOR INSERT
 	WITH CHECK (user_id = flowent.current_user_id());
 
--- The owner, or an owner/admin of the workflow's workspace.
+-- The owner, or an owner, admin or editor of the workflow's workspace.
 CREATE POLICY workflows_update ON flowent.workflows FOR UPDATE
 	USING (flowent._can_edit(user_id, workspace_id, flowent.current_user_id()))
 	WITH CHECK (flowent._can_edit(user_id, workspace_id, flowent.current_user_id()));
@@ -201,3 +201,23 @@ GRANT SELECT ON flowent.model_prices TO PUBLIC;
 -- Nothing for users on credentials (RLS enabled, no policy), run_queue, timers.
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON flowent.credentials, flowent.run_queue, flowent.timers FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- API tokens and webhook deliveries (release 0.5): no privilege for anyone,
+-- the gateway included; the SECURITY DEFINER functions of 08_gateway.sql
+-- are the way in. A user sees the metadata of their own tokens, without the
+-- hash, in flowent.my_api_tokens (security_barrier: a caller's functions in
+-- a WHERE clause cannot see the rows of others before the view filters).
+-- ---------------------------------------------------------------------------
+ALTER TABLE flowent.api_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE flowent.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+CREATE POLICY api_tokens_select ON flowent.api_tokens FOR SELECT
+	USING (user_id = flowent.current_user_id());
+REVOKE ALL ON flowent.api_tokens, flowent.webhook_deliveries FROM PUBLIC, flowent_gateway;
+
+CREATE VIEW flowent.my_api_tokens WITH (security_barrier) AS
+	SELECT t.id, t.user_id, t.name, t.created_at, t.last_used_at, t.expires_at, t.revoked_at,
+		t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AS active
+	FROM flowent.api_tokens t
+	WHERE t.user_id = flowent.current_user_id();
+GRANT SELECT ON flowent.my_api_tokens TO PUBLIC;

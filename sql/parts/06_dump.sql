@@ -28,3 +28,7 @@ SELECT pg_catalog.pg_extension_config_dump('flowent.timers_id_seq', '');
 CREATE TRIGGER node_types_registry_changed
 	AFTER INSERT OR UPDATE OR DELETE ON flowent.node_types
 	FOR EACH STATEMENT EXECUTE FUNCTION flowent._registry_changed();
+
+-- API tokens (release 0.5): a restored database keeps its tokens. Webhook
+-- deliveries are a replay cache of minutes, not data: not dumped.
+SELECT pg_catalog.pg_extension_config_dump('flowent.api_tokens', '');
