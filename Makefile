@@ -24,6 +24,7 @@ EXTRA_CLEAN = test/unit/*.bin test/fuzz/*.bin results regression.diffs regressio
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+include src/gateway/gateway.mk
 
 # every object depends on every project header and on the Makefile (EXTVERSION is compiled in)
 $(OBJS) $(OBJS:.o=.bc): $(wildcard src/*/*.h) Makefile

@@ -52,7 +52,7 @@ CLUSTER_OK=0
 do_deps() { bash scripts/install-deps.sh; }
 
 do_build() {
-	make -j"$(nproc)" && make install || return 1
+	make -j"$(nproc)" && make install && make gateway || return 1
 	BUILD_OK=1
 }
 
@@ -68,7 +68,7 @@ do_cluster() {
 
 do_unit() {
 	compgen -G 'test/unit/test_*.c' >/dev/null || no_tests test/unit || return
-	make unit
+	make unit && make gateway-unit UNIT_SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" -B
 }
 
 need_cluster() {
@@ -131,7 +131,7 @@ do_fuzz() {
 	# A crash leaves crash-/leak-/timeout-/oom- files in the working directory: count new ones too,
 	# in case the fuzzer's exit status gets lost in a pipe.
 	before=$(find . -maxdepth 1 \( -name "crash-*" -o -name "leak-*" -o -name "timeout-*" -o -name "oom-*" \) | sort)
-	make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || return 1
+	make fuzz gateway-fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || return 1
 	after=$(find . -maxdepth 1 \( -name "crash-*" -o -name "leak-*" -o -name "timeout-*" -o -name "oom-*" \) | sort)
 	if [ "$before" != "$after" ]; then
 		echo "fuzzer artifacts appeared:"
@@ -143,11 +143,11 @@ do_fuzz() {
 step "install dependencies" do_deps
 step "build and install (make && make install)" do_build
 step "cluster start" do_cluster
-step "C unit tests (make unit)" do_unit
+step "C unit tests (make unit, make gateway-unit)" do_unit
 step "pg_regress (make installcheck)" do_regress
 step "pgTAP (pg_prove test/pgtap)" do_pgtap
 step "cluster scripts (test/scripts)" do_scripts
-step "fuzzers (make fuzz)" do_fuzz
+step "fuzzers (make fuzz gateway-fuzz)" do_fuzz
 
 echo
 echo "======== summary ($(($(date +%s) - T0))s)"

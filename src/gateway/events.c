@@ -1,0 +1,746 @@
+/*
+ * events.c
+ *	  LISTEN flowent and the subscriptions of WebSocket and SSE sinks.
+ *
+ *	  An execution topic keeps its live events in a queue, in arrival (= seq)
+ *	  order; a step event with an output waits at the head until the output
+ *	  has been read from the node log (flowent.api_execution_events, as one
+ *	  of the topic's subscribers), so every subscriber gets every event in
+ *	  seq order.  A subscription that is catching up holds the live events
+ *	  that arrive meanwhile and sends those past the last seq it caught up to.
+ */
+#include "gateway/events.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "gateway/loop.h"
+#include "gateway/metrics.h"
+#include "gateway/pool.h"
+#include "gateway/util.h"
+
+#define EVENTS_SQL "SELECT flowent.api_execution_events($1::uuid, $2::int, $3::int)"
+
+typedef struct ev
+{
+	struct ev  *next;
+	int			seq;
+	char	   *json;
+	bool		needs_output;
+	bool		complete;		/* workflow:complete */
+	bool		skipped;		/* events:skipped: catch up from the node logs */
+} ev;
+
+typedef struct topic topic;
+
+typedef struct sub
+{
+	struct sub *next;
+	gw_sink    *sink;
+	topic	   *topic;
+	int			last_seq;
+	bool		catching_up;
+	bool		authorized;
+	ev		   *held,
+			   *held_tail;
+	bool		gone;			/* left while a job of it was pending */
+	int			jobs;
+} sub;
+
+struct topic
+{
+	topic	   *next;
+	char		id[37];
+	bool		workflow;
+	sub		   *subs;
+	ev		   *q,
+			   *q_tail;
+	bool		fetching;
+};
+
+static topic *topics;
+static char *listen_conninfo;
+static PGconn *lconn;
+static gw_watch *lwatch;
+static int	lfd = -1;
+static bool listening;
+static int	backoff_ms;
+static bool was_listening;
+
+static void catch_up(sub *s, int since);
+static void pump(topic *t);
+
+static void
+ev_free(ev *e)
+{
+	free(e->json);
+	free(e);
+}
+
+static topic *
+find_topic(const char *id, bool workflow, bool create)
+{
+	topic	   *t;
+
+	for (t = topics; t; t = t->next)
+		if (t->workflow == workflow && strcmp(t->id, id) == 0)
+			return t;
+	if (!create)
+		return NULL;
+	t = gw_alloc(sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->workflow = workflow;
+	t->next = topics;
+	topics = t;
+	return t;
+}
+
+static void
+topic_drop_if_empty(topic *t)
+{
+	if (t->subs || t->fetching)
+		return;
+	while (t->q)
+	{
+		ev		   *e = t->q;
+
+		t->q = e->next;
+		ev_free(e);
+	}
+	for (topic **p = &topics; *p; p = &(*p)->next)
+		if (*p == t)
+		{
+			*p = t->next;
+			free(t);
+			return;
+		}
+}
+
+static void
+sub_free(sub *s)
+{
+	while (s->held)
+	{
+		ev		   *e = s->held;
+
+		s->held = e->next;
+		ev_free(e);
+	}
+	free(s);
+}
+
+/* take s out of its topic; freed now, or when its last job ends */
+static void
+sub_remove(sub *s)
+{
+	topic	   *t = s->topic;
+
+	for (sub **p = &t->subs; *p; p = &(*p)->next)
+		if (*p == s)
+		{
+			*p = s->next;
+			break;
+		}
+	s->sink->nsubs--;
+	s->gone = true;
+	if (s->jobs == 0)
+		sub_free(s);
+	topic_drop_if_empty(t);
+}
+
+/* a job of s has ended: free s if it was removed meanwhile; true if it was */
+static bool
+release(sub *s)
+{
+	s->jobs--;
+	if (!s->gone)
+		return false;
+	if (s->jobs == 0)
+		sub_free(s);
+	return true;
+}
+
+static void
+reply(gw_sink *k, const char *type, const char *key, const char *id, const char *code, const char *message)
+{
+	gw_buf		b = {0};
+
+	gw_buf_str(&b, "{\"type\": ");
+	gw_buf_json_str(&b, type);
+	gw_buf_str(&b, ", ");
+	gw_buf_json_str(&b, key);
+	gw_buf_str(&b, ": ");
+	gw_buf_json_str(&b, id);
+	if (code)
+	{
+		gw_buf_str(&b, ", \"code\": ");
+		gw_buf_json_str(&b, code);
+		gw_buf_str(&b, ", \"message\": ");
+		gw_buf_json_str(&b, message ? message : "");
+	}
+	gw_buf_str(&b, "}");
+	k->send(k, b.data, b.len, -1, false);
+	gw_buf_free(&b);
+}
+
+static void
+send_to(sub *s, ev *e)
+{
+	if (s->catching_up)
+	{
+		ev		   *c = gw_alloc(sizeof(*c));
+
+		*c = *e;
+		c->next = NULL;
+		c->json = gw_strdup(e->json);
+		if (s->held_tail)
+			s->held_tail->next = c;
+		else
+			s->held = c;
+		s->held_tail = c;
+		return;
+	}
+	if (e->skipped)
+	{
+		s->sink->send(s->sink, e->json, strlen(e->json), -1, false);
+		catch_up(s, s->last_seq);
+		return;
+	}
+	if (!s->topic->workflow && e->seq <= s->last_seq)
+		return;					/* already sent while catching up */
+	if (!s->topic->workflow)
+		s->last_seq = e->seq;
+	s->sink->send(s->sink, e->json, strlen(e->json), e->seq, e->complete && !s->topic->workflow);
+}
+
+static void
+deliver(topic *t, ev *e)
+{
+	sub		   *next;
+
+	for (sub *s = t->subs; s; s = next)
+	{
+		next = s->next;			/* a sink may leave while it is sent to */
+		if (s->authorized || s->catching_up)
+			send_to(s, e);
+	}
+	gw_metrics_events(1, 0);
+}
+
+/* a row of api_execution_events: "<seq> <event json>" */
+static bool
+split_row(const char *row, int *seq, const char **json)
+{
+	char	   *end;
+	long		n;
+
+	if (row == NULL)
+		return false;
+	n = strtol(row, &end, 10);
+	if (end == row || *end != ' ')
+		return false;
+	*seq = (int) n;
+	*json = end + 1;
+	return true;
+}
+
+typedef struct fetch_job
+{
+	topic	   *t;
+	sub		   *s;
+} fetch_job;
+
+static void
+fetched(void *arg, gw_result *r)
+{
+	fetch_job  *j = arg;
+	topic	   *t = j->t;
+
+	release(j->s);
+	free(j);
+	t->fetching = false;
+	for (ev *e = t->q; e; e = e->next)
+	{
+		if (!e->needs_output)
+			continue;
+		e->needs_output = false;	/* not visible or not found: sent as it came */
+		for (int i = 0; r->ok && i < r->nrows; i++)
+		{
+			int			seq;
+			const char *json;
+
+			if (split_row(r->rows[i], &seq, &json) && seq == e->seq)
+			{
+				free(e->json);
+				e->json = gw_strdup(json);
+				break;
+			}
+		}
+	}
+	if (t->subs == NULL)
+		topic_drop_if_empty(t);
+	else
+		pump(t);
+}
+
+static void
+pump(topic *t)
+{
+	while (t->q && !t->fetching)
+	{
+		ev		   *e = t->q;
+
+		if (e->needs_output)
+		{
+			sub		   *reader = NULL;
+
+			for (sub *s = t->subs; s && !reader; s = s->next)
+				if (s->authorized)
+					reader = s;
+			if (reader)
+			{
+				fetch_job  *j = gw_alloc(sizeof(*j));
+				char		since[16],
+							cap[16];
+				const char *p[3] = {t->id, since, cap};
+
+				snprintf(since, sizeof(since), "%d", e->seq - 1);
+				snprintf(cap, sizeof(cap), "%d", GW_OUTPUT_CAP);
+				j->t = t;
+				j->s = reader;
+				reader->jobs++;
+				t->fetching = true;
+				gw_pool_submit(reader->sink->token, EVENTS_SQL, 3, p, fetched, j);
+				return;
+			}
+			e->needs_output = false;
+		}
+		t->q = e->next;
+		if (t->q == NULL)
+			t->q_tail = NULL;
+		deliver(t, e);
+		ev_free(e);
+	}
+}
+
+typedef struct catchup_job
+{
+	sub		   *s;
+} catchup_job;
+
+static void
+caught_up(void *arg, gw_result *r)
+{
+	catchup_job *j = arg;
+	sub		   *s = j->s;
+	topic	   *t = s->topic;
+	bool		complete = false;
+
+	free(j);
+	/* the job's hold on s lasts until the end: a send may remove s */
+	if (s->gone)
+	{
+		release(s);
+		return;
+	}
+	if (!r->ok)
+	{
+		char		code[32];
+
+		snprintf(code, sizeof(code), "%s", r->unavailable ? "UNAVAILABLE" : strcmp(r->sqlstate, "42704") == 0 ? "NOT_FOUND" :
+				 strcmp(r->sqlstate, "42501") == 0 ? "FORBIDDEN" : strncmp(r->sqlstate, "28", 2) == 0 ? "UNAUTHORIZED" : "ERROR");
+		reply(s->sink, "error", "executionId", t->id, code, r->message);
+		if (!s->gone)
+			sub_remove(s);
+		release(s);
+		return;
+	}
+	for (int i = 0; i < r->nrows && !s->gone; i++)
+	{
+		int			seq;
+		const char *json;
+
+		if (split_row(r->rows[i], &seq, &json) && seq > s->last_seq)
+		{
+			/* jsonb's text form: the database wrote it */
+			bool		last = strstr(json, "\"event\": \"workflow:complete\"") != NULL;
+
+			s->last_seq = seq;
+			complete |= last;
+			s->sink->send(s->sink, json, strlen(json), seq, last);
+		}
+	}
+	if (!s->gone && !s->authorized)
+	{
+		char		seqtxt[16];
+		gw_buf		b = {0};
+
+		s->authorized = true;
+		snprintf(seqtxt, sizeof(seqtxt), "%d", s->last_seq);
+		gw_buf_str(&b, "{\"type\": \"joined\", \"executionId\": ");
+		gw_buf_json_str(&b, t->id);
+		gw_buf_printf(&b, ", \"lastSeq\": %s, \"complete\": %s}", s->last_seq >= 0 ? seqtxt : "null",
+					  complete ? "true" : "false");
+		s->sink->send(s->sink, b.data, b.len, -1, false);
+		gw_buf_free(&b);
+	}
+	if (!s->gone)
+		s->catching_up = false;
+	while (!s->gone && s->held)
+	{
+		ev		   *e = s->held;
+
+		s->held = e->next;
+		if (s->held == NULL)
+			s->held_tail = NULL;
+		send_to(s, e);
+		ev_free(e);
+	}
+	if (!release(s))
+		pump(t);
+}
+
+static void
+catch_up(sub *s, int since)
+{
+	catchup_job *j = gw_alloc(sizeof(*j));
+	char		sincetxt[16],
+				cap[16];
+	const char *p[3] = {s->topic->id, sincetxt, cap};
+
+	snprintf(sincetxt, sizeof(sincetxt), "%d", since);
+	snprintf(cap, sizeof(cap), "%d", GW_OUTPUT_CAP);
+	j->s = s;
+	s->jobs++;
+	s->catching_up = true;
+	gw_pool_submit(s->sink->token, EVENTS_SQL, 3, p, caught_up, j);
+}
+
+static sub *
+find_sub(topic *t, gw_sink *k)
+{
+	for (sub *s = t ? t->subs : NULL; s; s = s->next)
+		if (s->sink == k)
+			return s;
+	return NULL;
+}
+
+static sub *
+add_sub(topic *t, gw_sink *k)
+{
+	sub		   *s = gw_alloc(sizeof(*s));
+
+	s->sink = k;
+	s->topic = t;
+	s->last_seq = -1;
+	s->next = t->subs;
+	t->subs = s;
+	k->nsubs++;
+	return s;
+}
+
+void
+gw_events_join_execution(gw_sink *k, const char *execution_id, int since)
+{
+	topic	   *t = find_topic(execution_id, false, true);
+	sub		   *s = find_sub(t, k);
+
+	if (s)
+		sub_remove(s);			/* joining again starts over from since */
+	t = find_topic(execution_id, false, true);
+	s = add_sub(t, k);
+	/* without since, only live events: the node logs are read just to check who may see them */
+	s->last_seq = since >= 0 ? since : -1;
+	catch_up(s, since >= 0 ? since : 2147483647);
+}
+
+void
+gw_events_leave_execution(gw_sink *k, const char *execution_id)
+{
+	sub		   *s = find_sub(find_topic(execution_id, false, false), k);
+
+	if (s)
+		sub_remove(s);
+	reply(k, "left", "executionId", execution_id, NULL, NULL);
+}
+
+typedef struct watch_job
+{
+	sub		   *s;
+} watch_job;
+
+static void
+watch_checked(void *arg, gw_result *r)
+{
+	watch_job  *j = arg;
+	sub		   *s = j->s;
+
+	free(j);
+	if (s->gone)
+	{
+		release(s);
+		return;
+	}
+	if (!r->ok)
+	{
+		reply(s->sink, "error", "workflowId", s->topic->id,
+			  r->unavailable ? "UNAVAILABLE" : strcmp(r->sqlstate, "42704") == 0 ? "NOT_FOUND" :
+			  strcmp(r->sqlstate, "42501") == 0 ? "FORBIDDEN" : "ERROR", r->message);
+		if (!s->gone)
+			sub_remove(s);
+		release(s);
+		return;
+	}
+	s->authorized = true;
+	reply(s->sink, "joined", "workflowId", s->topic->id, NULL, NULL);
+	release(s);
+}
+
+void
+gw_events_join_workflow(gw_sink *k, const char *workflow_id)
+{
+	topic	   *t = find_topic(workflow_id, true, true);
+	sub		   *s = find_sub(t, k);
+	watch_job  *j;
+	const char *p[1] = {workflow_id};
+
+	if (s)
+	{
+		reply(k, "joined", "workflowId", workflow_id, NULL, NULL);
+		return;
+	}
+	s = add_sub(t, k);
+	j = gw_alloc(sizeof(*j));
+	j->s = s;
+	s->jobs++;
+	gw_pool_submit(k->token, "SELECT flowent.api_watch_workflow($1::uuid)", 1, p, watch_checked, j);
+}
+
+void
+gw_events_leave_workflow(gw_sink *k, const char *workflow_id)
+{
+	sub		   *s = find_sub(find_topic(workflow_id, true, false), k);
+
+	if (s)
+		sub_remove(s);
+	reply(k, "left", "workflowId", workflow_id, NULL, NULL);
+}
+
+void
+gw_events_forget(gw_sink *k)
+{
+	topic	   *tn;
+
+	for (topic *t = topics; t && k->nsubs > 0; t = tn)
+	{
+		sub		   *s = find_sub(t, k);
+
+		tn = t->next;			/* sub_remove may free t */
+		if (s)
+			sub_remove(s);
+	}
+}
+
+/* ---- the LISTEN connection ---- */
+
+static void
+queue_event(json_t *e)
+{
+	const char *name = json_string_value(json_object_get(e, "event"));
+	const char *exec = json_string_value(json_object_get(e, "executionId"));
+	const char *wf = json_string_value(json_object_get(e, "workflowId"));
+	json_t	   *seqj = json_object_get(e, "seq");
+	topic	   *t;
+	char	   *text;
+
+	if (name == NULL || exec == NULL)
+		return;
+	t = find_topic(exec, false, false);
+	if (wf || t)
+		text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	else
+		return;
+	if (text == NULL)
+		return;
+	if (t)
+	{
+		ev		   *x = gw_alloc(sizeof(*x));
+		json_int_t	ob = json_integer_value(json_object_get(e, "outputBytes"));
+
+		x->seq = json_is_integer(seqj) ? (int) json_integer_value(seqj) : -1;
+		x->json = gw_strdup(text);
+		x->complete = strcmp(name, "workflow:complete") == 0;
+		x->skipped = strcmp(name, "events:skipped") == 0;
+		x->needs_output = ob > 0 && (strcmp(name, "step:completed") == 0 || strcmp(name, "node:suspended") == 0);
+		if (t->q_tail)
+			t->q_tail->next = x;
+		else
+			t->q = x;
+		t->q_tail = x;
+		pump(t);
+	}
+	if (wf && (t = find_topic(wf, true, false)) != NULL)
+	{
+		ev			x = {.seq = json_is_integer(seqj) ? (int) json_integer_value(seqj) : -1,.json = text};
+
+		x.complete = strcmp(name, "workflow:complete") == 0;
+		deliver(t, &x);
+	}
+	free(text);
+}
+
+static void
+on_payload(const char *payload)
+{
+	json_error_t err;
+	json_t	   *j = json_loads(payload, 0, &err);
+
+	if (j == NULL)
+	{
+		gw_log("events: a notification that is not JSON (%s): ignored", err.text);
+		return;
+	}
+	if (json_is_array(j))
+	{
+		size_t		i;
+		json_t	   *e;
+
+		json_array_foreach(j, i, e)
+			if (json_is_object(e))
+			queue_event(e);
+	}
+	else if (json_is_object(j))
+		queue_event(j);
+	json_decref(j);
+}
+
+static void listen_open(void);
+
+static void
+listen_retry(void *arg)
+{
+	(void) arg;
+	listen_open();
+}
+
+static void
+listen_broken(void)
+{
+	if (listening)
+		gw_log("events: the LISTEN connection was lost (%s); reconnecting", PQerrorMessage(lconn));
+	gw_watch_drop(lwatch);
+	lwatch = NULL;
+	if (lconn)
+		PQfinish(lconn);
+	lconn = NULL;
+	was_listening |= listening;
+	listening = false;
+	backoff_ms = backoff_ms ? (backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2) : 100;
+	gw_timer_add(backoff_ms, listen_retry, NULL);
+}
+
+/* after a reconnect every execution subscription catches up on what it missed */
+static void
+resubscribe(void)
+{
+	for (topic *t = topics; t; t = t->next)
+		if (!t->workflow)
+			for (sub *s = t->subs; s; s = s->next)
+				if (s->authorized && !s->catching_up)
+					catch_up(s, s->last_seq);
+}
+
+static void
+listen_io(void *arg, uint32_t events)
+{
+	PGnotify   *n;
+	PGresult   *r;
+
+	(void) arg;
+	(void) events;
+	if (!listening)
+	{
+		PostgresPollingStatusType st = PQconnectPoll(lconn);
+
+		if (st == PGRES_POLLING_FAILED)
+		{
+			listen_broken();
+			return;
+		}
+		if (PQsocket(lconn) != lfd)
+		{
+			gw_watch_drop(lwatch);
+			lfd = PQsocket(lconn);
+			lwatch = gw_watch_add(lfd, EPOLLIN, listen_io, NULL);
+		}
+		if (st == PGRES_POLLING_OK)
+		{
+			/* LISTEN is tiny: sent blocking once, before any event matters */
+			r = PQexec(lconn, "LISTEN flowent");
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			{
+				gw_log("events: LISTEN failed: %s", PQresultErrorMessage(r));
+				PQclear(r);
+				listen_broken();
+				return;
+			}
+			PQclear(r);
+			PQsetnonblocking(lconn, 1);
+			listening = true;
+			backoff_ms = 0;
+			gw_watch_set(lwatch, EPOLLIN);
+			if (was_listening)
+				resubscribe();
+			return;
+		}
+		gw_watch_set(lwatch, st == PGRES_POLLING_WRITING ? EPOLLOUT : EPOLLIN);
+		return;
+	}
+	if (!PQconsumeInput(lconn))
+	{
+		listen_broken();
+		return;
+	}
+	while ((n = PQnotifies(lconn)) != NULL)
+	{
+		on_payload(n->extra);
+		PQfreemem(n);
+	}
+	while (!PQisBusy(lconn) && (r = PQgetResult(lconn)) != NULL)
+		PQclear(r);
+	if (PQstatus(lconn) != CONNECTION_OK)
+		listen_broken();
+}
+
+static void
+listen_open(void)
+{
+	lconn = PQconnectStart(listen_conninfo);
+	if (lconn == NULL || PQstatus(lconn) == CONNECTION_BAD)
+	{
+		listen_broken();
+		return;
+	}
+	lfd = PQsocket(lconn);
+	lwatch = gw_watch_add(lfd, EPOLLOUT, listen_io, NULL);
+}
+
+void
+gw_events_start(const char *conninfo)
+{
+	listen_conninfo = gw_strdup(conninfo);
+	listen_open();
+}
+
+void
+gw_events_stop(void)
+{
+	gw_watch_drop(lwatch);
+	lwatch = NULL;
+	if (lconn)
+		PQfinish(lconn);
+	lconn = NULL;
+}

@@ -1,0 +1,415 @@
+"""The gateway against a real PostgreSQL with the extension, through real
+clients.  Run by test/scripts/gateway.sh, which makes the database, the
+gateway's login role and the binary (GW_BIN, ASan in CI) and sets:
+  GW_DB         database name          GW_ADMIN_CONNINFO  superuser conninfo
+  GW_CONNINFO   the gateway's conninfo (a non-superuser member of flowent_gateway)
+  GW_PORT, GW_PORT2  ports for two gateways           GW_LOG_DIR  logs
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from gwclient import WebSocket, http, sign, sse  # noqa: E402
+
+BIN = os.environ['GW_BIN']
+ADMIN = os.environ['GW_ADMIN_CONNINFO']
+CONNINFO = os.environ['GW_CONNINFO']
+PORT = int(os.environ.get('GW_PORT', '3901'))
+PORT2 = int(os.environ.get('GW_PORT2', '3902'))
+LOGDIR = os.environ.get('GW_LOG_DIR', '/tmp')
+HOST = '127.0.0.1'
+failures = 0
+
+
+def ok(cond, what, detail=''):
+    global failures
+    if cond:
+        print(f'gateway: ok: {what}')
+    else:
+        failures += 1
+        print(f'gateway: FAIL: {what} {detail}')
+    return cond
+
+
+def psql(sql):
+    out = subprocess.run(['psql', '-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', '-d', ADMIN, '-c', sql],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return out.stdout.strip()
+
+
+def token(user, extra=()):
+    out = subprocess.run([BIN, 'token', 'create', '--db', ADMIN, '--user', user, *extra],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+class Gateway:
+    def __init__(self, port, *args):
+        self.port = port
+        self.base = f'http://{HOST}:{port}'
+        self.log = open(os.path.join(LOGDIR, f'gateway-{port}.log'), 'a')
+        self.proc = subprocess.Popen([BIN, '--db', CONNINFO, '--listen', f'{HOST}:{port}', *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                if http(self.base, 'GET', '/health', timeout=2).status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f'gateway on {port} did not start')
+
+    def req(self, method, path, tok=None, body=None, **kw):
+        return http(self.base, method, path, token=tok, body=body, **kw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
+
+def wf_body(name, **extra):
+    body = {
+        'name': name, 'description': 'made by the gateway test',
+        'nodes': [{'id': 't', 'type': 'trigger', 'position': {'x': 0, 'y': 0}, 'data': {}},
+                  {'id': 'x', 'type': 'data-transform', 'position': {'x': 200, 'y': 0},
+                   'data': {'expression': "input || jsonb_build_object('doubled', (input->>'value')::numeric * 2)"}},
+                  {'id': 'o', 'type': 'output', 'position': {'x': 400, 'y': 0},
+                   'data': {'value': {'doubled': '{{x.doubled}}', 'exact': '{{trigger.payload.exact | null}}'}}}],
+        'edges': [{'id': 'e1', 'source': 't', 'target': 'x'}, {'id': 'e2', 'source': 'x', 'target': 'o'}],
+    }
+    body.update(extra)
+    return body
+
+
+def main():
+    gw = Gateway(PORT, '--body-limit', '65536')
+    alice, bob, carol = token('alice'), token('bob'), token('carol')
+
+    # ---- public routes, refusals of tokens
+    r = gw.req('GET', '/health')
+    ok(r.status == 200 and r.json['status'] == 'ok' and r.json['database'] is True, '/health answers with the database', r)
+    r = gw.req('GET', '/api/openapi.json')
+    ok(r.status == 200 and '/api/pipelines/{id}' in r.json['paths'] and 'patch' in r.json['paths']['/api/pipelines/{id}'],
+       '/api/openapi.json describes the routes', r)
+    r = gw.req('GET', '/api/pipelines')
+    ok(r.status == 401 and r.json['error']['code'] == 'UNAUTHORIZED' and r.headers.get('WWW-Authenticate') == 'Bearer',
+       'no token: 401', r)
+    r = gw.req('GET', '/api/pipelines', 'flw_' + '0' * 64)
+    ok(r.status == 401 and 'flw_' not in r.body, 'an unknown token: 401, not echoed', r)
+    r = gw.req('GET', '/api/pipelines', 'not a token at all')
+    ok(r.status == 401, 'a malformed token: 401', r)
+    dave = token('dave')
+    out = subprocess.run([BIN, 'token', 'revoke', '--db', ADMIN, dave], capture_output=True, text=True)
+    ok(out.returncode == 0, 'token revoke', out.stderr)
+    r = gw.req('GET', '/api/pipelines', dave)
+    ok(r.status == 401 and 'revoked' in r.json['error']['message'], 'a revoked token: 401', r)
+    short = token('erin', ['--expires-in', '1 second'])
+    time.sleep(1.2)
+    r = gw.req('GET', '/api/pipelines', short)
+    ok(r.status == 401 and 'expired' in r.json['error']['message'], 'an expired token: 401', r)
+    r = gw.req('GET', '/api/nope', alice)
+    ok(r.status == 404 and r.json['error']['code'] == 'NOT_FOUND', 'an unknown route: 404', r)
+    r = gw.req('PUT', '/api/pipelines', alice, body={})
+    ok(r.status == 405, 'a wrong method: 405', r)
+
+    # ---- pipelines: create, read, list, update, conflicts, visibility
+    r = gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-alice-1'))
+    ok(r.status == 201 and r.json['id'] and r.json['name'] == 'gw-alice-1' and len(r.json['nodes']) == 3,
+       'POST /api/pipelines creates and answers the pipeline', r)
+    wf = r.json['id']
+    r = gw.req('GET', f'/api/pipelines/{wf}', alice)
+    ok(r.status == 200 and r.json['id'] == wf and r.json['executions'] == [], 'GET /api/pipelines/:id', r)
+    r = gw.req('GET', f'/api/pipelines/{wf}', bob)
+    ok(r.status == 404, "another user's private pipeline: 404", r)
+    r = gw.req('GET', '/api/pipelines', bob)
+    ok(r.status == 200 and all(p['id'] != wf for p in r.json['pipelines']), "bob's list leaves alice's pipeline out", r)
+    r = gw.req('GET', '/api/pipelines?search=gw-alice&limit=10', alice)
+    ok(r.status == 200 and [p['id'] for p in r.json['pipelines']] == [wf] and r.json['meta']['limit'] == 10
+       and r.json['meta']['total'] == 1, 'GET /api/pipelines with search and limit (seed §9.1 meta)', r)
+    r = gw.req('GET', '/api/pipelines?limit=0', alice)
+    ok(r.status == 400 and 'limit' in r.json['error']['message'], 'limit=0: 400 naming limit', r)
+    r = gw.req('POST', '/api/pipelines', alice, raw=b'{"name": "x", ')
+    ok(r.status == 400 and r.json['error']['code'] == 'INVALID_INPUT', 'a body that is not JSON: 400', r)
+    r = gw.req('POST', '/api/pipelines', alice, body={'name': 5, 'nodes': [], 'edges': []})
+    ok(r.status == 400 and 'name' in r.json['error']['message'], 'a name that is a number: 400 naming name', r)
+    r = gw.req('POST', '/api/pipelines', alice, body={'name': 'x', 'nodes': {}, 'edges': []})
+    ok(r.status == 400 and 'nodes' in r.json['error']['message'], 'nodes not an array: 400 naming nodes', r)
+    r = gw.req('POST', '/api/pipelines', alice)
+    ok(r.status == 400, 'no body: 400', r)
+    r = gw.req('POST', '/api/pipelines', alice, raw=b'{"name": "' + b'x' * 70000 + b'"}')
+    ok(r.status == 413 and r.json['error']['code'] == 'PAYLOAD_TOO_LARGE', 'a body over --body-limit: 413', r)
+    r = gw.req('GET', '/api/pipelines/not-a-uuid', alice)
+    ok(r.status == 400 and 'uuid' in r.json['error']['message'], 'an id that is not a uuid: 400', r)
+    r = gw.req('PATCH', f'/api/pipelines/{wf}', alice, body={'description': 'second', 'expectedVersion': 1})
+    ok(r.status == 200 and r.json['version'] == 2, 'PATCH saves version 2', r)
+    r = gw.req('PATCH', f'/api/pipelines/{wf}', alice, body={'description': 'stale', 'expectedVersion': 1})
+    ok(r.status == 409 and r.json['error']['details'] == {'expectedVersion': 1, 'currentVersion': 2},
+       'PATCH with a stale expectedVersion: 409 with both versions', r)
+    r = gw.req('PATCH', f'/api/pipelines/{wf}', bob, body={'description': 'bob was here'})
+    ok(r.status == 404, "PATCH of another user's pipeline: 404", r)
+    r = gw.req('PATCH', f'/api/pipelines/{wf}', alice, body={'bogus': 1})
+    ok(r.status == 400 and 'bogus' in r.json['error']['message'], 'PATCH with an unknown key: 400 naming it', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/versions', alice)
+    ok(r.status == 200 and [v['version'] for v in r.json['versions']] == [2, 1] or
+       sorted(v['version'] for v in r.json['versions']) == [1, 2], 'versions', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/diff?from=1&to=2', alice)
+    ok(r.status == 200, 'diff of two versions', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/diff?from=1', alice)
+    ok(r.status == 200 and r.json['toVersion'] == 2, 'diff without to: against the latest version', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/diff?from=x', alice)
+    ok(r.status == 400 and 'from' in r.json['error']['message'], 'diff with from=x: 400 naming from', r)
+
+    # ---- runs: sync keeps numbers exact, async is queued; logs; context
+    exact = 12345678901234567890.123456789
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice,
+               raw=b'{"payload": {"value": 21, "exact": 12345678901234567890.123456789}, "mode": "sync"}')
+    ok(r.status == 200 and r.json['status'] == 'success' and r.json['output']['doubled'] == 42
+       and '12345678901234567890.123456789' in r.body, 'a sync run answers its output, numbers exact', r)
+    sync_exec = r.json.get('executionId')
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {'value': 1}})
+    ok(r.status == 200 and r.json['success'] is True and r.json['executionId'] and r.json['status'] in ('pending', 'running', 'success'),
+       'an async run is queued (seed §9.2)', r)
+    async_exec = r.json.get('executionId')
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {}, 'variables': 5})
+    ok(r.status == 400 and 'variables' in r.json['error']['message'], 'variables that are not an object: 400 naming them', r)
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', bob, body={})
+    ok(r.status == 404, "bob cannot run alice's private pipeline: 404", r)
+    r = gw.req('GET', f'/api/workflows/executions/{sync_exec}/logs', alice)
+    ok(r.status == 200 and [l['nodeId'] for l in r.json['logs']] == ['t', 'x', 'o'], 'logs of a run', r)
+    r = gw.req('GET', f'/api/workflows/executions/{sync_exec}/logs', bob)
+    ok(r.status == 404, "bob cannot read alice's logs: 404", r)
+    r = gw.req('GET', f'/api/pipelines/context/{sync_exec}', alice)
+    ok(r.status == 200 and r.json['executionId'] == sync_exec and r.json['status'] == 'success', 'execution context', r)
+    r = gw.req('GET', '/api/workflows/executions/recent?limit=5', alice)
+    ok(r.status == 200 and any(e['id'] == sync_exec for e in r.json['executions']), 'recent executions', r)
+    r = gw.req('GET', '/api/workflows/executions/recent', bob)
+    ok(r.status == 200 and not any(e['id'] == sync_exec for e in r.json['executions']), "bob's recent executions leave alice's out", r)
+    for _ in range(100):
+        r = gw.req('GET', f'/api/pipelines/context/{async_exec}', alice)
+        if r.json and r.json.get('status') == 'success':
+            break
+        time.sleep(0.1)
+    ok(r.json and r.json.get('status') == 'success', 'the worker finished the async run', r)
+    r = gw.req('POST', f'/api/workflows/executions/{sync_exec}/cancel', alice, body={})
+    ok(r.status == 409, 'cancel of a finished execution: 409', r)
+    r = gw.req('GET', '/api/node-types', alice)
+    ok(r.status == 200 and any(t['type'] == 'llm-agent' or t['type'] == 'trigger' for t in r.json['nodeTypes']), 'node types', r)
+    r = gw.req('POST', '/api/pipelines/generate', alice, body={'prompt': 'x'})
+    ok(r.status == 501 and r.json['error']['code'] == 'NOT_IMPLEMENTED', '/generate: 501 until the AI nodes', r)
+
+    # ---- approvals
+    appr = gw.req('POST', '/api/pipelines', alice, body={
+        'name': 'gw-approval',
+        'nodes': [{'id': 't', 'type': 'trigger', 'data': {}},
+                  {'id': 'a', 'type': 'human-approval', 'data': {'title': 'ok?'}},
+                  {'id': 'y', 'type': 'output', 'data': {'value': 'yes'}},
+                  {'id': 'n', 'type': 'output', 'data': {'value': 'no'}}],
+        'edges': [{'id': 'e1', 'source': 't', 'target': 'a'},
+                  {'id': 'e2', 'source': 'a', 'sourceHandle': 'approved', 'target': 'y'},
+                  {'id': 'e3', 'source': 'a', 'sourceHandle': 'rejected', 'target': 'n'}]}).json['id']
+    r = gw.req('POST', f'/api/pipelines/{appr}/execute', alice, body={'mode': 'sync'})
+    ok(r.status == 200 and r.json['status'] == 'suspended', 'a run suspends at its approval', r)
+    ax = r.json['executionId']
+    r = gw.req('GET', '/api/workflows/approvals', alice)
+    ok(r.status == 200 and any(a['executionId'] == ax for a in r.json['approvals']), 'pending approvals list it', r)
+    r = gw.req('GET', '/api/workflows/approvals', bob)
+    ok(r.status == 200 and not any(a['executionId'] == ax for a in r.json['approvals']), "bob's approvals do not", r)
+    r = gw.req('POST', f'/api/workflows/executions/{ax}/approve', bob, body={'approved': True})
+    ok(r.status in (403, 404), 'bob cannot decide it', r)
+    r = gw.req('POST', f'/api/workflows/executions/{ax}/approve', alice, body={'approved': 'yes'})
+    ok(r.status == 400 and 'approved' in r.json['error']['message'], 'approved must be a boolean: 400', r)
+    r = gw.req('POST', f'/api/workflows/executions/{ax}/approve', alice, body={'approved': True, 'comment': 'fine'})
+    ok(r.status == 200 and r.json['success'] is True and r.json['status'] == 'success', 'approve (seed §9.3) continues the run', r)
+    r = gw.req('POST', f'/api/workflows/executions/{ax}/approve', alice, body={'approved': True})
+    ok(r.status == 409, 'deciding twice: 409', r)
+
+    # ---- WebSocket: join an execution, events in seq order with outputs
+    ws = WebSocket(HOST, PORT, '/ws')
+    ok(ws.status == 401, 'a WebSocket upgrade without a token: 401', ws.status)
+    ws = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    ok(ws.status == 101, 'WebSocket upgrade with ?token=', ws.status)
+    ws.send({'type': 'join:execution', 'executionId': sync_exec, 'since': 0})
+    got = ws.until(lambda m: m.get('type') == 'joined')
+    evs = [m for m in got if 'event' in m]
+    seqs = [e['seq'] for e in evs]
+    ok(seqs == sorted(seqs) and evs and evs[-1]['event'] == 'workflow:complete', 'join with since=0 replays the events in seq order', seqs)
+    outs = [e for e in evs if e['event'] == 'step:completed' and e['nodeId'] == 'o']
+    ok(outs and outs[0]['output']['doubled'] == 42, 'replayed step events carry their output', outs)
+    ws.send({'type': 'join:execution', 'executionId': sync_exec, 'since': seqs[-2]})
+    got = ws.until(lambda m: m.get('type') == 'joined')
+    ok([e['seq'] for e in got if 'event' in e] == [seqs[-1]], 'since=n sends only what came after n', got)
+    ws.send({'type': 'join:execution', 'executionId': str(uuid.uuid4())})
+    m = ws.until(lambda m: m.get('type') == 'error')[-1]
+    ok(m['code'] == 'NOT_FOUND', 'joining an unknown execution: an error message', m)
+    ws.send({'type': 'join:execution', 'executionId': 'nope'})
+    m = ws.until(lambda m: m.get('type') == 'error')[-1]
+    ok(m['code'] == 'INVALID_INPUT', 'joining with a bad id: INVALID_INPUT', m)
+    ws.send({'type': 'dance'})
+    m = ws.until(lambda m: m.get('type') == 'error')[-1]
+    ok('type' in m['message'], 'an unknown message type: an error naming type', m)
+    wsb = WebSocket(HOST, PORT, f'/ws?token={bob}')
+    wsb.send({'type': 'join:execution', 'executionId': sync_exec, 'since': 0})
+    m = wsb.until(lambda m: m.get('type') in ('error', 'joined'))[-1]
+    ok(m.get('type') == 'error' and m['code'] == 'NOT_FOUND', "bob cannot join alice's execution", m)
+    wsb.send({'type': 'join:workflow', 'workflowId': wf})
+    m = wsb.until(lambda m: m.get('type') in ('error', 'joined'))[-1]
+    ok(m.get('type') == 'error', "bob cannot watch alice's workflow", m)
+
+    # live: join the workflow, start a run, the events arrive in order, outputs included
+    ws.send({'type': 'join:workflow', 'workflowId': wf})
+    ws.until(lambda m: m.get('type') == 'joined' and m.get('workflowId') == wf)
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {'value': 4}, 'mode': 'sync'})
+    live = r.json['executionId']
+    got = ws.until(lambda m: m.get('event') == 'workflow:complete' and m.get('executionId') == live)
+    lseqs = [m['seq'] for m in got if m.get('executionId') == live]
+    ok(lseqs == sorted(lseqs) and len(lseqs) >= 7, 'join:workflow: a new run\'s events arrive live, in seq order', lseqs)
+    # an execution subscription gets outputs live
+    ws.send({'type': 'leave:workflow', 'workflowId': wf})
+    ws.until(lambda m: m.get('type') == 'left')
+    r = gw.req('POST', f'/api/pipelines/{appr}/execute', alice, body={'mode': 'sync'})
+    ax2 = r.json['executionId']
+    ws.send({'type': 'join:execution', 'executionId': ax2})
+    ws.until(lambda m: m.get('type') == 'joined')
+    gw.req('POST', f'/api/workflows/executions/{ax2}/approve', alice, body={'approved': False})
+    got = ws.until(lambda m: m.get('event') == 'workflow:complete')
+    n_out = [m for m in got if m.get('event') == 'step:completed' and m.get('nodeId') == 'n']
+    ok(n_out and n_out[0].get('output') == 'no' and all(m['executionId'] == ax2 for m in got if 'event' in m),
+       'a joined execution\'s live events carry outputs', got)
+
+    # ---- SSE
+    st, events = sse(HOST, PORT, f'/api/executions/{sync_exec}/events', alice)
+    ok(st == 200 and events and events[-1]['data']['event'] == 'workflow:complete'
+       and [e['id'] for e in events] == sorted(e['id'] for e in events), 'SSE replays from the start and ends at workflow:complete', events[-2:])
+    st, tail = sse(HOST, PORT, f'/api/executions/{sync_exec}/events', alice, last_event_id=events[-2]['id'])
+    ok(st == 200 and [e['id'] for e in tail] == [events[-1]['id']], 'SSE with Last-Event-ID sends only later events', tail)
+    st, _ = sse(HOST, PORT, f'/api/executions/{sync_exec}/events', bob)
+    ok(st == 404, "SSE of alice's execution for bob: 404", st)
+
+    # ---- webhooks
+    r = gw.req('POST', f'/api/workflows/{wf}/deploy', alice)
+    ok(r.status == 200 and r.json.get('webhookSecret'), 'deploy publishes and answers the webhook secret', r)
+    secret = r.json['webhookSecret']
+    r = gw.req('GET', f'/api/pipelines/{wf}/webhooks', alice)
+    ok(r.status == 200 and 'webhookSecret' not in r.body and secret not in r.body, 'webhooks GET never shows the secret', r)
+    body = b'{"value": 8, "exact": 0.1000000000000000000001}'
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
+    ok(r.status == 202 and r.json['executionId'], 'a signed webhook: 202 with the execution', r)
+    hooked = r.json['executionId']
+    body = b'{"value": 8, "exact": 0.1000000000000000000001, "n": 2}'
+    hdrs = sign(secret, body)
+    r1 = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=body, headers=hdrs)
+    ok(r1.status == 200 and r1.json['output']['doubled'] == 16 and '0.1000000000000000000001' in r1.body,
+       'a webhook with ?wait=true answers the output, numbers exact', r1)
+    r = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=body, headers=hdrs)
+    ok(r.status == 409 and r.json['error']['code'] == 'REPLAYED', 'the same signature again: refused', r)
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign('wrong', body))
+    ok(r.status == 401 and r.json['error']['code'] == 'INVALID_SIGNATURE', 'a bad signature: 401', r)
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body, ts=int(time.time()) - 400))
+    ok(r.status == 401 and 'minutes' in r.json['error']['message'], 'a stale timestamp: 401', r)
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body)
+    ok(r.status == 401, 'no signature: 401', r)
+    r = gw.req('POST', f'/api/hooks/{appr}', raw=body, headers=sign(secret, body))
+    ok(r.status == 404, 'an unpublished workflow: 404', r)
+    r = gw.req('POST', f'/api/pipelines/{wf}/webhooks', alice)
+    ok(r.status == 200 and r.json.get('webhookSecret') and r.json['webhookSecret'] != secret, 'rotate the webhook secret', r)
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
+    ok(r.status == 401, 'the old secret no longer signs', r)
+    r = gw.req('GET', f'/api/pipelines/context/{hooked}', alice)
+    ok(r.status == 200 and r.json['triggerType'] == 'webhook', 'a webhook run is of trigger type webhook, seen by the owner', r)
+
+    # ---- workspaces: bob sees alice's team pipeline once he is a member
+    r = gw.req('POST', '/api/workspaces', alice, body={'name': 'team gw'})
+    ok(r.status == 201, 'create a workspace', r)
+    wsid = r.json.get('id') or r.json.get('workspaceId')
+    r = gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-team', visibility='team', workspaceId=wsid))
+    team = r.json['id']
+    ok(gw.req('GET', f'/api/pipelines/{team}', bob).status == 404, 'a team pipeline is hidden from non-members')
+    r = gw.req('POST', f'/api/workspaces/{wsid}/members', alice, body={'userId': 'bob', 'role': 'editor'})
+    ok(r.status == 200, 'add bob as an editor', r)
+    ok(gw.req('GET', f'/api/pipelines/{team}', bob).status == 200, 'then bob sees it')
+    r = gw.req('POST', f'/api/workspaces/{wsid}/members', bob, body={'userId': 'carol', 'role': 'owner'})
+    ok(r.status == 403, 'an editor cannot add members', r)
+    r = gw.req('DELETE', f'/api/workspaces/{wsid}/members/bob', alice)
+    ok(r.status == 200 and gw.req('GET', f'/api/pipelines/{team}', bob).status == 404, 'removed again, bob sees it no more', r)
+
+    # ---- rate limit: a gateway at 5 requests/s per token, bursts of 10
+    gw3 = Gateway(int(os.environ.get('GW_PORT3', '3903')), '--rate-limit', '5')
+    codes = [gw3.req('GET', '/api/credentials', carol) for _ in range(14)]
+    ok([c.status for c in codes[:10]] == [200] * 10 and codes[-1].status == 429
+       and codes[-1].json['error']['code'] == 'RATE_LIMITED' and int(codes[-1].headers.get('Retry-After', '0')) >= 1,
+       'past its burst a token gets 429 with Retry-After', [c.status for c in codes])
+    ok(gw3.req('GET', '/api/credentials', alice).status == 200, 'another token is not limited by it')
+    time.sleep(1.1)
+    ok(gw3.req('GET', '/api/credentials', carol).status == 200, 'and the limited token may go on a second later')
+    ok(gw3.stop() == 0, 'the rate-limited gateway stops cleanly')
+
+    # ---- metrics
+    r = gw.req('GET', '/metrics')
+    ok(r.status == 200 and 'flowent_gateway_requests_total{route="/api/pipelines",status="201"}' in r.body
+       and 'flowent_gateway_request_duration_seconds_bucket' in r.body and 'flowent_gateway_websockets' in r.body,
+       '/metrics counts requests by route and status', r.body[:200])
+
+    # ---- two gateways: a socket on the second gets the events of a run started through the first
+    gw2 = Gateway(PORT2)
+    ws2 = WebSocket(HOST, PORT2, f'/ws?token={alice}')
+    ws2.send({'type': 'join:workflow', 'workflowId': wf})
+    ws2.until(lambda m: m.get('type') == 'joined')
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {'value': 3}, 'mode': 'sync'})
+    got = ws2.until(lambda m: m.get('event') == 'workflow:complete' and m.get('executionId') == r.json['executionId'])
+    ok(got, 'two gateways: events of a run through one reach a socket on the other')
+
+    # ---- a PostgreSQL restart while both run
+    subprocess.run(['bash', os.environ['GW_CLUSTER_RESTART']], check=True, capture_output=True)
+    codes = []
+    for _ in range(50):
+        codes.append(gw.req('GET', '/api/pipelines', alice).status)
+        if codes[-1] == 200:
+            break
+        time.sleep(0.2)
+    ok(codes[-1] == 200 and all(c in (200, 503) for c in codes), 'after a PostgreSQL restart requests succeed again', codes)
+    r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {'value': 5}, 'mode': 'sync'})
+    got = ws2.until(lambda m: m.get('event') == 'workflow:complete' and m.get('executionId') == r.json['executionId'], timeout=20)
+    ok(got, 'and the LISTEN connection is back: events flow after the restart')
+
+    # ---- SIGTERM with a request in flight
+    slow = gw.req('POST', '/api/pipelines', alice, body={
+        'name': 'gw-slow', 'nodes': [{'id': 't', 'type': 'trigger', 'data': {}},
+                                     {'id': 's', 'type': 'data-transform', 'data': {'expression': 'pg_sleep(1.5) IS NULL'}}],
+        'edges': [{'id': 'e', 'source': 't', 'target': 's'}]}).json['id']
+    result = {}
+
+    def slow_call():
+        result['r'] = gw2.req('POST', f'/api/pipelines/{slow}/execute', alice, body={'mode': 'sync'})
+    t = threading.Thread(target=slow_call)
+    t.start()
+    time.sleep(0.5)
+    rc = gw2.stop()
+    t.join()
+    ok(result['r'].status == 200 and result['r'].json['status'] == 'success' and rc == 0,
+       'SIGTERM: the request in flight is answered, then the gateway exits 0', (result.get('r'), rc))
+    m = ws2.recv(timeout=5)
+    ok(m is None and ws2.close_code == 1001, 'SIGTERM closes WebSockets with 1001', ws2.close_code)
+
+    ws.close()
+    wsb.close()
+    rc = gw.stop()
+    ok(rc == 0, 'the first gateway stops cleanly', rc)
+    print(f'gateway: {failures} failures')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

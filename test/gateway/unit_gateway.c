@@ -1,0 +1,144 @@
+/* Unit tests of the gateway's pure parts: signatures, error mapping, helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/errors.h"
+#include "gateway/ratelimit.h"
+#include "gateway/signature.h"
+#include "gateway/util.h"
+#include "unit.h"
+
+static const char *SIG = "sha256=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940";
+
+static void
+test_signature(void)
+{
+	uint8_t		b[32];
+	int64_t		ts;
+	const char *body = "{\"a\":1}";
+
+	/* the vector: python3 hmac.new(b's3cret', b'1700000000.{"a":1}', sha256) */
+	CHECK(gw_sig_check("s3cret", "1700000000", SIG, body, strlen(body), 1700000000, 300) == SIG_OK);
+	CHECK(gw_sig_check("s3cret", "1700000000", SIG, body, strlen(body), 1700000299, 300) == SIG_OK);
+	CHECK(gw_sig_check("s3cret", "1700000000", SIG, body, strlen(body), 1700000301, 300) == SIG_STALE);
+	CHECK(gw_sig_check("s3cret", "1700000000", SIG, body, strlen(body), 1699999699, 300) == SIG_STALE);
+	CHECK(gw_sig_check("other", "1700000000", SIG, body, strlen(body), 1700000000, 300) == SIG_MISMATCH);
+	CHECK(gw_sig_check("s3cret", "1700000000", SIG, "{\"a\":2}", 7, 1700000000, 300) == SIG_MISMATCH);
+	CHECK(gw_sig_check("s3cret", "1700000001", SIG, body, strlen(body), 1700000000, 300) == SIG_MISMATCH);
+	CHECK(gw_sig_check("s3cret", NULL, SIG, body, strlen(body), 1700000000, 300) == SIG_MISSING);
+	CHECK(gw_sig_check("s3cret", "1700000000", NULL, body, strlen(body), 1700000000, 300) == SIG_MISSING);
+	/* an empty body is signed as ts + "." */
+	CHECK(gw_sig_check("s3cret", "1700000000",
+					   "sha256=21948100f1d7a89f3338f6b1106fc4f7a702fbe1493b833a3382f80193bde3fe", "", 0,
+					   1700000000, 300) == SIG_OK);
+	/* upper-case hex is the same signature */
+	CHECK(gw_sig_check("s3cret", "1700000000",
+					   "sha256=1698A50BC74D1FF1DB85C4E0A5297C2AD9FDBA245D5737CDB789E4CC6E098940", body, strlen(body),
+					   1700000000, 300) == SIG_OK);
+	CHECK(!gw_sig_parse("sha1=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940", b));
+	CHECK(!gw_sig_parse("sha256=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e09894", b));
+	CHECK(!gw_sig_parse("sha256=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e0989400", b));
+	CHECK(!gw_sig_parse("sha256=zz98a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940", b));
+	CHECK(!gw_sig_parse("", b));
+	CHECK(gw_sig_parse_ts("0", &ts) && ts == 0);
+	CHECK(gw_sig_parse_ts("1700000000", &ts) && ts == 1700000000);
+	CHECK(!gw_sig_parse_ts("", &ts));
+	CHECK(!gw_sig_parse_ts("-1", &ts));
+	CHECK(!gw_sig_parse_ts("17e8", &ts));
+	CHECK(!gw_sig_parse_ts("1234567890123", &ts));
+	CHECK(gw_sig_check("s3cret", "17x", SIG, body, strlen(body), 1700000000, 300) == SIG_MALFORMED);
+}
+
+static void
+test_errors(void)
+{
+	struct
+	{
+		const char *st;
+		unsigned	status;
+	}			cases[] = {
+		{"22023", 400}, {"22P02", 400}, {"22003", 400}, {"42704", 404}, {"42501", 403},
+		{"55000", 409}, {"54000", 413}, {"28000", 401}, {"23505", 409}, {"08006", 503},
+		{"57P01", 503}, {"XX000", 500}, {"42883", 500}, {"", 500}, {NULL, 500}, {"2202", 500},
+	};
+	char	   *d;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(gw_map_sqlstate(cases[i].st).status == cases[i].status);
+	CHECK_STR(gw_map_sqlstate("42704").code, "NOT_FOUND");
+	/* a JSON DETAIL (validate() errors, version conflicts) passes through as written */
+	d = gw_error_details("22023", "[{\"code\": \"CYCLE\", \"n\": 1.10}]", 400);
+	CHECK_STR(d, "[{\"code\": \"CYCLE\", \"n\": 1.10}]");
+	free(d);
+	d = gw_error_details("22023", "plain \"text\"", 400);
+	CHECK_STR(d, "\"plain \\\"text\\\"\"");
+	free(d);
+	d = gw_error_details("XX000", "internal secret detail", 500);
+	CHECK_STR(d, "null");
+	free(d);
+	d = gw_error_details("22023", "42", 400);
+	CHECK_STR(d, "\"42\"");
+	free(d);
+}
+
+static void
+test_util(void)
+{
+	gw_buf		b = {0};
+
+	CHECK(gw_is_uuid("0e3b6a8e-2f4c-4c7e-9d5a-1b2c3d4e5f60"));
+	CHECK(gw_is_uuid("0E3B6A8E-2F4C-4C7E-9D5A-1B2C3D4E5F60"));
+	CHECK(!gw_is_uuid("0e3b6a8e-2f4c-4c7e-9d5a-1b2c3d4e5f6"));
+	CHECK(!gw_is_uuid("0e3b6a8e2f4c-4c7e-9d5a-1b2c3d4e5f601"));
+	CHECK(!gw_is_uuid("0e3b6a8e-2f4c-4c7e-9d5a-1b2c3d4e5f6g"));
+	CHECK(!gw_is_uuid(""));
+	CHECK(gw_origin_allowed("http://a.example, http://b.example", "http://b.example"));
+	CHECK(gw_origin_allowed("http://a.example", "http://a.example"));
+	CHECK(!gw_origin_allowed("http://a.example", "http://a.example.evil"));
+	CHECK(!gw_origin_allowed("http://a.example.evil", "http://a.example"));
+	CHECK(gw_origin_allowed("*", "http://x"));
+	CHECK(!gw_origin_allowed("", "http://x"));
+	gw_buf_json_str(&b, "a\"b\\c\n\x01é");
+	CHECK_STR(b.data, "\"a\\\"b\\\\c\\n\\u0001é\"");
+	gw_buf_free(&b);
+}
+
+static void
+test_ratelimit(void)
+{
+	int			allowed = 0,
+				retry = 0;
+	char		key[32];
+
+	gw_rate_init(5);			/* 5/s, bursts of 10 */
+	for (int i = 0; i < 14; i++)
+		allowed += gw_rate_allow("tok-a", 1000, &retry);
+	CHECK(allowed == 10);
+	CHECK(retry >= 1);
+	CHECK(gw_rate_allow("tok-b", 1000, &retry));	/* another key has its own bucket */
+	CHECK(!gw_rate_allow("tok-a", 1100, &retry));	/* 0.5 of a request refilled */
+	CHECK(gw_rate_allow("tok-a", 1300, &retry));	/* 1.5 */
+	CHECK(gw_rate_allow(NULL, 1300, &retry));	/* no token: not limited here */
+	/* many keys: the table stays bounded and every new key starts with a full burst */
+	for (int i = 0; i < 20000; i++)
+	{
+		snprintf(key, sizeof(key), "k%d", i);
+		if (!gw_rate_allow(key, 2000 + i, &retry))
+			allowed = -1;
+	}
+	CHECK(allowed != -1);
+	gw_rate_init(0);
+	for (int i = 0; i < 100; i++)
+		CHECK(gw_rate_allow("tok-a", 3000, &retry));
+}
+
+int
+main(void)
+{
+	test_ratelimit();
+	test_signature();
+	test_errors();
+	test_util();
+	UNIT_DONE();
+}
