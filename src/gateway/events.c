@@ -642,15 +642,25 @@ listen_broken(void)
 	gw_timer_add(backoff_ms, listen_retry, NULL);
 }
 
-/* after a reconnect every execution subscription catches up on what it missed */
+/*
+ * After a reconnect every execution subscription catches up on what it
+ * missed; a workflow's subscribers are told that they may have missed some
+ * (its executions' events are not kept in one sequence).
+ */
 static void
 resubscribe(void)
 {
 	for (topic *t = topics; t; t = t->next)
-		if (!t->workflow)
-			for (sub *s = t->subs; s; s = s->next)
-				if (s->authorized && !s->catching_up)
-					catch_up(s, s->last_seq);
+		for (sub *s = t->subs; s; s = s->next)
+		{
+			if (!s->authorized || s->catching_up)
+				continue;
+			if (t->workflow)
+				reply(s->sink, "events:gap", "workflowId", t->id, "EVENTS_MISSED",
+					  "the gateway lost its connection to the database for a moment: executions of this workflow may have events you did not get; read them with join:execution and since");
+			else
+				catch_up(s, s->last_seq);
+		}
 }
 
 static void
@@ -733,6 +743,12 @@ gw_events_start(const char *conninfo)
 {
 	listen_conninfo = gw_strdup(conninfo);
 	listen_open();
+}
+
+bool
+gw_events_listening(void)
+{
+	return listening;
 }
 
 void

@@ -25,6 +25,8 @@ struct gw_sink
 
 void		gw_events_start(const char *conninfo);
 void		gw_events_stop(void);
+/* is the LISTEN connection up? */
+bool		gw_events_listening(void);
 /* since < 0: live events only; every reply is sent through s->send */
 void		gw_events_join_execution(gw_sink *s, const char *execution_id, int since);
 void		gw_events_leave_execution(gw_sink *s, const char *execution_id);

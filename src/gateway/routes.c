@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/events.h"
 #include "gateway/metrics.h"
 #include "gateway/sse.h"
 #include "gateway/static_files.h"
@@ -67,9 +68,8 @@ hook(gw_req *r, char **params)
 #define MAX_PARAMS 4
 
 static const gw_route_def routes[] = {
-	{"GET", "/health", "SELECT json_build_object('status', 'ok', 'database', true, 'extension', "
-		"(SELECT extversion FROM pg_extension WHERE extname = 'flowent'))", "", 200, false, health,
-	"liveness and database reachability"},
+	{"GET", "/health", "SELECT to_json(extversion) FROM pg_extension WHERE extname = 'flowent'", "", 200, false, health,
+	"liveness: the database answers, the events connection listens"},
 	{"GET", "/metrics", NULL, "", 200, false, metrics, "Prometheus metrics"},
 	{"GET", "/api/openapi.json", NULL, "", 200, false, openapi, "this description"},
 	{"GET", "/ws", NULL, "", 101, true, ws,
@@ -185,10 +185,30 @@ match(const char *pattern, const char *path, char *buf, size_t bufsize, char **p
 }
 
 static void
+health_done(gw_req *r, gw_result *res)
+{
+	gw_buf		b = {0};
+	bool		events = gw_events_listening();
+
+	if (!res->ok)
+	{
+		gw_req_sql_error(r, res);
+		return;
+	}
+	/* the database's own answer, with the events connection's state added */
+	gw_buf_str(&b, "{\"status\": \"ok\", \"database\": true, \"events\": ");
+	gw_buf_str(&b, events ? "true" : "false");
+	gw_buf_str(&b, ", \"extension\": ");
+	gw_buf_str(&b, res->value ? res->value : "null");
+	gw_buf_str(&b, ", \"version\": \"" GW_VERSION "\"}\n");
+	gw_req_respond(r, 200, "application/json", b.data, b.len);
+}
+
+static void
 health(gw_req *r, char **params)
 {
 	(void) params;
-	gw_req_sql(r, false, routes[0].sql, 0, NULL, 200);
+	gw_req_sql_then(r, false, routes[0].sql, 0, NULL, health_done);
 }
 
 static void

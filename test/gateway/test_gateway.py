@@ -5,6 +5,7 @@ gateway's login role and the binary (GW_BIN, ASan in CI) and sets:
   GW_CONNINFO   the gateway's conninfo (a non-superuser member of flowent_gateway)
   GW_PORT, GW_PORT2  ports for two gateways           GW_LOG_DIR  logs
 """
+import atexit
 import json
 import os
 import signal
@@ -52,6 +53,18 @@ def token(user, extra=()):
     return out.stdout.strip().splitlines()[-1]
 
 
+STARTED = []
+
+
+def _kill_all():
+    for g in STARTED:
+        if g.proc.poll() is None:
+            g.proc.kill()
+
+
+atexit.register(_kill_all)
+
+
 class Gateway:
     def __init__(self, port, *args):
         self.port = port
@@ -59,6 +72,7 @@ class Gateway:
         self.log = open(os.path.join(LOGDIR, f'gateway-{port}.log'), 'a')
         self.proc = subprocess.Popen([BIN, '--db', CONNINFO, '--listen', f'{HOST}:{port}', *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
+        STARTED.append(self)
         for _ in range(100):
             try:
                 if http(self.base, 'GET', '/health', timeout=2).status == 200:
@@ -362,6 +376,46 @@ def main():
        and 'flowent_gateway_request_duration_seconds_bucket' in r.body and 'flowent_gateway_websockets' in r.body,
        '/metrics counts requests by route and status', r.body[:200])
 
+    # ---- the dashboard's files: by path, index.html for page routes, nothing outside the directory
+    web = os.path.join(LOGDIR, 'web')
+    os.makedirs(os.path.join(web, 'assets'), exist_ok=True)
+    with open(os.path.join(web, 'index.html'), 'w') as f:
+        f.write('<!doctype html><title>Flowent</title>')
+    with open(os.path.join(web, 'assets', 'app-1234.js'), 'w') as f:
+        f.write('console.log(1)')
+    outside = os.path.join(LOGDIR, 'secret.txt')
+    with open(outside, 'w') as f:
+        f.write('not for the web')
+    if not os.path.lexists(os.path.join(web, 'leak.txt')):
+        os.symlink(outside, os.path.join(web, 'leak.txt'))
+    gw4 = Gateway(int(os.environ.get('GW_PORT4', '3904')), '--web', web)
+    r = gw4.req('GET', '/')
+    ok(r.status == 200 and 'Flowent' in r.body and r.headers['Content-Type'].startswith('text/html'), 'GET / serves index.html', r)
+    r = gw4.req('GET', '/pipelines/123/editor')
+    ok(r.status == 200 and 'Flowent' in r.body, 'a page route serves the app (a reload or shared link works)', r)
+    r = gw4.req('GET', '/assets/app-1234.js')
+    ok(r.status == 200 and r.headers['Content-Type'].startswith('text/javascript')
+       and 'immutable' in r.headers.get('Cache-Control', '') and r.headers.get('X-Content-Type-Options') == 'nosniff',
+       'an asset with its type, cached, with security headers', r.headers)
+    r = gw4.req('GET', '/leak.txt')
+    ok(r.status == 404 and 'not for the web' not in r.body, 'a symlink out of the web directory is not followed', r)
+    r = gw4.req('GET', '/assets/missing.js')
+    ok(r.status == 404, 'a missing asset: 404, not the app', r)
+    import socket as _s
+    c = _s.create_connection((HOST, gw4.port))
+    c.sendall(b'GET /assets/../../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    raw = b''
+    while True:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        raw += chunk
+    c.close()
+    ok(raw.startswith(b'HTTP/1.1 400') and b'not for the web' not in raw, 'a path with ".." is refused', raw[:80])
+    r = gw4.req('GET', '/api/pipelines/abc/nothing', alice)
+    ok(r.status == 404 and r.json['error']['code'] == 'NOT_FOUND', 'an unknown /api path is a JSON 404, not the app', r)
+    ok(gw4.stop() == 0, 'the web gateway stops cleanly')
+
     # ---- two gateways: a socket on the second gets the events of a run started through the first
     gw2 = Gateway(PORT2)
     ws2 = WebSocket(HOST, PORT2, f'/ws?token={alice}')
@@ -380,6 +434,14 @@ def main():
             break
         time.sleep(0.2)
     ok(codes[-1] == 200 and all(c in (200, 503) for c in codes), 'after a PostgreSQL restart requests succeed again', codes)
+    for _ in range(100):
+        h2 = gw2.req('GET', '/health')
+        if h2.status == 200 and h2.json['events']:
+            break
+        time.sleep(0.1)
+    ok(h2.json and h2.json['events'] is True, '/health says when the events connection listens again', h2)
+    gap = ws2.until(lambda m: m.get('type') == 'events:gap')
+    ok(gap[-1]['workflowId'] == wf, 'a workflow subscriber is told it may have missed events', gap[-1])
     r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice, body={'payload': {'value': 5}, 'mode': 'sync'})
     got = ws2.until(lambda m: m.get('event') == 'workflow:complete' and m.get('executionId') == r.json['executionId'], timeout=20)
     ok(got, 'and the LISTEN connection is back: events flow after the restart')
