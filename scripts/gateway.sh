@@ -24,7 +24,7 @@ die() { echo "gateway: $*" >&2; exit 1; }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 ensure_role() {
-	psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v role="$ROLE" <<'SQL'
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v role="$ROLE" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN IN ROLE flowent_gateway', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('GRANT flowent_gateway TO %I', :'role') \gexec
@@ -70,5 +70,6 @@ token)
 	"$BIN" token create --db "host=$PGHOST port=$PGPORT dbname=$DB user=postgres" --user "$2" ${3:+--name "$3"}
 	;;
 conninfo) echo "$CONNINFO" ;;
-*) die "usage: scripts/gateway.sh {start|stop|restart|status|token USER|conninfo}" ;;
+role) echo "$ROLE" ;;
+*) die "usage: scripts/gateway.sh {start|stop|restart|status|token USER|conninfo|role}" ;;
 esac

@@ -35,11 +35,27 @@ echo "==> running the example \"Order triage\" with payload {\"amount\": 1500}"
 	ORDER BY created_at DESC
 	LIMIT 1"
 
-# ---- gateway and web dashboard: later issues start them here ----
-# (build the gateway, start it on 127.0.0.1:3000, build web/ and print the dashboard URL)
-# ---- end gateway and web dashboard ----
+echo "==> gateway (make gateway; scripts/gateway.sh start)"
+make -s gateway
+FLOWENT_GATEWAY_PORT=${FLOWENT_GATEWAY_PORT:-3000}
+export FLOWENT_GATEWAY_PORT
+bash scripts/gateway.sh restart
+USER_NAME=${FLOWENT_USER:-admin}
+TOKEN=$(bash scripts/gateway.sh token "$USER_NAME" setup | tail -1)
+# The examples were loaded by postgres: hand them to the dashboard's user, running as the
+# gateway's role (not as a superuser), so the token sees and runs them.
+"${PSQL[@]}" -c "UPDATE flowent.workflows SET user_id = '$USER_NAME', run_as = '$(bash scripts/gateway.sh role)'
+	WHERE name IN ('Order triage', 'Loop and transform', 'Approval') AND user_id = 'postgres'"
 
+URL="http://127.0.0.1:$FLOWENT_GATEWAY_PORT"
 echo
-echo "Flowent is ready. Connect with:"
-echo "    psql -h $PGHOST -p $PGPORT -U postgres flowent"
-echo "Stop the cluster with: bash scripts/cluster.sh stop"
+echo "Flowent is ready."
+echo "    psql:     psql -h $PGHOST -p $PGPORT -U postgres flowent"
+echo "    gateway:  $URL/  (log .gateway/gateway-$FLOWENT_GATEWAY_PORT.log; bash scripts/gateway.sh stop|start|status)"
+if [ -d web/dist ]; then
+	echo "    dashboard: $URL/#token=$TOKEN"
+fi
+echo "    API token for user \"$USER_NAME\" (shown once; make more with: bash scripts/gateway.sh token NAME):"
+echo "        $TOKEN"
+echo "    try:      curl -H 'Authorization: Bearer $TOKEN' $URL/api/pipelines"
+echo "Stop everything with: bash scripts/gateway.sh stop; bash scripts/cluster.sh stop"
