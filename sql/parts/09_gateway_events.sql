@@ -63,3 +63,18 @@ BEGIN
 	END IF;
 END
 $$;
+
+-- The per-user feed of the gateway's WebSocket: for executions whose events
+-- just arrived, who started each one and to whom its pending approvals are
+-- assigned (ids only), as {"e": executionId, "u": userId, "a": [assignees]}.
+-- The gateway's own role asks, before it knows any reader: only ids leave.
+CREATE FUNCTION flowent.gateway_event_users(execution_ids uuid[]) RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$
+	SELECT json_build_object('e', x.id, 'u', x.user_id, 'a',
+		coalesce((SELECT json_agg(DISTINCT a.assigned_user_id) FROM flowent.workflow_approval_requests a
+			WHERE a.execution_id = x.id AND a.status = 'pending' AND a.assigned_user_id IS NOT NULL), '[]'))::text
+	FROM flowent.workflow_executions x
+	WHERE x.id = ANY (execution_ids)
+$$;
+REVOKE ALL ON FUNCTION flowent.gateway_event_users(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent.gateway_event_users(uuid[]) TO flowent_gateway;

@@ -50,11 +50,18 @@ typedef struct sub
 	int			jobs;
 } sub;
 
+typedef enum
+{
+	T_EXECUTION,				/* every event of one execution, with outputs */
+	T_WORKFLOW,					/* every event of a workflow's executions */
+	T_USER						/* a user's feed: my executions finishing, approvals for me */
+} topic_kind;
+
 struct topic
 {
 	topic	   *next;
-	char		id[37];
-	bool		workflow;
+	char		id[256];
+	topic_kind	kind;
 	sub		   *subs;
 	ev		   *q,
 			   *q_tail;
@@ -62,6 +69,7 @@ struct topic
 };
 
 static topic *topics;
+static int	nfeed_users;		/* user feeds with subscribers */
 static char *listen_conninfo;
 static PGconn *lconn;
 static gw_watch *lwatch;
@@ -81,18 +89,18 @@ ev_free(ev *e)
 }
 
 static topic *
-find_topic(const char *id, bool workflow, bool create)
+find_topic(const char *id, topic_kind kind, bool create)
 {
 	topic	   *t;
 
 	for (t = topics; t; t = t->next)
-		if (t->workflow == workflow && strcmp(t->id, id) == 0)
+		if (t->kind == kind && strcmp(t->id, id) == 0)
 			return t;
 	if (!create)
 		return NULL;
 	t = gw_alloc(sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "%s", id);
-	t->workflow = workflow;
+	t->kind = kind;
 	t->next = topics;
 	topics = t;
 	return t;
@@ -146,6 +154,8 @@ sub_remove(sub *s)
 		}
 	s->sink->nsubs--;
 	s->gone = true;
+	if (t->kind == T_USER && t->subs == NULL)
+		nfeed_users--;
 	if (s->jobs == 0)
 		sub_free(s);
 	topic_drop_if_empty(t);
@@ -209,11 +219,11 @@ send_to(sub *s, ev *e)
 		catch_up(s, s->last_seq);
 		return;
 	}
-	if (!s->topic->workflow && e->seq <= s->last_seq)
+	if (s->topic->kind == T_EXECUTION && e->seq <= s->last_seq)
 		return;					/* already sent while catching up */
-	if (!s->topic->workflow)
+	if (s->topic->kind == T_EXECUTION)
 		s->last_seq = e->seq;
-	s->sink->send(s->sink, e->json, strlen(e->json), e->seq, e->complete && !s->topic->workflow);
+	s->sink->send(s->sink, e->json, strlen(e->json), e->seq, e->complete && s->topic->kind == T_EXECUTION);
 }
 
 static void
@@ -445,12 +455,12 @@ add_sub(topic *t, gw_sink *k)
 void
 gw_events_join_execution(gw_sink *k, const char *execution_id, int since)
 {
-	topic	   *t = find_topic(execution_id, false, true);
+	topic	   *t = find_topic(execution_id, T_EXECUTION, true);
 	sub		   *s = find_sub(t, k);
 
 	if (s)
 		sub_remove(s);			/* joining again starts over from since */
-	t = find_topic(execution_id, false, true);
+	t = find_topic(execution_id, T_EXECUTION, true);
 	s = add_sub(t, k);
 	/* without since, only live events: the node logs are read just to check who may see them */
 	s->last_seq = since >= 0 ? since : -1;
@@ -460,7 +470,7 @@ gw_events_join_execution(gw_sink *k, const char *execution_id, int since)
 void
 gw_events_leave_execution(gw_sink *k, const char *execution_id)
 {
-	sub		   *s = find_sub(find_topic(execution_id, false, false), k);
+	sub		   *s = find_sub(find_topic(execution_id, T_EXECUTION, false), k);
 
 	if (s)
 		sub_remove(s);
@@ -502,7 +512,7 @@ watch_checked(void *arg, gw_result *r)
 void
 gw_events_join_workflow(gw_sink *k, const char *workflow_id)
 {
-	topic	   *t = find_topic(workflow_id, true, true);
+	topic	   *t = find_topic(workflow_id, T_WORKFLOW, true);
 	sub		   *s = find_sub(t, k);
 	watch_job  *j;
 	const char *p[1] = {workflow_id};
@@ -522,7 +532,7 @@ gw_events_join_workflow(gw_sink *k, const char *workflow_id)
 void
 gw_events_leave_workflow(gw_sink *k, const char *workflow_id)
 {
-	sub		   *s = find_sub(find_topic(workflow_id, true, false), k);
+	sub		   *s = find_sub(find_topic(workflow_id, T_WORKFLOW, false), k);
 
 	if (s)
 		sub_remove(s);
@@ -544,6 +554,139 @@ gw_events_forget(gw_sink *k)
 	}
 }
 
+/* ---- the per-user feed ---- */
+
+typedef struct feed_ev
+{
+	struct feed_ev *next;
+	char		execution_id[37];
+	char	   *json;
+	bool		complete;		/* else node:suspended */
+} feed_ev;
+
+static feed_ev *feed_batch,
+		   *feed_batch_tail;
+
+void
+gw_events_join_feed(gw_sink *k, const char *user_id)
+{
+	topic	   *t = find_topic(user_id, T_USER, true);
+	sub		   *s = find_sub(t, k);
+
+	if (s == NULL)
+	{
+		if (t->subs == NULL)
+			nfeed_users++;
+		s = add_sub(t, k);
+		s->authorized = true;	/* the socket's own user, from its token */
+	}
+	reply(k, "joined", "feed", user_id, NULL, NULL);
+}
+
+static void
+feed_send(const char *user, const char *reason, feed_ev *e)
+{
+	topic	   *t = find_topic(user, T_USER, false);
+	gw_buf		b = {0};
+
+	if (t == NULL)
+		return;
+	gw_buf_str(&b, "{\"type\": \"feed\", \"reason\": ");
+	gw_buf_json_str(&b, reason);
+	gw_buf_str(&b, ", \"event\": ");
+	gw_buf_str(&b, e->json);
+	gw_buf_str(&b, "}");
+	for (sub *s = t->subs, *next; s; s = next)
+	{
+		next = s->next;
+		s->sink->send(s->sink, b.data, b.len, -1, false);
+	}
+	gw_buf_free(&b);
+}
+
+static void
+feed_resolved(void *arg, gw_result *r)
+{
+	feed_ev    *batch = arg;
+
+	while (batch)
+	{
+		feed_ev    *e = batch;
+
+		batch = e->next;
+		for (int i = 0; r->ok && i < r->nrows; i++)
+		{
+			json_t	   *row = r->rows[i] ? json_loads(r->rows[i], 0, NULL) : NULL;
+			const char *exec = json_string_value(json_object_get(row, "e"));
+			const char *user = json_string_value(json_object_get(row, "u"));
+			json_t	   *assignees = json_object_get(row, "a");
+
+			if (exec && user && strcmp(exec, e->execution_id) == 0)
+			{
+				if (e->complete)
+					feed_send(user, "execution-finished", e);
+				else if (json_array_size(assignees) == 0)
+					feed_send(user, "approval-pending", e);
+				else
+				{
+					size_t		k;
+					json_t	   *a;
+
+					json_array_foreach(assignees, k, a)
+						if (json_is_string(a))
+						feed_send(json_string_value(a), "approval-assigned", e);
+				}
+			}
+			json_decref(row);
+		}
+		free(e->json);
+		free(e);
+	}
+}
+
+/* the feed's events of one notification go to the database together */
+static void
+feed_flush(void)
+{
+	gw_buf		ids = {0};
+
+	if (feed_batch == NULL)
+		return;
+	gw_buf_str(&ids, "{");
+	for (feed_ev *e = feed_batch; e; e = e->next)
+	{
+		gw_buf_str(&ids, e == feed_batch ? "" : ",");
+		gw_buf_str(&ids, e->execution_id);
+	}
+	gw_buf_str(&ids, "}");
+	{
+		const char *p[1] = {ids.data};
+
+		gw_pool_submit(NULL, "SELECT flowent.gateway_event_users($1::uuid[])", 1, p, feed_resolved, feed_batch);
+	}
+	feed_batch = feed_batch_tail = NULL;
+	gw_buf_free(&ids);
+}
+
+static void
+feed_queue(const char *exec, const char *name, const char *json)
+{
+	feed_ev    *e;
+	bool		complete = strcmp(name, "workflow:complete") == 0;
+
+	if (nfeed_users == 0 || strlen(exec) != 36 || !(complete || strcmp(name, "node:suspended") == 0))
+		return;
+	e = gw_alloc(sizeof(*e));
+	memcpy(e->execution_id, exec, 36);
+	e->json = gw_strdup(json);
+	e->complete = complete;
+	if (feed_batch_tail)
+		feed_batch_tail->next = e;
+	else
+		feed_batch = e;
+	feed_batch_tail = e;
+}
+
 /* ---- the LISTEN connection ---- */
 
 static void
@@ -558,13 +701,15 @@ queue_event(json_t *e)
 
 	if (name == NULL || exec == NULL)
 		return;
-	t = find_topic(exec, false, false);
-	if (wf || t)
-		text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	else
+	t = find_topic(exec, T_EXECUTION, false);
+	/* most events have no reader here: serialise only those that do */
+	if (t == NULL && !(wf && find_topic(wf, T_WORKFLOW, false)) &&
+		!(nfeed_users > 0 && (strcmp(name, "workflow:complete") == 0 || strcmp(name, "node:suspended") == 0)))
 		return;
+	text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		return;
+	feed_queue(exec, name, text);
 	if (t)
 	{
 		ev		   *x = gw_alloc(sizeof(*x));
@@ -582,7 +727,7 @@ queue_event(json_t *e)
 		t->q_tail = x;
 		pump(t);
 	}
-	if (wf && (t = find_topic(wf, true, false)) != NULL)
+	if (wf && (t = find_topic(wf, T_WORKFLOW, false)) != NULL)
 	{
 		ev			x = {.seq = json_is_integer(seqj) ? (int) json_integer_value(seqj) : -1,.json = text};
 
@@ -615,6 +760,7 @@ on_payload(const char *payload)
 	else if (json_is_object(j))
 		queue_event(j);
 	json_decref(j);
+	feed_flush();
 }
 
 static void listen_open(void);
@@ -655,7 +801,9 @@ resubscribe(void)
 		{
 			if (!s->authorized || s->catching_up)
 				continue;
-			if (t->workflow)
+			if (t->kind == T_USER)
+				continue;
+			if (t->kind == T_WORKFLOW)
 				reply(s->sink, "events:gap", "workflowId", t->id, "EVENTS_MISSED",
 					  "the gateway lost its connection to the database for a moment: executions of this workflow may have events you did not get; read them with join:execution and since");
 			else

@@ -32,6 +32,8 @@ void		gw_events_join_execution(gw_sink *s, const char *execution_id, int since);
 void		gw_events_leave_execution(gw_sink *s, const char *execution_id);
 void		gw_events_join_workflow(gw_sink *s, const char *workflow_id);
 void		gw_events_leave_workflow(gw_sink *s, const char *workflow_id);
+/* the feed of user_id (the sink's own user): its executions finishing, approvals for it */
+void		gw_events_join_feed(gw_sink *s, const char *user_id);
 /* the sink is going away: drop every subscription (pending replies are discarded) */
 void		gw_events_forget(gw_sink *s);
 

@@ -36,6 +36,7 @@ typedef struct ws_client
 	char	   *extra;
 	size_t		extra_len;
 	size_t		extra_off;
+	char	   *user;			/* the token's user */
 	bool		closing;
 	gw_timer   *ping;
 	gw_timer   *reaper;
@@ -71,6 +72,7 @@ destroy(void *arg)
 	gw_upgraded_close(c->urh);
 	free(c->extra);
 	free(c->sink.token);
+	free(c->user);
 	free(c);
 }
 
@@ -213,10 +215,12 @@ on_message(ws_client *c, const char *text, size_t len)
 		if ((id = uuid_field(c, m, "workflowId")) != NULL)
 			gw_events_leave_workflow(&c->sink, id);
 	}
+	else if (strcmp(type, "join:feed") == 0)
+		gw_events_join_feed(&c->sink, c->user);
 	else if (strcmp(type, "ping") == 0)
 		queue_text(c, "{\"type\": \"pong\"}", 16);
 	else
-		reply_error(c, "INVALID_INPUT", "type: expected join:execution, leave:execution, join:workflow, leave:workflow or ping");
+		reply_error(c, "INVALID_INPUT", "type: expected join:execution, leave:execution, join:workflow, leave:workflow, join:feed or ping");
 	json_decref(m);
 }
 
@@ -370,6 +374,7 @@ logged_in(gw_req *r, gw_result *res)
 	c = gw_alloc(sizeof(*c));
 	c->sink.send = sink_send;
 	c->sink.token = gw_strdup(gw_req_token(r));
+	c->user = gw_strdup(res->value ? res->value : "");
 	{
 		const char *h[] = {"Upgrade", "websocket", "Sec-WebSocket-Accept", accept, NULL};
 

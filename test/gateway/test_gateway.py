@@ -303,6 +303,93 @@ def main():
     ok(n_out and n_out[0].get('output') == 'no' and all(m['executionId'] == ax2 for m in got if 'event' in m),
        'a joined execution\'s live events carry outputs', got)
 
+    # ---- the per-user feed: my executions finishing, approvals assigned to me
+    feed_a = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    feed_a.send({'type': 'join:feed'})
+    ok(feed_a.until(lambda m: m.get('type') == 'joined')[-1].get('feed') == 'alice', 'join:feed joins my own feed')
+    feed_b = WebSocket(HOST, PORT, f'/ws?token={bob}')
+    feed_b.send({'type': 'join:feed'})
+    feed_b.until(lambda m: m.get('type') == 'joined')
+    assigned = gw.req('POST', '/api/pipelines', alice, body={
+        'name': 'gw-assigned',
+        'nodes': [{'id': 't', 'type': 'trigger', 'data': {}},
+                  {'id': 'a', 'type': 'human-approval', 'data': {'title': 'for bob', 'assignedUserId': 'bob'}},
+                  {'id': 'y', 'type': 'output', 'data': {'value': 'yes'}}],
+        'edges': [{'id': 'e1', 'source': 't', 'target': 'a'},
+                  {'id': 'e2', 'source': 'a', 'sourceHandle': 'approved', 'target': 'y'}]}).json['id']
+    r = gw.req('POST', f'/api/pipelines/{assigned}/execute', alice, body={'mode': 'sync'})
+    fx = r.json['executionId']
+    m = feed_b.until(lambda m: m.get('type') == 'feed')[-1]
+    ok(m['reason'] == 'approval-assigned' and m['event']['executionId'] == fx and m['event']['event'] == 'node:suspended',
+       "bob's feed: an approval assigned to him", m)
+    mine = [a for a in gw.req('GET', '/api/workflows/approvals', bob).json['approvals'] if a['executionId'] == fx]
+    ok(len(mine) == 1, "bob's pending approvals list the one assigned to him", mine)
+    r = gw.req('POST', f'/api/workflows/executions/{mine[0]["id"]}/approve', bob, body={'approved': True})
+    ok(r.status == 200 and r.json['status'] == 'success', 'the assignee decides it by its approval id', r)
+    m = feed_a.until(lambda m: m.get('type') == 'feed' and m['event']['event'] == 'workflow:complete')[-1]
+    ok(m['reason'] == 'execution-finished' and m['event']['executionId'] == fx and 'output' not in m['event'],
+       "alice's feed: her execution finished (no outputs in the feed)", m)
+    feed_a.close()
+    feed_b.close()
+
+    # ---- a slow client is closed, the others go on
+    slowc = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    slowc.sock.setsockopt(__import__('socket').SOL_SOCKET, __import__('socket').SO_RCVBUF, 4096)
+    big = gw.req('POST', '/api/pipelines', alice, body={
+        'name': 'gw-big', 'nodes': [{'id': 't', 'type': 'trigger', 'data': {}},
+                                    {'id': 'x', 'type': 'data-transform',
+                                     'data': {'expression': "jsonb_build_object('s', repeat('x', 60000))"}}],
+        'edges': [{'id': 'e', 'source': 't', 'target': 'x'}]}).json['id']
+    r = gw.req('POST', f'/api/pipelines/{big}/execute', alice, body={'mode': 'sync'})
+    bigx = r.json['executionId']
+    for _ in range(150):  # ~9 MB of replies to a client that reads nothing
+        slowc.send({'type': 'join:execution', 'executionId': bigx, 'since': 0})
+    time.sleep(2)
+    fast = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    fast.send({'type': 'ping'})
+    ok(fast.until(lambda m: m.get('type') == 'pong'), 'a client that does not read does not stop the others')
+    fast.close()
+    slowc.sock.setsockopt(__import__('socket').SOL_SOCKET, __import__('socket').SO_RCVBUF, 1 << 20)
+    code = None
+    try:
+        while True:
+            m = slowc.recv(timeout=10)
+            if m is None:
+                code = slowc.close_code
+                break
+    except (ConnectionError, OSError):
+        code = 'reset'
+    ok(code in (1008, 'reset'), 'the client that does not read is closed (1008) past the send cap', code)
+    slowc.close()
+    r = gw.req('GET', '/metrics')
+    ok('flowent_gateway_websockets ' in r.body, 'metrics count WebSockets')
+
+    # ---- credentials: names only, never values
+    psql("BEGIN; SELECT flowent.set_acting_user('alice'); "
+         "SELECT flowent.set_credential('smtp-main', '{\"password\": \"hunter2-value\"}'); COMMIT;")
+    r = gw.req('GET', '/api/credentials', alice)
+    ok(r.status == 200 and any(c['name'] == 'smtp-main' for c in r.json['credentials']) and 'hunter2-value' not in r.body,
+       '/api/credentials lists names, never values', r)
+    r = gw.req('GET', '/api/credentials', bob)
+    ok(r.status == 200 and 'smtp-main' not in r.body, "bob does not see alice's credentials", r)
+
+    # ---- schedules (pg_cron serves another database here: a clear 409), rerun, delete
+    r = gw.req('POST', f'/api/pipelines/{wf}/schedule', alice, body={'cron': '*/5 * * * *'})
+    ok(r.status == 409 and r.json['error']['message'], 'schedule of an unpublished workflow, or where pg_cron does not run: 409 saying why', r)
+    r = gw.req('POST', f'/api/pipelines/{wf}/schedule', alice, body={'cron': 5})
+    ok(r.status == 400 and 'cron' in r.json['error']['message'], 'schedule with a cron that is not text: 400', r)
+    r = gw.req('POST', f'/api/workflows/executions/{sync_exec}/rerun', alice, body={'fromNode': 'o'})
+    ok(r.status == 200 and r.json['executionId'] != sync_exec and r.json['status'] == 'success', 'rerun from a node', r)
+    r = gw.req('POST', f'/api/workflows/executions/{sync_exec}/rerun', alice, body={})
+    ok(r.status == 400 and 'fromNode' in r.json['error']['message'], 'rerun without fromNode: 400', r)
+    r = gw.req('POST', f'/api/workflows/executions/{sync_exec}/rerun', bob, body={'fromNode': 'o'})
+    ok(r.status == 404, "bob cannot rerun alice's execution", r)
+    r = gw.req('DELETE', f'/api/pipelines/{big}', bob)
+    ok(r.status == 404, "bob cannot delete alice's pipeline", r)
+    r = gw.req('DELETE', f'/api/pipelines/{big}', alice)
+    ok(r.status == 200 and r.json['success'] is True and gw.req('GET', f'/api/pipelines/{big}', alice).status == 404,
+       'DELETE removes the pipeline', r)
+
     # ---- SSE
     st, events = sse(HOST, PORT, f'/api/executions/{sync_exec}/events', alice)
     ok(st == 200 and events and events[-1]['data']['event'] == 'workflow:complete'

@@ -51,7 +51,7 @@ if grep -l "Sanitizer" "$TMP"/gateway-*.log >/dev/null 2>&1; then
 	fail "the sanitizers reported errors (above)"
 fi
 if [ "$rc" -ne 0 ]; then
-	tail -20 "$TMP"/gateway-*.log
+	tail -n 20 "$TMP"/gateway-*.log
 	fail "test_gateway.py failed"
 fi
 echo "gateway: OK"
