@@ -18,7 +18,7 @@ src/gateway/flowent-gateway-asan: $(GW_SRCS) $(GW_HDRS) flowent.control src/gate
 .PHONY: gateway gateway-asan
 
 # the gateway's pure parts, alone: unit tests and a libFuzzer target
-GW_PURE = src/gateway/signature.c src/gateway/errors.c src/gateway/util.c src/gateway/ratelimit.c
+GW_PURE = src/gateway/signature.c src/gateway/errors.c src/gateway/util.c src/gateway/ratelimit.c src/gateway/path.c
 test/gateway/unit_gateway.bin: test/gateway/unit_gateway.c $(GW_PURE) $(GW_HDRS)
 	$(CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Itest/unit $(UNIT_SANITIZE) -o $@ $< $(GW_PURE) -ljansson -lcrypto
 gateway-unit: test/gateway/unit_gateway.bin
@@ -26,8 +26,12 @@ gateway-unit: test/gateway/unit_gateway.bin
 
 test/fuzz/gwfuzz_signature.bin: test/fuzz/gwfuzz_signature.c src/gateway/signature.c src/gateway/signature.h
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< src/gateway/signature.c -lcrypto
-gateway-fuzz: test/fuzz/gwfuzz_signature.bin
-	mkdir -p test/fuzz/corpus/gwfuzz_signature
-	./test/fuzz/gwfuzz_signature.bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 test/fuzz/corpus/gwfuzz_signature test/fuzz/seeds/gwfuzz_signature 2>&1 | tail -3
+test/fuzz/gwfuzz_path.bin: test/fuzz/gwfuzz_path.c src/gateway/path.c src/gateway/path.h
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< src/gateway/path.c
+GW_FUZZ_BINS = test/fuzz/gwfuzz_signature.bin test/fuzz/gwfuzz_path.bin
+gateway-fuzz: $(GW_FUZZ_BINS)
+	@set -e -o pipefail; for f in $(GW_FUZZ_BINS); do n=$$(basename $$f .bin); echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	  mkdir -p test/fuzz/corpus/$$n; \
+	  ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 test/fuzz/corpus/$$n test/fuzz/seeds/$$n 2>&1 | tail -3; done
 
 .PHONY: gateway-unit gateway-fuzz

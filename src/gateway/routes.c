@@ -16,6 +16,7 @@
 
 #include "gateway/events.h"
 #include "gateway/metrics.h"
+#include "gateway/path.h"
 #include "gateway/sse.h"
 #include "gateway/static_files.h"
 #include "gateway/util.h"
@@ -147,42 +148,6 @@ static const gw_route_def routes[] = {
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
-
-/* split path into segments and match pattern; params point into buf */
-static bool
-match(const char *pattern, const char *path, char *buf, size_t bufsize, char **params, int *nparams)
-{
-	const char *p = pattern,
-			   *s = path;
-	char	   *out = buf;
-
-	*nparams = 0;
-	while (*p && *s)
-	{
-		size_t		pl,
-					sl;
-
-		if (*p != '/' || *s != '/')
-			return false;
-		p++, s++;
-		pl = strcspn(p, "/");
-		sl = strcspn(s, "/");
-		if (*p == ':')
-		{
-			if (sl == 0 || *nparams == MAX_PARAMS || (size_t) (out - buf) + sl + 1 > bufsize)
-				return false;
-			memcpy(out, s, sl);
-			out[sl] = '\0';
-			params[(*nparams)++] = out;
-			out += sl + 1;
-		}
-		else if (pl != sl || strncmp(p, s, pl) != 0)
-			return false;
-		p += pl;
-		s += sl;
-	}
-	return *p == '\0' && (*s == '\0' || strcmp(s, "/") == 0);
-}
 
 static void
 health_done(gw_req *r, gw_result *res)
@@ -325,7 +290,7 @@ gw_route(gw_req *r)
 	{
 		const gw_route_def *rt = &routes[i];
 
-		if (!match(rt->pattern, path, buf, sizeof(buf), params, &nparams))
+		if (!gw_path_match(rt->pattern, path, buf, sizeof(buf), params, MAX_PARAMS, &nparams))
 			continue;
 		path_matched = true;
 		if (strcmp(rt->method, method) != 0)

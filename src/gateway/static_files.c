@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gateway/path.h"
 #include "gateway/util.h"
 
 static char *root;				/* realpath of the web directory, or NULL */
@@ -51,17 +52,6 @@ content_type(const char *path)
 	return "application/octet-stream";
 }
 
-static bool
-safe_path(const char *p)
-{
-	if (strstr(p, "\\") || strstr(p, "//"))
-		return false;
-	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
-		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
-			return false;
-	return true;
-}
-
 /* open root + rel if it is a regular file inside root */
 static int
 open_inside(const char *rel, size_t *size)
@@ -97,7 +87,7 @@ gw_static_serve(gw_req *r)
 		gw_req_error(r, 405, "METHOD_NOT_ALLOWED", "web files are read with GET", NULL);
 		return "(web)";
 	}
-	if (!safe_path(path))
+	if (!gw_path_safe(path))
 	{
 		gw_req_error(r, 400, "INVALID_INPUT", "a path may not contain \"..\", \"//\" or \"\\\"", NULL);
 		return "(web)";

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gateway/errors.h"
+#include "gateway/path.h"
 #include "gateway/ratelimit.h"
 #include "gateway/signature.h"
 #include "gateway/util.h"
@@ -133,9 +134,39 @@ test_ratelimit(void)
 		CHECK(gw_rate_allow("tok-a", 3000, &retry));
 }
 
+static void
+test_path(void)
+{
+	char		buf[64];
+	char	   *p[4];
+	int			n;
+
+	CHECK(gw_path_match("/api/pipelines/:id/execute", "/api/pipelines/abc/execute", buf, sizeof(buf), p, 4, &n));
+	CHECK(n == 1);
+	CHECK_STR(p[0], "abc");
+	CHECK(gw_path_match("/api/workspaces/:id/members/:user", "/api/workspaces/w1/members/bob", buf, sizeof(buf), p, 4, &n));
+	CHECK(n == 2);
+	CHECK_STR(p[1], "bob");
+	CHECK(gw_path_match("/api/pipelines", "/api/pipelines/", buf, sizeof(buf), p, 4, &n));
+	CHECK(!gw_path_match("/api/pipelines/:id", "/api/pipelines/", buf, sizeof(buf), p, 4, &n));
+	CHECK(!gw_path_match("/api/pipelines/:id", "/api/pipelines//x", buf, sizeof(buf), p, 4, &n));
+	CHECK(!gw_path_match("/api/pipelines/:id", "/api/pipelines/a/b", buf, sizeof(buf), p, 4, &n));
+	CHECK(!gw_path_match("/api/pipelines", "/api/pipelinesx", buf, sizeof(buf), p, 4, &n));
+	CHECK(!gw_path_match("/api/pipelines/:id", "/api/pipelines/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+						 buf, sizeof(buf), p, 4, &n));	/* longer than the buffer */
+	CHECK(!gw_path_match("/a/:x/:y", "/a/1/2", buf, sizeof(buf), p, 1, &n));	/* more than max_params */
+	CHECK(gw_path_safe("/assets/app.js"));
+	CHECK(gw_path_safe("/a..b/c"));
+	CHECK(!gw_path_safe("/assets/../secret"));
+	CHECK(!gw_path_safe("/.."));
+	CHECK(!gw_path_safe("/a//b"));
+	CHECK(!gw_path_safe("/a\\b"));
+}
+
 int
 main(void)
 {
+	test_path();
 	test_ratelimit();
 	test_signature();
 	test_errors();
