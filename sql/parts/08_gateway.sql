@@ -991,7 +991,7 @@ BEGIN
 			jsonb_build_object('triggerType', 'webhook', 'version', w.published_version), true);
 	END IF;
 	RETURN flowent._start_run(gateway_webhook_run.id, coalesce(payload, '{}'::jsonb),
-		'{"triggerType": "webhook"}', false);
+		jsonb_build_object('triggerType', 'webhook', 'version', w.published_version), false);
 END
 $$;
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean) FROM PUBLIC;

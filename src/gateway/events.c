@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "gateway/errors.h"
 #include "gateway/loop.h"
 #include "gateway/metrics.h"
 #include "gateway/pool.h"
@@ -171,6 +172,13 @@ release(sub *s)
 	if (s->jobs == 0)
 		sub_free(s);
 	return true;
+}
+
+/* the error code a client sees for a failed lookup, as HTTP would say it */
+static const char *
+result_code(gw_result *r)
+{
+	return r->unavailable ? "UNAVAILABLE" : gw_map_sqlstate(r->sqlstate).code;
 }
 
 static void
@@ -336,20 +344,13 @@ pump(topic *t)
 	}
 }
 
-typedef struct catchup_job
-{
-	sub		   *s;
-} catchup_job;
-
 static void
 caught_up(void *arg, gw_result *r)
 {
-	catchup_job *j = arg;
-	sub		   *s = j->s;
+	sub		   *s = arg;
 	topic	   *t = s->topic;
 	bool		complete = false;
 
-	free(j);
 	/* the job's hold on s lasts until the end: a send may remove s */
 	if (s->gone)
 	{
@@ -358,11 +359,7 @@ caught_up(void *arg, gw_result *r)
 	}
 	if (!r->ok)
 	{
-		char		code[32];
-
-		snprintf(code, sizeof(code), "%s", r->unavailable ? "UNAVAILABLE" : strcmp(r->sqlstate, "42704") == 0 ? "NOT_FOUND" :
-				 strcmp(r->sqlstate, "42501") == 0 ? "FORBIDDEN" : strncmp(r->sqlstate, "28", 2) == 0 ? "UNAUTHORIZED" : "ERROR");
-		reply(s->sink, "error", "executionId", t->id, code, r->message);
+		reply(s->sink, "error", "executionId", t->id, result_code(r), r->message);
 		if (!s->gone)
 			sub_remove(s);
 		release(s);
@@ -416,17 +413,15 @@ caught_up(void *arg, gw_result *r)
 static void
 catch_up(sub *s, int since)
 {
-	catchup_job *j = gw_alloc(sizeof(*j));
 	char		sincetxt[16],
 				cap[16];
 	const char *p[3] = {s->topic->id, sincetxt, cap};
 
 	snprintf(sincetxt, sizeof(sincetxt), "%d", since);
 	snprintf(cap, sizeof(cap), "%d", GW_OUTPUT_CAP);
-	j->s = s;
 	s->jobs++;
 	s->catching_up = true;
-	gw_pool_submit(s->sink->token, EVENTS_SQL, 3, p, caught_up, j);
+	gw_pool_submit(s->sink->token, EVENTS_SQL, 3, p, caught_up, s);
 }
 
 static sub *
@@ -477,18 +472,11 @@ gw_events_leave_execution(gw_sink *k, const char *execution_id)
 	reply(k, "left", "executionId", execution_id, NULL, NULL);
 }
 
-typedef struct watch_job
-{
-	sub		   *s;
-} watch_job;
-
 static void
 watch_checked(void *arg, gw_result *r)
 {
-	watch_job  *j = arg;
-	sub		   *s = j->s;
+	sub		   *s = arg;
 
-	free(j);
 	if (s->gone)
 	{
 		release(s);
@@ -496,9 +484,7 @@ watch_checked(void *arg, gw_result *r)
 	}
 	if (!r->ok)
 	{
-		reply(s->sink, "error", "workflowId", s->topic->id,
-			  r->unavailable ? "UNAVAILABLE" : strcmp(r->sqlstate, "42704") == 0 ? "NOT_FOUND" :
-			  strcmp(r->sqlstate, "42501") == 0 ? "FORBIDDEN" : "ERROR", r->message);
+		reply(s->sink, "error", "workflowId", s->topic->id, result_code(r), r->message);
 		if (!s->gone)
 			sub_remove(s);
 		release(s);
@@ -514,7 +500,6 @@ gw_events_join_workflow(gw_sink *k, const char *workflow_id)
 {
 	topic	   *t = find_topic(workflow_id, T_WORKFLOW, true);
 	sub		   *s = find_sub(t, k);
-	watch_job  *j;
 	const char *p[1] = {workflow_id};
 
 	if (s)
@@ -523,10 +508,8 @@ gw_events_join_workflow(gw_sink *k, const char *workflow_id)
 		return;
 	}
 	s = add_sub(t, k);
-	j = gw_alloc(sizeof(*j));
-	j->s = s;
 	s->jobs++;
-	gw_pool_submit(k->token, "SELECT flowent.api_watch_workflow($1::uuid)", 1, p, watch_checked, j);
+	gw_pool_submit(k->token, "SELECT flowent.api_watch_workflow($1::uuid)", 1, p, watch_checked, s);
 }
 
 void

@@ -22,7 +22,7 @@ want_wait(gw_req *r, const char **wait)
 {
 	const char *w = gw_req_arg(r, "wait");
 
-	*wait = NULL;				/* the workflow's own setting */
+	*wait = NULL;				/* not given: queued */
 	if (w == NULL)
 		return true;
 	if (strcmp(w, "true") == 0 || strcmp(w, "1") == 0 || *w == '\0')
@@ -40,6 +40,7 @@ started(gw_req *r, gw_result *res)
 	char	   *v;
 	size_t		n;
 	bool		sync;
+	const char *wait;
 
 	if (!res->ok)
 	{
@@ -53,8 +54,9 @@ started(gw_req *r, gw_result *res)
 	}
 	v = res->value;
 	res->value = NULL;
-	/* a synchronous run answers its result (with durationMs); a queued one 202 */
-	sync = strstr(v, "\"durationMs\"") != NULL;
+	/* ?wait=true ran it in the request: its result; else it is queued: 202 */
+	want_wait(r, &wait);
+	sync = wait && strcmp(wait, "true") == 0;
 	n = strlen(v);
 	gw_req_respond(r, sync ? 200 : 202, "application/json", v, n);
 }

@@ -430,6 +430,21 @@ def main():
     ok(r.status == 401, 'the old secret no longer signs', r)
     r = gw.req('GET', f'/api/pipelines/context/{hooked}', alice)
     ok(r.status == 200 and r.json['triggerType'] == 'webhook', 'a webhook run is of trigger type webhook, seen by the owner', r)
+    published = r.json['workflowVersion']
+    secret = gw.req('GET', f'/api/pipelines/{wf}/webhooks', alice).json and \
+        gw.req('POST', f'/api/pipelines/{wf}/webhooks', alice).json['webhookSecret']
+    changed = wf_body('gw-alice-1')
+    changed['nodes'][2]['data']['value'] = {'changed': True}
+    r = gw.req('PATCH', f'/api/pipelines/{wf}', alice, body={'nodes': changed['nodes']})
+    ok(r.status == 200 and r.json['version'] > published, 'a new version saved after publishing', r)
+    body = b'{"value": 1, "n": 3}'
+    r = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=body, headers=sign(secret, body))
+    ok(r.status == 200 and r.json['output'].get('doubled') == 2 and 'changed' not in r.json['output'],
+       'a webhook runs the published version, not the latest save', r)
+    body = b'{"value": 1, "n": 4}'
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
+    v = psql(f"SELECT workflow_version FROM flowent.workflow_executions WHERE id = '{r.json['executionId']}'")
+    ok(r.status == 202 and int(v) == published, 'so does a queued webhook run', (r, v, published))
 
     # ---- workspaces: bob sees alice's team pipeline once he is a member
     r = gw.req('POST', '/api/workspaces', alice, body={'name': 'team gw'})
