@@ -435,16 +435,15 @@ mhd_prepare(void *arg)
 	(void) arg;
 	if (daemon_ == NULL)
 		return -1;
-	if (run_soon)
-	{
-		run_soon = false;
-		MHD_run(daemon_);
-	}
 	/*
-	 * MHD's own epoll is edge-triggered: work it has ready (a resumed
-	 * connection, the end of a stream, an idle timeout) shows as a timeout
-	 * of 0, not as its fd becoming readable, so run it until it has none.
+	 * Run MHD before every wait, not only when its epoll fd is readable:
+	 * its epoll is edge-triggered, and some of its work shows no event at
+	 * all (a resumed connection, the end of a stream, the listening socket
+	 * it put back after being at --max-connections).  Then, while it says
+	 * it has more ready (a timeout of 0), run it again.
 	 */
+	run_soon = false;
+	MHD_run(daemon_);
 	for (int i = 0; i < 16; i++)
 	{
 		if (MHD_get_timeout(daemon_, &t) != MHD_YES)

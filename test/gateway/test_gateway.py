@@ -303,6 +303,29 @@ def main():
     ok(n_out and n_out[0].get('output') == 'no' and all(m['executionId'] == ax2 for m in got if 'event' in m),
        'a joined execution\'s live events carry outputs', got)
 
+    # ---- a reconnect with since misses nothing: leave mid-run, come back after it ended
+    r = gw.req('POST', f'/api/pipelines/{appr}/execute', alice, body={'mode': 'sync'})
+    ax3 = r.json['executionId']
+    w1 = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    w1.send({'type': 'join:execution', 'executionId': ax3, 'since': 0})
+    first = [m for m in w1.until(lambda m: m.get('type') == 'joined') if 'event' in m]
+    w1.close()
+    gw.req('POST', f'/api/workflows/executions/{ax3}/approve', alice, body={'approved': True})
+    w2 = WebSocket(HOST, PORT, f'/ws?token={alice}')
+    w2.send({'type': 'join:execution', 'executionId': ax3, 'since': first[-1]['seq']})
+    rest = [m for m in w2.until(lambda m: m.get('type') == 'joined') if 'event' in m]
+    w2.close()
+    allseq = [m['seq'] for m in first + rest]
+    since = first[-1]['seq']
+    # a node's log keeps the seq of its last event: the approval's row moved on when it was decided
+    logged = psql(f"SELECT string_agg(seq::text, ',' ORDER BY seq) FROM flowent.workflow_node_logs "
+                  f"WHERE execution_id = '{ax3}' AND seq > {since}")
+    final = psql(f"SELECT seq FROM flowent.workflow_executions WHERE id = '{ax3}'")
+    ok(first[-1]['event'] == 'node:suspended' and allseq == sorted(set(allseq))
+       and [m['seq'] for m in rest] == [int(x) for x in logged.split(',')] + [int(final)]
+       and rest[-1]['event'] == 'workflow:complete',
+       'a reconnect with since gets the rest: every later node and the end once, in order', (allseq, logged, final))
+
     # ---- the per-user feed: my executions finishing, approvals assigned to me
     feed_a = WebSocket(HOST, PORT, f'/ws?token={alice}')
     feed_a.send({'type': 'join:feed'})
@@ -462,7 +485,8 @@ def main():
     ok(r.status == 200 and gw.req('GET', f'/api/pipelines/{team}', bob).status == 404, 'removed again, bob sees it no more', r)
 
     # ---- rate limit: a gateway at 5 requests/s per token, bursts of 10
-    gw3 = Gateway(int(os.environ.get('GW_PORT3', '3903')), '--rate-limit', '5')
+    gw3 = Gateway(int(os.environ.get('GW_PORT3', '3903')), '--rate-limit', '5', '--idle-timeout', '2',
+                  '--max-connections', '6')
     codes = [gw3.req('GET', '/api/credentials', carol) for _ in range(14)]
     ok([c.status for c in codes[:10]] == [200] * 10 and codes[-1].status == 429
        and codes[-1].json['error']['code'] == 'RATE_LIMITED' and int(codes[-1].headers.get('Retry-After', '0')) >= 1,
@@ -470,6 +494,31 @@ def main():
     ok(gw3.req('GET', '/api/credentials', alice).status == 200, 'another token is not limited by it')
     time.sleep(1.1)
     ok(gw3.req('GET', '/api/credentials', carol).status == 200, 'and the limited token may go on a second later')
+    import socket as _s
+    lazy = _s.create_connection((HOST, gw3.port))
+    lazy.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\n')  # and never the end of the headers
+    t0 = time.time()
+    lazy.settimeout(10)
+    try:
+        closed = lazy.recv(100) == b''
+    except OSError:
+        closed = True
+    ok(closed and time.time() - t0 < 6, 'a client that never finishes its headers is closed after --idle-timeout', time.time() - t0)
+    lazy.close()
+    held = [_s.create_connection((HOST, gw3.port)) for _ in range(6)]
+    time.sleep(0.3)
+    extra = _s.create_connection((HOST, gw3.port))
+    extra.settimeout(1)  # under --idle-timeout: the held ones still hold their slots
+    try:
+        extra.sendall(b'GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+        refused = not extra.recv(100).startswith(b'HTTP/1.1 200')
+    except OSError:
+        refused = True
+    ok(refused, 'past --max-connections a new connection waits, not served')
+    for c in held + [extra]:
+        c.close()
+    time.sleep(0.3)
+    ok(gw3.req('GET', '/health').status == 200, 'and once they close it serves again')
     ok(gw3.stop() == 0, 'the rate-limited gateway stops cleanly')
 
     # ---- metrics
