@@ -83,7 +83,10 @@ CREATE TABLE flowent.workflows (
 	run_as name NOT NULL DEFAULT current_user,
 	settings jsonb NOT NULL DEFAULT '{}',
 	created_at timestamptz DEFAULT now(),
-	updated_at timestamptz DEFAULT now()
+	updated_at timestamptz DEFAULT now(),
+	-- release 0.5: a template recommended to new users (seed §3.2 "Starter-Kits");
+	-- curated like is_featured, not writable by users
+	starter_kit boolean NOT NULL DEFAULT false
 );
 CREATE INDEX ON flowent.workflows (user_id);
 CREATE INDEX ON flowent.workflows (workspace_id);

@@ -47,10 +47,10 @@ CREATE POLICY workflows_delete ON flowent.workflows FOR DELETE
 	USING (user_id = flowent.current_user_id());
 
 -- The webhook secret is readable only through flowent.publish(); counters and
--- curation fields (download_count, rating, is_featured) are the system's.
+-- curation fields (download_count, rating, is_featured, starter_kit) are the system's.
 GRANT SELECT (id, name, description, nodes, edges, status, visibility, is_template, template_category,
 	tags, roi_badge, complexity, is_featured, download_count, rating, is_published, published_version,
-	user_id, workspace_id, version, run_as, settings, created_at, updated_at)
+	user_id, workspace_id, version, run_as, settings, created_at, updated_at, starter_kit)
 	ON flowent.workflows TO PUBLIC;
 GRANT INSERT (id, name, description, nodes, edges, status, visibility, is_template, template_category,
 	tags, roi_badge, complexity, user_id, workspace_id, version, run_as, settings)
@@ -78,6 +78,12 @@ BEGIN
 	END IF;
 	IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
 		RETURN NEW;
+	END IF;
+	-- the templates shipped with the extension (10_templates.sql) are the
+	-- system user's, and pg_dump leaves that user's workflows out (06_dump.sql)
+	IF TG_OP = 'INSERT' AND NEW.user_id = 'flowent' THEN
+		RAISE EXCEPTION 'user id "flowent" is reserved for the templates shipped with the extension'
+			USING ERRCODE = '42501';
 	END IF;
 	IF TG_OP = 'INSERT' OR NEW.run_as IS DISTINCT FROM OLD.run_as
 		OR NEW.nodes IS DISTINCT FROM OLD.nodes OR NEW.edges IS DISTINCT FROM OLD.edges THEN

@@ -4,13 +4,18 @@
 -- configuration table, so its rows are dumped although the table itself is
 -- created by CREATE EXTENSION. Builtin node types come from the extension
 -- script, so only custom ones are dumped. Tables seeded by the extension
--- script must get a filter here that leaves the seeded rows out.
+-- script must get a filter here that leaves the seeded rows out: the
+-- templates of 10_templates.sql are the workflows (and versions) of the
+-- system user "flowent", whom no one else may act as (_workflows_guard), so a
+-- restore gets them from CREATE EXTENSION only, once. (Their download counts
+-- start again at 0 in a restored database.)
 -- ===========================================================================
 
 SELECT pg_catalog.pg_extension_config_dump('flowent.workspaces', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workspace_members', '');
-SELECT pg_catalog.pg_extension_config_dump('flowent.workflows', '');
-SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflows', 'WHERE user_id <> ''flowent''');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_versions',
+	'WHERE workflow_id NOT IN (SELECT w.id FROM flowent.workflows w WHERE w.user_id = ''flowent'')');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_executions', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_node_logs', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_approval_requests', '');

@@ -289,7 +289,8 @@ $$;
 -- GET /api/pipelines: params {status?, search?, limit? (1-200, 50), offset? (0)}
 -- → {pipelines: [...], meta: {total, running, limit, offset}}, newest change
 -- first. total counts the workflows that match, running the pending and
--- running executions of all workflows the user sees.
+-- running executions of all workflows the user sees. Templates are not
+-- pipelines: they are listed by api_templates (10_templates.sql).
 CREATE FUNCTION flowent.api_list_pipelines(params jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
@@ -307,7 +308,8 @@ BEGIN
 	RETURN (
 		WITH matching AS (
 			SELECT w.id, w.updated_at FROM flowent.workflows w
-			WHERE (v_status IS NULL OR w.status = v_status)
+			WHERE w.is_template IS NOT TRUE
+				AND (v_status IS NULL OR w.status = v_status)
 				AND (v_search IS NULL OR strpos(lower(w.name), v_search) > 0
 					OR strpos(lower(coalesce(w.description, '')), v_search) > 0)
 		), page AS (

@@ -68,7 +68,9 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 
 	# History as the old release stored it: made by this build in $NEW (its
 	# library runs only the current schema) and copied over in the old
-	# columns: two runs waiting for approval.
+	# columns: two runs waiting for approval. Only the rows pg_dump keeps
+	# (the filters of pg_extension_config_dump) are user data: the templates
+	# a fresh install ships come with the update itself.
 	q $NEW -c "CREATE EXTENSION flowent"
 	wf=$(q $NEW -c "SELECT flowent.create_workflow('up',
 		'[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
@@ -81,7 +83,9 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 	for t in workflows workflow_versions workflow_executions workflow_node_logs workflow_approval_requests; do
 		cols=$(q $OLD -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
 			WHERE attrelid = 'flowent.$t'::regclass AND attnum > 0 AND NOT attisdropped")
-		q $NEW -c "COPY (SELECT $cols FROM flowent.$t) TO STDOUT" | q $OLD -c "COPY flowent.$t ($cols) FROM STDIN"
+		filter=$(q $NEW -c "SELECT x.cond FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(cfg, cond)
+			WHERE e.extname = 'flowent' AND x.cfg = 'flowent.$t'::regclass")
+		q $NEW -c "COPY (SELECT $cols FROM flowent.$t $filter) TO STDOUT" | q $OLD -c "COPY flowent.$t ($cols) FROM STDIN"
 	done
 	q $NEW -c "DROP EXTENSION flowent"
 
@@ -94,6 +98,9 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 		fail "$from updated to $current differs from a fresh $current install (above: < updated, > fresh)"
 	fi
 	echo "upgrade: ok: $from -> $current gives the catalog of a fresh install ($(wc -l </tmp/flowent-upgrade.new) objects compared)"
+	shipped="SELECT count(*) || ' ' || md5(coalesce(json_agg(w ORDER BY w.id)::text, '')) FROM flowent.workflows w WHERE w.user_id = 'flowent'"
+	[ "$(q $OLD -c "$shipped")" = "$(q $NEW -c "$shipped")" ] ||
+		fail "the templates of $from updated to $current differ from those of a fresh install"
 
 	ctx=$(q $OLD -c "SELECT run_as, depth, root_execution_id = id FROM flowent.workflow_executions WHERE id = '$waiting'")
 	[ "$ctx" = "postgres|0|t" ] || fail "the context of an execution from $from: $ctx"
