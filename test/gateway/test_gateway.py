@@ -224,6 +224,26 @@ def main():
     r = gw.req('POST', '/api/pipelines/generate', alice, body={'prompt': 'x'})
     ok(r.status == 501 and r.json['error']['code'] == 'NOT_IMPLEMENTED', '/generate: 501 until the AI nodes', r)
 
+    # ---- templates and analytics
+    r = gw.req('GET', '/api/pipelines/templates?starterKit=true', bob)
+    ok(r.status == 200 and len(r.json['templates']) >= 3 and all(t['starter_kit'] for t in r.json['templates']),
+       'starter kits for any user', r)
+    r = gw.req('GET', '/api/pipelines/templates', bob)
+    ok(r.status == 200 and r.json['meta']['total'] >= 12
+       and len({t['category'] for t in r.json['templates']}) >= 7, 'at least 12 templates over the 7 categories', r)
+    lead = next(t for t in r.json['templates'] if t['name'] == 'Lead scoring')
+    r = gw.req('GET', '/api/pipelines/templates?category=nope', bob)
+    ok(r.status == 400 and 'category' in r.json['error']['message'], 'an unknown category: 400', r)
+    r = gw.req('POST', '/api/pipelines/templates/clone', bob, body={'templateId': lead['id'], 'name': 'bob leads'})
+    ok(r.status == 201 and r.json['name'] == 'bob leads' and r.json['id'] != lead['id'], 'clone a template into a private copy', r)
+    ok(gw.req('GET', f"/api/pipelines/{r.json['id']}", alice).status == 404, "alice does not see bob's clone")
+    r = gw.req('GET', '/api/pipelines/analytics', alice)
+    ok(r.status == 200 and r.json['totals']['executions'] >= 2 and r.json['daily'], 'analytics of my runs', r)
+    r = gw.req('GET', '/api/pipelines/analytics', bob)
+    ok(r.status == 200 and r.json['totals']['executions'] == 0, "bob's analytics count none of alice's runs", r)
+    r = gw.req('GET', '/api/pipelines/analytics?from=yesterday-ish', alice)
+    ok(r.status == 400 and 'from' in r.json['error']['message'], 'analytics with a bad from: 400', r)
+
     # ---- approvals
     appr = gw.req('POST', '/api/pipelines', alice, body={
         'name': 'gw-approval',
