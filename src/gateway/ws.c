@@ -20,6 +20,7 @@
 
 #include "gateway/events.h"
 #include "gateway/loop.h"
+#include "gateway/metrics.h"
 #include "gateway/util.h"
 
 #define PING_EVERY_MS 30000
@@ -124,6 +125,7 @@ queue_text(ws_client *c, const char *json, size_t len)
 			   wslay_event_get_queued_msg_length(c->ctx));
 		queue_close(c, 1008, "too many events waiting: the client does not read fast enough");
 		close_soon(c);
+		gw_metrics_events(0, 1);
 		return;
 	}
 	wslay_event_queue_msg(c->ctx, &m);
