@@ -724,7 +724,12 @@ static void
 on_payload(const char *payload)
 {
 	json_error_t err;
-	json_t	   *j = json_loads(payload, 0, &err);
+	json_t	   *j;
+
+	/* with nobody subscribed here, every run's events would be parsed for nothing */
+	if (topics == NULL)
+		return;
+	j = json_loads(payload, 0, &err);
 
 	if (j == NULL)
 	{
