@@ -999,7 +999,7 @@ BEGIN
 	IF gateway_webhook_run.id IS NULL THEN
 		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
 	END IF;
-	SELECT wf.user_id, wf.is_published, wf.published_version INTO w
+	SELECT wf.user_id, wf.is_published, wf.published_version, wf.settings INTO w
 	FROM flowent.workflows wf WHERE wf.id = gateway_webhook_run.id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'workflow % not found', gateway_webhook_run.id USING ERRCODE = '42704';
@@ -1009,7 +1009,8 @@ BEGIN
 			USING ERRCODE = '55000';
 	END IF;
 	PERFORM flowent.set_acting_user(w.user_id);
-	IF coalesce(wait, false) THEN
+	-- wait NULL: the workflow's own setting, settings.webhookWait (default: queue it)
+	IF coalesce(wait, w.settings -> 'webhookWait' = 'true'::jsonb, false) THEN
 		RETURN flowent._start_run(gateway_webhook_run.id, coalesce(payload, '{}'::jsonb),
 			jsonb_build_object('triggerType', 'webhook', 'version', w.published_version), true);
 	END IF;

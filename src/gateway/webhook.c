@@ -22,7 +22,7 @@ want_wait(gw_req *r, const char **wait)
 {
 	const char *w = gw_req_arg(r, "wait");
 
-	*wait = NULL;				/* not given: queued */
+	*wait = NULL;				/* not given: the workflow's webhookWait setting */
 	if (w == NULL)
 		return true;
 	if (strcmp(w, "true") == 0 || strcmp(w, "1") == 0 || *w == '\0')
@@ -40,7 +40,6 @@ started(gw_req *r, gw_result *res)
 	char	   *v;
 	size_t		n;
 	bool		sync;
-	const char *wait;
 
 	if (!res->ok)
 	{
@@ -54,9 +53,12 @@ started(gw_req *r, gw_result *res)
 	}
 	v = res->value;
 	res->value = NULL;
-	/* ?wait=true ran it in the request: its result; else it is queued: 202 */
-	want_wait(r, &wait);
-	sync = wait && strcmp(wait, "true") == 0;
+	/*
+	 * A run made in the request (?wait=true, or the workflow's webhookWait
+	 * setting) answers its result, with its output; a queued one answers
+	 * 202 with ids and status only, so the key tells them apart.
+	 */
+	sync = strstr(v, "\"output\": ") != NULL;
 	n = strlen(v);
 	gw_req_respond(r, sync ? 200 : 202, "application/json", v, n);
 }

@@ -484,6 +484,14 @@ def main():
     r = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=body, headers=sign(secret, body))
     ok(r.status == 200 and r.json['output'].get('doubled') == 2 and 'changed' not in r.json['output'],
        'a webhook runs the published version, not the latest save', r)
+    sw = gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-sync-hook', settings={'webhookWait': True})).json['id']
+    ssec = gw.req('POST', f'/api/workflows/{sw}/deploy', alice).json['webhookSecret']
+    body = b'{"value": 10}'
+    r = gw.req('POST', f'/api/hooks/{sw}', raw=body, headers=sign(ssec, body))
+    ok(r.status == 200 and r.json['output']['doubled'] == 20, 'a workflow with settings.webhookWait answers its output without ?wait', r)
+    body = b'{"value": 11}'
+    r = gw.req('POST', f'/api/hooks/{sw}?wait=false', raw=body, headers=sign(ssec, body))
+    ok(r.status == 202 and 'output' not in r.json, '?wait=false queues it anyway', r)
     body = b'{"value": 1, "n": 4}'
     r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
     v = psql(f"SELECT workflow_version FROM flowent.workflow_executions WHERE id = '{r.json['executionId']}'")
