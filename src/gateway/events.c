@@ -186,20 +186,7 @@ reply(gw_sink *k, const char *type, const char *key, const char *id, const char 
 {
 	gw_buf		b = {0};
 
-	gw_buf_str(&b, "{\"type\": ");
-	gw_buf_json_str(&b, type);
-	gw_buf_str(&b, ", ");
-	gw_buf_json_str(&b, key);
-	gw_buf_str(&b, ": ");
-	gw_buf_json_str(&b, id);
-	if (code)
-	{
-		gw_buf_str(&b, ", \"code\": ");
-		gw_buf_json_str(&b, code);
-		gw_buf_str(&b, ", \"message\": ");
-		gw_buf_json_str(&b, message ? message : "");
-	}
-	gw_buf_str(&b, "}");
+	gw_buf_message(&b, type, key, id, code, message);
 	k->send(k, b.data, b.len, -1, false);
 	gw_buf_free(&b);
 }
@@ -462,14 +449,20 @@ gw_events_join_execution(gw_sink *k, const char *execution_id, int since)
 	catch_up(s, since >= 0 ? since : 2147483647);
 }
 
-void
-gw_events_leave_execution(gw_sink *k, const char *execution_id)
+static void
+leave(gw_sink *k, topic_kind kind, const char *key, const char *id)
 {
-	sub		   *s = find_sub(find_topic(execution_id, T_EXECUTION, false), k);
+	sub		   *s = find_sub(find_topic(id, kind, false), k);
 
 	if (s)
 		sub_remove(s);
-	reply(k, "left", "executionId", execution_id, NULL, NULL);
+	reply(k, "left", key, id, NULL, NULL);
+}
+
+void
+gw_events_leave_execution(gw_sink *k, const char *execution_id)
+{
+	leave(k, T_EXECUTION, "executionId", execution_id);
 }
 
 static void
@@ -515,11 +508,7 @@ gw_events_join_workflow(gw_sink *k, const char *workflow_id)
 void
 gw_events_leave_workflow(gw_sink *k, const char *workflow_id)
 {
-	sub		   *s = find_sub(find_topic(workflow_id, T_WORKFLOW, false), k);
-
-	if (s)
-		sub_remove(s);
-	reply(k, "left", "workflowId", workflow_id, NULL, NULL);
+	leave(k, T_WORKFLOW, "workflowId", workflow_id);
 }
 
 void

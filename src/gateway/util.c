@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,22 +200,52 @@ gw_is_uuid(const char *s)
 	return true;
 }
 
+void
+gw_buf_message(gw_buf *b, const char *type, const char *key, const char *id,
+			   const char *code, const char *message)
+{
+	gw_buf_str(b, "{\"type\": ");
+	gw_buf_json_str(b, type);
+	if (key)
+	{
+		gw_buf_str(b, ", ");
+		gw_buf_json_str(b, key);
+		gw_buf_str(b, ": ");
+		gw_buf_json_str(b, id);
+	}
+	if (code)
+	{
+		gw_buf_str(b, ", \"code\": ");
+		gw_buf_json_str(b, code);
+		gw_buf_str(b, ", \"message\": ");
+		gw_buf_json_str(b, message ? message : "");
+	}
+	gw_buf_str(b, "}");
+}
+
+bool
+gw_list_has(const char *list, const char *item, bool ignore_case)
+{
+	size_t		n = strlen(item);
+
+	for (const char *p = list; p && *p;)
+	{
+		size_t		len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ",");
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == n && (ignore_case ? strncasecmp(p, item, n) : strncmp(p, item, n)) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 bool
 gw_origin_allowed(const char *list, const char *origin)
 {
-	size_t		n = strlen(origin);
-
-	for (const char *p = list; *p;)
-	{
-		size_t		len = strcspn(p, ",");
-
-		while (len > 0 && *p == ' ')
-			p++, len--;
-		if ((len == 1 && *p == '*') || (len == n && strncmp(p, origin, n) == 0))
-			return true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	return gw_list_has(list, "*", false) || gw_list_has(list, origin, false);
 }

@@ -33,7 +33,16 @@ void		gw_buf_free(gw_buf *b);
 /* s as a JSON string literal, quotes included */
 void		gw_buf_json_str(gw_buf *b, const char *s);
 
+/*
+ * A message of the gateway's own on a socket: {"type": type, key: id,
+ * "code": code, "message": message}; key and code may be NULL (left out).
+ */
+void		gw_buf_message(gw_buf *b, const char *type, const char *key, const char *id,
+						   const char *code, const char *message);
+
 bool		gw_is_uuid(const char *s);
+/* is item one of the comma-separated list (spaces around items ignored)? */
+bool		gw_list_has(const char *list, const char *item, bool ignore_case);
 /* is origin one of the comma-separated list (exact match, or "*")? */
 bool		gw_origin_allowed(const char *list, const char *origin);
 

@@ -13,7 +13,6 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <wslay/wslay.h>
@@ -148,11 +147,7 @@ reply_error(ws_client *c, const char *code, const char *message)
 {
 	gw_buf		b = {0};
 
-	gw_buf_str(&b, "{\"type\": \"error\", \"code\": ");
-	gw_buf_json_str(&b, code);
-	gw_buf_str(&b, ", \"message\": ");
-	gw_buf_json_str(&b, message);
-	gw_buf_str(&b, "}");
+	gw_buf_message(&b, "error", NULL, NULL, code, message);
 	queue_text(c, b.data, b.len);
 	gw_buf_free(&b);
 }
@@ -384,30 +379,14 @@ logged_in(gw_req *r, gw_result *res)
 	}
 }
 
-static bool
-has_token(const char *list, const char *token)
-{
-	size_t		n = strlen(token);
-
-	for (const char *p = list; p && *p;)
-	{
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncasecmp(p, token, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return true;
-		p += strcspn(p, ",");
-	}
-	return false;
-}
-
 void
 gw_ws_upgrade(gw_req *r)
 {
 	const char *key = gw_req_header(r, "Sec-WebSocket-Key");
 	const char *version = gw_req_header(r, "Sec-WebSocket-Version");
 
-	if (strcmp(gw_req_method(r), "GET") != 0 || !has_token(gw_req_header(r, "Upgrade"), "websocket") ||
-		!has_token(gw_req_header(r, "Connection"), "upgrade"))
+	if (strcmp(gw_req_method(r), "GET") != 0 || !gw_list_has(gw_req_header(r, "Upgrade"), "websocket", true) ||
+		!gw_list_has(gw_req_header(r, "Connection"), "upgrade", true))
 	{
 		gw_req_error(r, 400, "INVALID_INPUT", "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)", NULL);
 		return;

@@ -100,6 +100,11 @@ test_util(void)
 	CHECK(!gw_origin_allowed("http://a.example.evil", "http://a.example"));
 	CHECK(gw_origin_allowed("*", "http://x"));
 	CHECK(!gw_origin_allowed("", "http://x"));
+	CHECK(gw_list_has("keep-alive, Upgrade", "upgrade", true));
+	CHECK(!gw_list_has("keep-alive, Upgrade", "upgrade", false));
+	CHECK(!gw_list_has("upgrade-later", "upgrade", true));
+	CHECK(gw_list_has(" websocket ", "websocket", false));
+	CHECK(!gw_list_has(NULL, "websocket", false));
 	gw_buf_json_str(&b, "a\"b\\c\n\x01é");
 	CHECK_STR(b.data, "\"a\\\"b\\\\c\\n\\u0001é\"");
 	gw_buf_free(&b);
