@@ -90,6 +90,8 @@ CREATE TABLE flowent.workflows (
 );
 CREATE INDEX ON flowent.workflows (user_id);
 CREATE INDEX ON flowent.workflows (workspace_id);
+-- release 0.6: the pipelines list's order (api_list_pipelines), read up to its page
+CREATE INDEX ON flowent.workflows (updated_at DESC NULLS LAST, id);
 
 CREATE TABLE flowent.workflow_versions (
 	workflow_id uuid NOT NULL REFERENCES flowent.workflows(id) ON DELETE CASCADE,

@@ -31,16 +31,24 @@ SET search_path = pg_catalog, flowent, pg_temp AS $$
 	WHERE m.workspace_id = ws AND m.user_id = uid
 $$;
 
+-- The workflows SELECT policy's rule: whether user uid sees a workflow of
+-- this owner, visibility and workspace. The policy and the functions that
+-- apply the rule themselves share it; a plain SQL expression, so the planner
+-- inlines it where it is used.
+CREATE FUNCTION flowent._workflow_visible(owner text, vis flowent.workflow_visibility, ws uuid, uid text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT owner = uid
+		OR vis = 'public'
+		OR (vis = 'team' AND ws IS NOT NULL AND flowent._workspace_role(ws, uid) IS NOT NULL)
+$$;
+
 -- Whether user uid may see workflow wf (the workflows SELECT policy, for a
 -- given user). For the engine, which knows the user; not granted to PUBLIC.
 CREATE FUNCTION flowent._workflow_visible_to(wf uuid, uid text) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
 	SELECT coalesce((
-		SELECT w.user_id = uid
-			OR w.visibility = 'public'
-			OR (w.visibility = 'team' AND w.workspace_id IS NOT NULL
-				AND flowent._workspace_role(w.workspace_id, uid) IS NOT NULL)
+		SELECT flowent._workflow_visible(w.user_id, w.visibility, w.workspace_id, uid)
 		FROM flowent.workflows w WHERE w.id = wf), false)
 $$;
 REVOKE ALL ON FUNCTION flowent._workflow_visible_to(uuid, text) FROM PUBLIC;

@@ -29,11 +29,8 @@ ALTER TABLE flowent.node_types ENABLE ROW LEVEL SECURITY;
 -- ---------------------------------------------------------------------------
 -- workflows
 -- ---------------------------------------------------------------------------
-CREATE POLICY workflows_select ON flowent.workflows FOR SELECT USING (
-	user_id = flowent.current_user_id()
-	OR visibility = 'public'
-	OR (visibility = 'team' AND workspace_id IS NOT NULL
-		AND flowent._workspace_role(workspace_id, flowent.current_user_id()) IS NOT NULL));
+CREATE POLICY workflows_select ON flowent.workflows FOR SELECT
+	USING (flowent._workflow_visible(user_id, visibility, workspace_id, flowent.current_user_id()));
 
 CREATE POLICY workflows_insert ON flowent.workflows FOR INSERT
 	WITH CHECK (user_id = flowent.current_user_id());

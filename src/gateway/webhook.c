@@ -1,10 +1,14 @@
 /*
  * webhook.c
- *	  Two round trips: the secret of the published workflow (as the gateway's
- *	  own role: nobody acts yet), then, once the signature holds, one
- *	  transaction that records the signature (a replay finds it) and starts
- *	  the run as the workflow's owner.  A run that fails to start rolls the
- *	  record back, so the sender may retry.
+ *	  One transaction per webhook once the gateway knows the workflow's
+ *	  secret: it checks the signature with the secret it remembers, then
+ *	  one statement makes sure that secret is still the workflow's (by its
+ *	  digest: no secret in a statement's parameters, which a server log may
+ *	  keep), records the signature (a replay finds it) and starts the run as
+ *	  the workflow's owner.  A run that fails to start rolls the record back,
+ *	  so the sender may retry.  Without a remembered secret, or when it was
+ *	  stale, the secret is read first (as the gateway's own role: nobody acts
+ *	  yet) and the same statement follows.
  */
 #include "gateway/webhook.h"
 
@@ -12,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/hook_secrets.h"
 #include "gateway/signature.h"
 #include "gateway/util.h"
 
@@ -34,12 +39,39 @@ want_wait(gw_req *r, const char **wait)
 	return true;
 }
 
+#define DELIVER_SQL \
+	"SELECT CASE WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret($1::uuid), 'UTF8')), 'hex') " \
+	"IS DISTINCT FROM $5 THEN 'stale' " \
+	"WHEN flowent.gateway_webhook_seen($1::uuid, $2) THEN 'replayed' " \
+	"ELSE flowent.gateway_webhook_run($1::uuid, $3::jsonb, $4::boolean)::text END"
+
+static void fetch_secret(gw_req *r);
+
 static void
-started(gw_req *r, gw_result *res)
+hook_id(gw_req *r, char out[37])
+{
+	memcpy(out, gw_req_path(r) + strlen("/api/hooks/"), 36);
+	out[36] = '\0';
+}
+
+static gw_sig_status
+check(gw_req *r, const char *secret)
+{
+	size_t		blen;
+	const char *body = gw_req_body(r, &blen);
+
+	return gw_sig_check(secret, gw_req_header(r, "X-Flowent-Timestamp"), gw_req_header(r, "X-Flowent-Signature"),
+						body ? body : "", body ? blen : 0, (int64_t) time(NULL), MAX_AGE_S);
+}
+
+/* the answer of DELIVER_SQL; from_cache: whether its secret was a remembered one */
+static void
+delivered(gw_req *r, gw_result *res, bool from_cache)
 {
 	char	   *v;
 	size_t		n;
 	bool		sync;
+	char		id[37];
 
 	if (!res->ok)
 	{
@@ -47,6 +79,21 @@ started(gw_req *r, gw_result *res)
 		return;
 	}
 	if (res->value == NULL)
+	{
+		gw_req_error(r, 500, "INTERNAL", "the webhook's run gave no answer", NULL);
+		return;
+	}
+	hook_id(r, id);
+	if (strcmp(res->value, "stale") == 0)
+	{
+		gw_hook_secret_drop(id);
+		if (from_cache)
+			fetch_secret(r);	/* rotated or unpublished since: ask again */
+		else
+			gw_req_error(r, 401, "INVALID_SIGNATURE", "the workflow's webhook secret changed while the request was checked", NULL);
+		return;
+	}
+	if (strcmp(res->value, "replayed") == 0)
 	{
 		gw_req_error(r, 409, "REPLAYED", "this signature was seen before: a webhook request is accepted once", NULL);
 		return;
@@ -64,16 +111,41 @@ started(gw_req *r, gw_result *res)
 }
 
 static void
-have_secret(gw_req *r, gw_result *res)
+delivered_cached(gw_req *r, gw_result *res)
 {
-	const char *path = gw_req_path(r);
-	const char *id = path + strlen("/api/hooks/");
+	delivered(r, res, true);
+}
+
+static void
+delivered_fresh(gw_req *r, gw_result *res)
+{
+	delivered(r, res, false);
+}
+
+static void
+deliver(gw_req *r, const char *secret, gw_req_result_fn then)
+{
 	size_t		blen;
 	const char *body = gw_req_body(r, &blen);
-	const char *sig = gw_req_header(r, "X-Flowent-Signature");
-	gw_sig_status st;
 	const char *wait;
-	char		wfid[37];
+	char		id[37];
+	char		digest[65];
+
+	want_wait(r, &wait);
+	hook_id(r, id);
+	gw_hook_secret_digest(secret, digest);
+	{
+		const char *p[5] = {id, gw_req_header(r, "X-Flowent-Signature"), body && blen ? body : "{}", wait, digest};
+
+		gw_req_sql_then(r, false, DELIVER_SQL, 5, p, then);
+	}
+}
+
+static void
+have_secret(gw_req *r, gw_result *res)
+{
+	gw_sig_status st;
+	char		id[37];
 
 	if (!res->ok)
 	{
@@ -85,31 +157,32 @@ have_secret(gw_req *r, gw_result *res)
 		gw_req_error(r, 404, "NOT_FOUND", "no published workflow with this id", NULL);
 		return;
 	}
-	st = gw_sig_check(res->value, gw_req_header(r, "X-Flowent-Timestamp"), sig,
-					  body ? body : "", body ? blen : 0, (int64_t) time(NULL), MAX_AGE_S);
+	st = check(r, res->value);
 	if (st != SIG_OK)
 	{
 		gw_req_error(r, 401, "INVALID_SIGNATURE", gw_sig_status_text(st), NULL);
 		return;
 	}
-	want_wait(r, &wait);
-	memcpy(wfid, id, 36);
-	wfid[36] = '\0';
-	{
-		const char *p[4] = {wfid, sig, body && blen ? body : "{}", wait};
+	hook_id(r, id);
+	gw_hook_secret_put(id, res->value);
+	deliver(r, res->value, delivered_fresh);
+}
 
-		gw_req_sql_then(r, false,
-						"SELECT CASE WHEN flowent.gateway_webhook_seen($1::uuid, $2) THEN NULL "
-						"ELSE flowent.gateway_webhook_run($1::uuid, $3::jsonb, $4::boolean) END",
-						4, p, started);
-	}
+static void
+fetch_secret(gw_req *r)
+{
+	char		id[37];
+	const char *p[1] = {id};
+
+	hook_id(r, id);
+	gw_req_sql_then(r, false, "SELECT flowent.gateway_webhook_secret($1::uuid)", 1, p, have_secret);
 }
 
 void
 gw_webhook(gw_req *r, const char *workflow_id)
 {
-	const char *p[1] = {workflow_id};
 	const char *wait;
+	const char *secret;
 
 	if (!gw_is_uuid(workflow_id))
 	{
@@ -126,5 +199,10 @@ gw_webhook(gw_req *r, const char *workflow_id)
 		gw_req_error(r, 401, "INVALID_SIGNATURE", gw_sig_status_text(SIG_MISSING), NULL);
 		return;
 	}
-	gw_req_sql_then(r, false, "SELECT flowent.gateway_webhook_secret($1::uuid)", 1, p, have_secret);
+	/* a signature the remembered secret refuses may be made with a new one */
+	secret = gw_hook_secret_get(workflow_id);
+	if (secret != NULL && check(r, secret) == SIG_OK)
+		deliver(r, secret, delivered_cached);
+	else
+		fetch_secret(r);
 }

@@ -496,6 +496,14 @@ def main():
     r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
     v = psql(f"SELECT workflow_version FROM flowent.workflow_executions WHERE id = '{r.json['executionId']}'")
     ok(r.status == 202 and int(v) == published, 'so does a queued webhook run', (r, v, published))
+    # the gateway remembers a secret it verified with; the database still decides in the same transaction
+    psql(f"UPDATE flowent.workflows SET is_published = false WHERE id = '{wf}'")
+    body = b'{"value": 1, "n": 5}'
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
+    ok(r.status == 404, 'unpublished after its secret was remembered: 404, nothing run', r)
+    psql(f"UPDATE flowent.workflows SET is_published = true WHERE id = '{wf}'")
+    r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
+    ok(r.status == 202, '... published again: the same request runs (the refused one left no replay record)', r)
 
     # ---- workspaces: bob sees alice's team pipeline once he is a member
     r = gw.req('POST', '/api/workspaces', alice, body={'name': 'team gw'})

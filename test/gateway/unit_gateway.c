@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gateway/errors.h"
+#include "gateway/hook_secrets.h"
 #include "gateway/path.h"
 #include "gateway/ratelimit.h"
 #include "gateway/signature.h"
@@ -168,9 +169,56 @@ test_path(void)
 	CHECK(!gw_path_safe("/a\\b"));
 }
 
+static void
+test_hook_secrets(void)
+{
+	const char *a = "0a0c6483-e731-4f0b-b306-f2911992a7f1";
+	const char *b = "0a1997a8-a3d6-48f3-93d3-0cb2cf98f001";
+	char		id[37];
+	char		d[65];
+	int			kept = 0;
+
+	CHECK(gw_hook_secret_get(a) == NULL);
+	gw_hook_secret_put(a, "s1");
+	CHECK_STR(gw_hook_secret_get(a), "s1");
+	CHECK(gw_hook_secret_get(b) == NULL);	/* another id */
+	CHECK(gw_hook_secret_get("0a0c6483") == NULL);	/* a prefix is no id */
+	gw_hook_secret_put(a, "s2");	/* a newer secret replaces the older */
+	CHECK_STR(gw_hook_secret_get(a), "s2");
+	gw_hook_secret_drop(b);		/* dropping another id leaves it */
+	CHECK_STR(gw_hook_secret_get(a), "s2");
+	gw_hook_secret_drop(a);
+	CHECK(gw_hook_secret_get(a) == NULL);
+	gw_hook_secret_put("short", "x");	/* not an id: not kept */
+	CHECK(gw_hook_secret_get("short") == NULL);
+	/* bounded: many ids share the slots, each lookup answers only its own id's secret */
+	for (int i = 0; i < 5000; i++)
+	{
+		snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", i, i);
+		gw_hook_secret_put(id, id);
+	}
+	for (int i = 0; i < 5000; i++)
+	{
+		const char *s;
+
+		snprintf(id, sizeof(id), "%08x-0000-4000-8000-%012x", i, i);
+		s = gw_hook_secret_get(id);
+		if (s != NULL)
+		{
+			CHECK_STR(s, id);
+			kept++;
+		}
+	}
+	CHECK(kept > 0 && kept <= GW_HOOK_SECRETS_SLOTS);
+	/* sha256("abc"), as the database's encode(sha256(...), 'hex') gives it */
+	gw_hook_secret_digest("abc", d);
+	CHECK_STR(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 int
 main(void)
 {
+	test_hook_secrets();
 	test_path();
 	test_ratelimit();
 	test_signature();

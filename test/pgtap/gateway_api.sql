@@ -6,7 +6,7 @@
 -- user only what they may see, and refuses bad tokens and bad input with
 -- the SQLSTATE the gateway turns into an HTTP status.
 BEGIN;
-SELECT plan(202);
+SELECT plan(209);
 
 CREATE ROLE gw_test LOGIN IN ROLE flowent_gateway;
 CREATE ROLE gw_outsider LOGIN;
@@ -339,6 +339,24 @@ SELECT is(flowent.api_execution_context((:'waiting_run'::jsonb ->> 'executionId'
 	'... an approval');
 SELECT throws_ok(format('SELECT flowent.api_execution_logs(%L)', gen_random_uuid()), '42704', NULL,
 	'the logs of an unknown execution: 42704');
+-- the list counts the executions its reader sees: all of a workflow they may edit, else their own
+SELECT flowent.gateway_login(:'tb') \g /dev/null
+SELECT is(flowent.api_list_pipelines('{"search": "GWT-team"}') #>> '{pipelines,0,execution_count}', '1',
+	'bob, an editor of the workspace, counts alice''s run of the team pipeline');
+SELECT is(flowent.api_list_pipelines('{"search": "GWT-team"}') #>> '{pipelines,0,latest_execution,id}',
+	:'waiting_run'::jsonb ->> 'executionId', '... and sees it as the latest');
+SELECT is(flowent._pipelines(ARRAY[:'p_priv'::uuid, :'p_team'::uuid])::jsonb #>> '{0,name}', 'GWT-team',
+	'_pipelines leaves out the workflows its caller does not see');
+SELECT is(json_array_length(flowent._pipelines(ARRAY[:'p_priv'::uuid])), 0, '... alice''s private one, for bob');
+SELECT flowent.gateway_login(:'tc') \g /dev/null
+SELECT is(flowent.api_list_pipelines('{"search": "GWT-team"}') #>> '{pipelines,0,name}', 'GWT-team',
+	'carol, a viewer, lists the team pipeline');
+SELECT is((flowent.api_list_pipelines('{"search": "GWT-team"}') #> '{pipelines,0}') - 'id' - 'created_at' - 'updated_at'
+	- 'name' - 'description' - 'is_active' - 'status' - 'trigger_type' - 'visibility' - 'version' - 'published_version',
+	'{"latest_execution": null, "execution_count": 0, "successful_count": 0, "failed_count": 0}',
+	'... without alice''s run, which she does not see');
+SELECT is(flowent.api_get_pipeline(:'p_team') -> 'latest_execution', 'null', '... nor in the pipeline''s details');
+SELECT flowent.gateway_login(:'ta') \g /dev/null
 
 -- recent executions
 SELECT is(jsonb_array_length(flowent.api_recent_executions() -> 'executions'), 5, 'alice: her five runs');
