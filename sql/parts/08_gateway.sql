@@ -960,9 +960,14 @@ GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_secret(uuid) TO flowent_gatewa
 -- the first one's transaction. Signatures older than 10 minutes (twice the
 -- gateway's time window) are removed on the way, a few at a time, skipping
 -- rows another delivery is removing.
+-- enable_seqscan off: the table only ever holds ten minutes of deliveries,
+-- so the clean-up's index on received_at is always the right way in; without
+-- statistics (a table never analyzed, or analyzed while it was empty) the
+-- planner guessed a third of it old, scanned all of it per webhook and kept
+-- that plan for the session (release 0.6)
 CREATE FUNCTION flowent.gateway_webhook_seen(id uuid, signature text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, flowent, pg_temp AS $$
+SET search_path = pg_catalog, flowent, pg_temp SET enable_seqscan = off AS $$
 BEGIN
 	IF gateway_webhook_seen.id IS NULL THEN
 		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';

@@ -6,7 +6,9 @@
 --   _workflow_visible_to, _running_count and _pipelines;
 -- * _pipelines returns json and applies the executions policy's rule once
 --   per workflow (SECURITY DEFINER), api_list_pipelines builds json and
---   casts once: the same answers for less than half the work.
+--   casts once: the same answers for less than half the work;
+-- * gateway_webhook_seen plans its clean-up with enable_seqscan off: a replay
+--   table without statistics made it scan every delivery per webhook.
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.6'" to load this file. \quit
 
 -- 01_schema.sql
@@ -170,5 +172,28 @@ BEGIN
 			FROM (SELECT x.* FROM flowent.workflow_executions x
 				WHERE x.workflow_id = api_get_pipeline.id
 				ORDER BY x.started_at DESC, x.id LIMIT 20) e));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION flowent.gateway_webhook_seen(id uuid, signature text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp SET enable_seqscan = off AS $$
+BEGIN
+	IF gateway_webhook_seen.id IS NULL THEN
+		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
+	END IF;
+	IF signature IS NULL OR length(signature) NOT BETWEEN 1 AND 512 THEN
+		RAISE EXCEPTION 'signature must be 1 to 512 characters' USING ERRCODE = '22023';
+	END IF;
+	-- ctid = ANY (ARRAY(...)), not ctid IN (...): a plan cached while the
+	-- table looked empty made IN a nested loop that rescanned it per row
+	DELETE FROM flowent.webhook_deliveries d
+	WHERE d.ctid = ANY (ARRAY(SELECT o.ctid FROM flowent.webhook_deliveries o
+		WHERE o.received_at < now() - interval '10 minutes'
+		LIMIT 100 FOR UPDATE SKIP LOCKED));
+	INSERT INTO flowent.webhook_deliveries (workflow_id, signature)
+	VALUES (gateway_webhook_seen.id, signature)
+	ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING;
+	RETURN NOT FOUND;
 END
 $$;
