@@ -47,7 +47,9 @@ ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 while ss -Hltn "sport = :$PORT" | grep -q .; do PORT=$((PORT + 1)); done   # a free port
 TMP=$(mktemp -d)
 GWPID=
+NRPID=
 cleanup() {
+	[ -z "$NRPID" ] || { kill "$NRPID" 2>/dev/null; wait "$NRPID" 2>/dev/null || true; }
 	if [ -n "$GWPID" ] && kill -0 "$GWPID" 2>/dev/null; then
 		kill -TERM "$GWPID"
 		wait "$GWPID" 2>/dev/null || true
@@ -243,8 +245,29 @@ printf '%s\n' '\set id random(1, 1000000)' \
 	 WHEN flowent.gateway_webhook_seen('$WF', md5(random()::text || clock_timestamp()::text)) THEN 'replayed'
 	 ELSE flowent.gateway_webhook_run('$WF', jsonb_build_object('id', CAST(:id AS int), 'value', CAST(:id AS int) % 100, 'baseline', true), true)::text END;" >"$TMP/hook.sql"
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-# ROUNDS rounds, each: gateway then pgbench at c=10, then at c=50 (the VM's speed drifts: pairs measured back to back)
-declare -A RPS P50 P99 BAD SQLR RAT RSSL GWUS LSUS
+# Node-RED, the same flow and load (in memory, nothing durable): its own script once (it also
+# installs it), then a second instance measured back to back with each round below, because
+# the VM's speed drifts by up to 2x within a run
+note "Node-RED (../shared/peers/node-red.sh, DUR=$DURATION)"
+NR=$(cd "$PEERS_DIR" && DUR=$DURATION WARM=$WARM bash ./node-red.sh 2>"$TMP/node-red.err" | grep '^RESULT' || true)
+[ -n "$NR" ] || { tail -n 20 "$TMP/node-red.err"; note "Node-RED did not run"; }
+echo "$NR"
+declare -A NRR
+for c in 10 50; do NRR[$c]=$(echo "$NR" | grep " c=$c " | head -n 1 || true); done
+NR_HOME=${PEERS:-/tmp/peers}/node-red
+if [ -n "$NR" ] && [ -x "$NR_HOME/node_modules/.bin/node-red" ]; then
+	mkdir -p "$TMP/nr"
+	cp "$PEERS_DIR/node-red/flows.json" "$PEERS_DIR/node-red/settings.js" "$TMP/nr/"
+	"$NR_HOME/node_modules/.bin/node-red" -u "$TMP/nr" -s "$TMP/nr/settings.js" >"$TMP/nr.log" 2>&1 &
+	NRPID=$!
+	for _ in $(seq 1 600); do curl -s -o /dev/null http://127.0.0.1:1880/ && break; sleep 0.1; done
+	wrk -t2 -c10 -d"${WARM}s" -s "$PEERS_DIR/post.lua" http://127.0.0.1:1880/bench >/dev/null
+fi
+nr_run() { [ -z "$NRPID" ] || wrk -t2 -c"$1" -d"${DURATION}s" --timeout 10s -s "$PEERS_DIR/post.lua" http://127.0.0.1:1880/bench | grep '^RESULT'; }
+
+# ROUNDS rounds, each: gateway, pgbench and Node-RED at c=10, then at c=50 (the VM's speed drifts:
+# the three measured back to back)
+declare -A RPS P50 P99 BAD SQLR RAT RSSL GWUS LSUS NRS NRAT
 HZ=$(getconf CLK_TCK)
 ANSWERED=$(kv "$WARMR" requests)
 SENT=$(kv "$WARMR" sent)
@@ -259,10 +282,12 @@ for r in $(seq 1 "$ROUNDS"); do
 		kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true
 		b=$(pgbench -n -M prepared -U "$ROLE" -c "$c" -j 2 -T "$DURATION" -f "$TMP/hook.sql" "$DB" 2>&1 | awk '/^tps/ {printf "%d", $3}')
 		c2=$(gw_cpu)
+		n=$(nr_run "$c")
+		[ -z "$n" ] || { NRS[$c]="${NRS[$c]:-} $(kv "$n" rps)"; NRAT[$c]="${NRAT[$c]:-} $(f2 "$(kv "$h" rps)" "$(kv "$n" rps)")"; }
 		# the gateway's CPU per webhook, and per run while it only listens (pgbench's runs send it their events)
 		GWUS[$c]="${GWUS[$c]:-} $(awk -v t=$((c1 - c0)) -v n="$(kv "$h" requests)" -v hz="$HZ" 'BEGIN {printf "%.0f", t / hz / n * 1e6}')"
 		LSUS[$c]="${LSUS[$c]:-} $(awk -v t=$((c2 - c1)) -v n="$b" -v d="$DURATION" -v hz="$HZ" 'BEGIN {printf "%.0f", t / hz / (n * d) * 1e6}')"
-		note "round $r, webhook c=$c: $h; same SQL from pgbench: $b/s; gateway CPU per webhook / per pgbench run: $(echo ${GWUS[$c]} | awk '{print $NF}') / $(echo ${LSUS[$c]} | awk '{print $NF}') us; replay clean-up: $(delete_plan)"
+		note "round $r, webhook c=$c: $h; same SQL from pgbench: $b/s; Node-RED: $(kv "$n" rps) req/s; gateway CPU per webhook / per pgbench run: $(echo ${GWUS[$c]} | awk '{print $NF}') / $(echo ${LSUS[$c]} | awk '{print $NF}') us; replay clean-up: $(delete_plan)"
 		RPS[$c]="${RPS[$c]:-} $(kv "$h" rps)"; P50[$c]="${P50[$c]:-} $(kv "$h" p50_ms)"; P99[$c]="${P99[$c]:-} $(kv "$h" p99_ms)"
 		BAD[$c]=$(( ${BAD[$c]:-0} + $(kv "$h" non2xx) + $(kv "$h" sock_errors) ))
 		SQLR[$c]="${SQLR[$c]:-} $b"; RAT[$c]="${RAT[$c]:-} $(f2 "$(kv "$h" rps)" "$b")"
@@ -270,6 +295,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 for c in 10 50; do RSSL[$c]=$(sort -n "$TMP/rss.$c" | tail -n 1 | awk '{printf "%.1f", $1 / 1024}'); done
+[ -z "$NRPID" ] || { kill "$NRPID"; wait "$NRPID" 2>/dev/null || true; NRPID=; }
 # durability and answers: every 2xx is a committed run with its 6 node logs and the right output
 sleep 1
 HOOKS=$(( $(q -c "SELECT count(*) FROM flowent.workflow_executions WHERE trigger_type = 'webhook' AND NOT input ? 'baseline'") - HOOK0 ))
@@ -284,14 +310,6 @@ printf '%s\n' '\set id random(1, 1000000)' \
 	"SELECT flowent.run('$WF', jsonb_build_object('id', CAST(:id AS int), 'value', CAST(:id AS int) % 100));" >"$TMP/flowent.sql"
 FR=$(pgbench -n -M prepared -c 10 -j 2 -T "$DURATION" -f "$TMP/flowent.sql" "$DB" 2>&1 | awk '/^tps/ {printf "%d", $3}')
 note "flowent.run of the flow alone from pgbench as the superuser, c=10: $FR/s"
-
-# Node-RED, the same flow and load (in memory, nothing durable)
-note "Node-RED (../shared/peers/node-red.sh, DUR=$DURATION)"
-NR=$(cd "$PEERS_DIR" && DUR=$DURATION WARM=$WARM bash ./node-red.sh 2>"$TMP/node-red.err" | grep '^RESULT' || true)
-[ -n "$NR" ] || { tail -n 20 "$TMP/node-red.err"; note "Node-RED did not run"; }
-echo "$NR"
-declare -A NRR
-for c in 10 50; do NRR[$c]=$(echo "$NR" | grep " c=$c " | head -n 1 || true); done
 
 # ---- commit -> WebSocket frame latency, with the direct LISTEN of the same events beside it
 printf '%s\n' '\set id random(1, 1000000)' 'BEGIN;' "SELECT flowent.set_acting_user('bob');" \
@@ -362,7 +380,8 @@ for c in 10 50; do
 	row "  same SQL from pgbench, c=$c" "$(med ${SQLR[$c]})/s (rounds:${SQLR[$c]}); gateway/pgbench median $(med ${RAT[$c]}) (${RAT[$c]# })"
 	row "  gateway CPU per webhook; per run of pgbench's (LISTEN only)" "$(med ${GWUS[$c]}) us; $(med ${LSUS[$c]}) us (medians)"
 	n=${NRR[$c]}
-	[ -z "$n" ] || row "  Node-RED 4.1.15 (in memory), c=$c" "$(kv "$n" rps) req/s, p50 $(kv "$n" p50_ms) ms, p99 $(kv "$n" p99_ms) ms (flowent median/Node-RED $(f2 "$m" "$(kv "$n" rps)"))"
+	[ -z "$n" ] || row "  Node-RED 4.1.15 (in memory), c=$c, its own script" "$(kv "$n" rps) req/s, p50 $(kv "$n" p50_ms) ms, p99 $(kv "$n" p99_ms) ms (flowent median/Node-RED $(f2 "$m" "$(kv "$n" rps)"))"
+	[ -z "${NRS[$c]:-}" ] || row "  Node-RED, c=$c, right after each round" "$(med ${NRS[$c]}) req/s (rounds:${NRS[$c]}); flowent/Node-RED per round${NRAT[$c]}, median $(med ${NRAT[$c]})"
 done
 row "  flowent.run alone from pgbench (superuser), c=10" "$FR/s (webhook c=10 median / flowent.run $(f2 "$(med ${RPS[10]})" "$FR"))"
 row "  warm-up, replay table analyzed while empty (see README)" "$(kv "$WARMR" rps) req/s, p99 $(kv "$WARMR" p99_ms) ms"
