@@ -27,8 +27,8 @@ types(type, category, label, description, handles, schema) AS (VALUES
 ('trigger', 'control', 'Trigger', 'Starts the workflow; its output is the trigger payload.', '["out"]', '{
 	"required": [],
 	"properties": {
-		"triggerType": {"type": "string", "enum": ["manual", "schedule", "webhook"], "default": "manual",
-			"description": "What starts the workflow: a manual run, a pg_cron schedule or a signed webhook."}}}'),
+		"triggerType": {"type": "string", "enum": ["manual", "schedule", "webhook", "table"], "default": "manual",
+			"description": "What starts the workflow: a manual run, a pg_cron schedule, a signed webhook or a row written in a watched table (flowent.on_change)."}}}'),
 
 ('output', 'control', 'Output', 'Sets the execution''s output: the value given, else the node''s input.', '[]', '{
 	"required": [],

@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(flowent_caller_id);
 static char *acting_user = NULL;	/* in TopMemoryContext */
 static FlExec *node_exec = NULL;	/* execution of the innermost running node */
 static int	node_depth = 0;
+static const char *starting_user = NULL;	/* fl_start_as; the caller's memory */
 
 void		(*fl_after_session_lock_release) (void) = NULL;
 
@@ -63,6 +64,7 @@ context_xact_callback(XactEvent event, void *arg)
 			clear_acting_user();
 			node_exec = NULL;
 			node_depth = 0;
+			starting_user = NULL;
 			break;
 		default:
 			break;
@@ -107,7 +109,21 @@ advisory_locks_held(void)
 static const char *
 acting_user_if_set(void)
 {
-	return node_exec ? node_exec->user_id : acting_user;
+	return starting_user ? starting_user : node_exec ? node_exec->user_id : acting_user;
+}
+
+/*
+ * The user who starts the runs a table trigger makes, for the time it
+ * makes them (its creator, whoever wrote the rows); returns the previous
+ * one, for the caller to restore.  Not reachable from SQL.
+ */
+const char *
+fl_start_as(const char *user_id)
+{
+	const char *prev = starting_user;
+
+	starting_user = user_id;
+	return prev;
 }
 
 /*

@@ -30,6 +30,7 @@ extern void (*fl_after_session_lock_release) (void);
 
 extern void fl_context_init(void);
 extern char *fl_current_user_id(void);
+extern const char *fl_start_as(const char *user_id);
 extern struct FlExec *fl_running_execution(void);
 extern void fl_node_enter(struct FlExec *ex, FlNodeScope *scope);
 extern void fl_node_leave(FlNodeScope *scope, bool ok);

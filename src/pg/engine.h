@@ -257,6 +257,7 @@ extern void fl_owner_exec(SPIPlanPtr plan, Datum *args, const char *nulls, int e
 extern int	fl_owner_query(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 						   Datum *args, const char *nulls, long count);
 extern void fl_store_execution_insert(FlExec *ex);
+extern void fl_store_queue_many(FlExec *tmpl, Datum ids, Datum payloads);
 extern void fl_store_execution_finish(FlExec *ex, const char *status, Jsonb *output);
 extern bool fl_lock_execution_root(const char *exec_id, bool wait);
 extern int	fl_store_cancel_tree(const char *exec_id, const char *reason);

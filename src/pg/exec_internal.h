@@ -1,7 +1,7 @@
 /*
  * exec_internal.h
  *	  What the parts of the execution engine (state.c, exec.c, nodes/loop.c,
- *	  run.c) share with each other and nobody else.
+ *	  run.c, table_trigger.c) share with each other and nobody else.
  */
 #ifndef FL_EXEC_INTERNAL_H
 #define FL_EXEC_INTERNAL_H

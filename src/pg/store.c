@@ -147,6 +147,47 @@ execution_row_insert(FlExec *ex, const char *status, Jsonb *output)
 	ex->row_written = true;
 }
 
+/*
+ * Queue many pending executions of one workflow version at once (a table
+ * trigger's statement): tmpl's row for each id of ids (uuid[]) with the
+ * input of the same place in payloads (jsonb[]), and their queue entries,
+ * in one statement.
+ */
+void
+fl_store_queue_many(FlExec *tmpl, Datum ids, Datum payloads)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[13] = {UUIDARRAYOID, JSONBARRAYOID, UUIDOID, INT4OID, TIMESTAMPTZOID, TEXTOID,
+		BOOLOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, INT4OID, TEXTARRAYOID};
+	Datum		a[13];
+	char		n[13];
+
+	fl_owner_plan(&plan,
+			 "WITH e AS (INSERT INTO flowent.workflow_executions (id, workflow_id, workflow_version, input, "
+			 " started_at, user_id, is_test, mode, trigger_type, options, variables, status, run_as, depth, "
+			 " root_execution_id, credential_names) "
+			 " SELECT x.id, $3, $4, x.input, $5, $6, $7, 'async', $8, $9, $10, 'pending', $11, $12, x.id, $13 "
+			 " FROM unnest($1, $2) AS x(id, input) RETURNING id) "
+			 "INSERT INTO flowent.run_queue (execution_id, reason) SELECT e.id, 'start' FROM e",
+			 13, types);
+	memset(n, ' ', sizeof(n));
+	a[0] = ids;
+	a[1] = payloads;
+	a[2] = UUIDPGetDatum(&tmpl->wf->id);
+	a[3] = Int32GetDatum(tmpl->wf->version);
+	a[4] = TimestampTzGetDatum(tmpl->started_at);
+	a[5] = CStringGetTextDatum(tmpl->user_id);
+	a[6] = BoolGetDatum(tmpl->is_test);
+	a[7] = CStringGetTextDatum(tmpl->trigger_type);
+	a[8] = JsonbPGetDatum(tmpl->options);
+	a[9] = JsonbPGetDatum(fl_scrub_jsonb(tmpl, fl_variables_object(tmpl)));
+	a[10] = TXT(tmpl->run_as);
+	n[10] = NUL(tmpl->run_as);
+	a[11] = Int32GetDatum(tmpl->depth);
+	a[12] = credential_names_datum(tmpl);
+	fl_owner_exec(plan, a, n, SPI_OK_INSERT);
+}
+
 /* Make sure the execution row exists (something is about to refer to it). */
 void
 fl_store_execution_insert(FlExec *ex)

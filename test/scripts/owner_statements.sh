@@ -27,10 +27,12 @@ for path in sorted(glob.glob('src/pg/*.c') + glob.glob('src/nodes/*.c') + glob.g
         count += 1
         sql = re.sub(r"'(?:[^']|'')*'", "''", text.replace('\\"', '"'))
         sql = re.sub(r'\bFOR\s+(NO\s+KEY\s+)?UPDATE\b', 'FOR LOCK', sql, flags=re.I)
+        sql = re.sub(r'\bDO\s+UPDATE\b', 'DO CHANGE', sql, flags=re.I)   # ON CONFLICT … DO UPDATE SET
         ctes = set(n.lower() for n in re.findall(r'(?:\bWITH(?:\s+RECURSIVE)?|,)\s+(\w+)\s*(?:\([\w\s,]*\))?\s+AS\s*\(', sql, re.I))
         for kw, name in re.findall(r'\b(FROM|INTO|UPDATE|JOIN)\s+([\w."]+)', sql, re.I):
             low = name.lower()
-            if '.' in low or low in ctes or low in ('only', 'lateral'):
+            # flowent_rows, flowent_old: a table trigger's transition tables (no schema)
+            if '.' in low or low in ctes or low in ('only', 'lateral', 'flowent_rows', 'flowent_old'):
                 continue
             # FROM f(…) is a function, resolved in pg_catalog first
             after = sql[sql.lower().find(low, sql.lower().find(kw.lower())) + len(low):].lstrip()

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Table-change triggers (issue 11, item 8), on the dev cluster with its workers:
+#  1. COPY of ROWS rows into a table, without a trigger and with flowent.on_change (async:
+#     ROWS executions queued by the COPY itself), ROUNDS alternating pairs, rows/s and ratio;
+#     and the same with a `when` that keeps a tenth of the rows.
+#  2. rows -> finished executions: the queued executions drained by the workers, executions/s
+#     from the COPY's commit until the last one finished; baseline: as many executions of the
+#     same workflow queued by flowent.execute in one statement, drained the same way.
+# Prints figures and ratios, asserts no timing.  Needs `make install` and the dev cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(bash scripts/cluster.sh env)"
+export PGHOST PGPORT PGUSER
+ROWS=${ROWS:-100000}
+ROUNDS=${ROUNDS:-3}
+DB=flowent_bench_table_triggers
+TMP=$(mktemp -d)
+cleanup() { dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+q() { psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+f2() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+bash scripts/cluster.sh status >/dev/null || bash scripts/cluster.sh start >/dev/null
+dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+createdb "$DB"
+q >/dev/null <<'SQL'
+CREATE EXTENSION flowent;
+CREATE TABLE plain (id bigint, kind text, value numeric, at timestamptz);
+CREATE TABLE watched (LIKE plain);
+CREATE TABLE filtered (LIKE plain);
+SELECT flowent.create_workflow('echo',
+ '[{"id":"t","type":"trigger","data":{"triggerType":"table"}},{"id":"o","type":"output","data":{"value":"{{trigger.payload.new.id}}"}}]',
+ '[{"id":"e","source":"t","target":"o"}]');
+SQL
+WF=$(q -c "SELECT id FROM flowent.workflows WHERE name = 'echo'")
+q -c "SELECT flowent.on_change('$WF', 'watched', '{insert}')" >/dev/null
+q -c "SELECT flowent.on_change('$WF', 'filtered', '{insert}', '{\"when\": {\"left\": \"{{new.kind}}\", \"operator\": \"equals\", \"right\": \"k0\"}}')" >/dev/null
+python3 -c "import sys
+for i in range(1, $ROWS + 1): sys.stdout.write(f'{i}\tk{i % 10}\t{i}.{i % 100:02d}\t2026-12-02 00:00:00+00\n')" >"$TMP/rows.tsv"
+echo "ROWS=$ROWS, $(nproc) cores, synchronous_commit = $(q -c 'SHOW synchronous_commit'), flowent.workers = $(q -c 'SHOW flowent.workers' 2>/dev/null || echo '?')"
+
+copy_rate() {	# copy_rate TABLE: rows/s of one COPY (its own transaction, committed)
+	local t0 t1
+	q -c "TRUNCATE $1" >/dev/null
+	t0=$(ms)
+	q -c "\\copy $1 FROM '$TMP/rows.tsv'" >/dev/null
+	t1=$(ms)
+	awk -v n="$ROWS" -v d=$((t1 - t0)) 'BEGIN {printf "%.0f", n / (d / 1000)}'
+}
+drain() {	# drain: ms until no execution is pending or running
+	local t0=$1
+	while [ "$(q -c "SELECT EXISTS (SELECT 1 FROM flowent.workflow_executions WHERE status IN ('pending', 'running'))")" = t ]; do
+		sleep 0.2
+	done
+	echo $(($(ms) - t0))
+}
+reset() { q -c "TRUNCATE flowent.run_queue, flowent.workflow_node_logs, flowent.workflow_executions CASCADE" -c "CHECKPOINT" >/dev/null; }
+
+# ---- 1. COPY with and without the trigger (the workers are idle: nothing to drain in between)
+declare -a P W R F RF
+for r in $(seq 1 "$ROUNDS"); do
+	reset
+	p=$(copy_rate plain)
+	w=$(copy_rate watched)
+	queued=$(q -c "SELECT count(*) FROM flowent.workflow_executions")
+	reset
+	f=$(copy_rate filtered)
+	fq=$(q -c "SELECT count(*) FROM flowent.workflow_executions")
+	reset
+	P+=("$p"); W+=("$w"); F+=("$f"); R+=("$(f2 "$w" "$p")"); RF+=("$(f2 "$f" "$p")")
+	echo "round $r: COPY $ROWS rows: plain $p rows/s; watched $w rows/s ($queued executions queued, ratio ${R[-1]}); with when $f rows/s ($fq queued, ratio ${RF[-1]})"
+done
+
+# ---- 2. rows -> finished executions, against flowent.execute's queue drained the same way
+reset
+q -c "TRUNCATE watched" >/dev/null
+t0=$(ms)
+q -c "\\copy watched FROM '$TMP/rows.tsv'" >/dev/null
+tq=$(ms)
+d=$(drain "$tq")
+n=$(q -c "SELECT count(*) FILTER (WHERE status = 'success') FROM flowent.workflow_executions")
+E2E=$(awk -v n="$n" -v d="$d" 'BEGIN {printf "%.0f", n / (d / 1000)}')
+echo "table: COPY of $ROWS rows committed in $((tq - t0)) ms; $n executions finished in $d ms after it: $E2E executions/s"
+reset
+t0=$(ms)
+q -c "SELECT count(flowent.execute('$WF', jsonb_build_object('op', 'insert', 'table', 'public.watched', 'new', to_jsonb(p), 'old', NULL)))
+	FROM (SELECT * FROM plain) p" >/dev/null
+tq=$(ms)
+d=$(drain "$tq")
+n2=$(q -c "SELECT count(*) FILTER (WHERE status = 'success') FROM flowent.workflow_executions")
+BASE=$(awk -v n="$n2" -v d="$d" 'BEGIN {printf "%.0f", n / (d / 1000)}')
+echo "flowent.execute: $n2 executions queued in one statement in $((tq - t0)) ms; finished in $d ms after it: $BASE executions/s"
+
+echo
+echo "== table triggers, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git rev-parse --short HEAD), $ROWS rows"
+printf '%-52s %s\n' "COPY, plain table (median of $ROUNDS)" "$(med "${P[@]}") rows/s (${P[*]})"
+printf '%-52s %s\n' "COPY, watched (one execution queued per row)" "$(med "${W[@]}") rows/s (${W[*]}); ratio to plain median $(med "${R[@]}") (${R[*]})"
+printf '%-52s %s\n' "COPY, watched with when (a tenth queued)" "$(med "${F[@]}") rows/s (${F[*]}); ratio median $(med "${RF[@]}") (${RF[*]})"
+printf '%-52s %s\n' "table rows -> finished executions" "$E2E executions/s"
+printf '%-52s %s\n' "flowent.execute's queue, drained the same way" "$BASE executions/s (table / execute $(f2 "$E2E" "$BASE"))"
