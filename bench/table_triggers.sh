@@ -29,12 +29,17 @@ CREATE EXTENSION flowent;
 CREATE TABLE plain (id bigint, kind text, value numeric, at timestamptz);
 CREATE TABLE watched (LIKE plain);
 CREATE TABLE filtered (LIKE plain);
+-- as an application's table would be: a primary key and an index
+CREATE TABLE plain_pk (id bigint PRIMARY KEY, kind text, value numeric, at timestamptz);
+CREATE INDEX ON plain_pk (kind, at);
+CREATE TABLE watched_pk (LIKE plain_pk INCLUDING INDEXES);
 SELECT flowent.create_workflow('echo',
  '[{"id":"t","type":"trigger","data":{"triggerType":"table"}},{"id":"o","type":"output","data":{"value":"{{trigger.payload.new.id}}"}}]',
  '[{"id":"e","source":"t","target":"o"}]');
 SQL
 WF=$(q -c "SELECT id FROM flowent.workflows WHERE name = 'echo'")
 q -c "SELECT flowent.on_change('$WF', 'watched', '{insert}')" >/dev/null
+q -c "SELECT flowent.on_change('$WF', 'watched_pk', '{insert}')" >/dev/null
 q -c "SELECT flowent.on_change('$WF', 'filtered', '{insert}', '{\"when\": {\"left\": \"{{new.kind}}\", \"operator\": \"equals\", \"right\": \"k0\"}}')" >/dev/null
 python3 -c "import sys
 for i in range(1, $ROWS + 1): sys.stdout.write(f'{i}\tk{i % 10}\t{i}.{i % 100:02d}\t2026-12-02 00:00:00+00\n')" >"$TMP/rows.tsv"
@@ -58,7 +63,7 @@ drain() {	# drain: ms until no execution is pending or running
 reset() { q -c "TRUNCATE flowent.run_queue, flowent.workflow_node_logs, flowent.workflow_executions CASCADE" -c "CHECKPOINT" >/dev/null; }
 
 # ---- 1. COPY with and without the trigger (the workers are idle: nothing to drain in between)
-declare -a P W R F RF
+declare -a P W R F RF PK WK RK
 for r in $(seq 1 "$ROUNDS"); do
 	reset
 	p=$(copy_rate plain)
@@ -68,8 +73,12 @@ for r in $(seq 1 "$ROUNDS"); do
 	f=$(copy_rate filtered)
 	fq=$(q -c "SELECT count(*) FROM flowent.workflow_executions")
 	reset
+	pk=$(copy_rate plain_pk)
+	wk=$(copy_rate watched_pk)
+	reset
 	P+=("$p"); W+=("$w"); F+=("$f"); R+=("$(f2 "$w" "$p")"); RF+=("$(f2 "$f" "$p")")
-	echo "round $r: COPY $ROWS rows: plain $p rows/s; watched $w rows/s ($queued executions queued, ratio ${R[-1]}); with when $f rows/s ($fq queued, ratio ${RF[-1]})"
+	PK+=("$pk"); WK+=("$wk"); RK+=("$(f2 "$wk" "$pk")")
+	echo "round $r: COPY $ROWS rows: plain $p rows/s; watched $w rows/s ($queued executions queued, ratio ${R[-1]}); with when $f rows/s ($fq queued, ratio ${RF[-1]}); with a primary key and an index: $pk / $wk rows/s (ratio ${RK[-1]})"
 done
 
 # ---- 2. rows -> finished executions, against flowent.execute's queue drained the same way
@@ -97,5 +106,6 @@ echo "== table triggers, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git rev-parse 
 printf '%-52s %s\n' "COPY, plain table (median of $ROUNDS)" "$(med "${P[@]}") rows/s (${P[*]})"
 printf '%-52s %s\n' "COPY, watched (one execution queued per row)" "$(med "${W[@]}") rows/s (${W[*]}); ratio to plain median $(med "${R[@]}") (${R[*]})"
 printf '%-52s %s\n' "COPY, watched with when (a tenth queued)" "$(med "${F[@]}") rows/s (${F[*]}); ratio median $(med "${RF[@]}") (${RF[*]})"
+printf '%-52s %s\n' "COPY, table with a primary key and an index" "plain $(med "${PK[@]}") rows/s, watched $(med "${WK[@]}") rows/s; ratio median $(med "${RK[@]}") (${RK[*]})"
 printf '%-52s %s\n' "table rows -> finished executions" "$E2E executions/s"
 printf '%-52s %s\n' "flowent.execute's queue, drained the same way" "$BASE executions/s (table / execute $(f2 "$E2E" "$BASE"))"
