@@ -221,7 +221,7 @@ finished "$DB" 600 || fail "the $ROWS executions did not finish in 10 minutes"
 eq "each once" "$(q "$DB" -c "SELECT count(*) || ' ' || count(DISTINCT e.input #>> '{new,id}') || ' ' || count(*) FILTER (WHERE e.status = 'success' AND e.output = e.input)
 		|| ' ' || (SELECT count(*) FROM flowent.run_queue)
 	FROM flowent.workflow_executions e WHERE e.workflow_id = '$ECHO' AND e.input ->> 'table' = 'public.events'")" "$ROWS $ROWS $ROWS 0"
-eq "numbers exact" "$(q "$DB" -c "SELECT e.input #>> '{new,value}' FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.events' AND e.input #>> '{new,id}' = '1007'")" "1007.07"
+eq "numbers exact" "$(q "$DB" -c "SELECT e.input #>> '{new,value}' FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.events' AND e.input #>> '{new,id}' = '7'")" "7.07"
 ok "COPY of $ROWS rows queues $ROWS executions in one firing; the workers finish each exactly once"
 
 # ---- pg_dump / restore keeps a trigger working
@@ -242,12 +242,17 @@ eq "workflow deleted" "$(q "$DB2" -c "SELECT count(*) FROM pg_trigger WHERE tgre
 q "$DB2" -U tt_owner -c "CREATE TABLE scratch (id int)" -c "SELECT flowent.on_change('$ECHO', 'scratch')" >/dev/null
 q "$DB2" -U tt_owner -c "DROP TABLE scratch" >/dev/null
 eq "table dropped" "$(q "$DB2" -c "SELECT count(*) FROM flowent.table_change_triggers WHERE \"target\"::text NOT IN ('events')")" 0
-# the restored trigger on events, and a new one on orders, go with the extension
+# the restored trigger on events, and a new one on orders, go with the extension; the table's own trigger stays
+q "$DB2" -U tt_owner >/dev/null <<'SQL'
+CREATE FUNCTION own_stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'stamped'; RETURN NEW; END $$;
+CREATE TRIGGER own_stamp BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION own_stamp();
+SQL
 q "$DB2" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'orders', '{insert}')" >/dev/null
 q "$DB2" -c "DROP EXTENSION flowent" >/dev/null
-eq "extension dropped" "$(q "$DB2" -c "SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('orders'::regclass, 'events'::regclass) AND NOT tgisinternal")" 0
+eq "extension dropped" "$(q "$DB2" -c "SELECT string_agg(tgname, ',') FROM pg_trigger WHERE tgrelid IN ('orders'::regclass, 'events'::regclass) AND NOT tgisinternal")" own_stamp
 q "$DB2" -U tt_writer -c "INSERT INTO orders VALUES (900, 'no flowent', 1, '')" -c "INSERT INTO events VALUES (-2, 'x', 1)" >/dev/null
+eq "... its own trigger still runs" "$(q "$DB2" -c "SELECT note FROM orders WHERE id = 900")" stamped
 eq "... the table's own constraint kept" "$(err "$DB2" "SET ROLE tt_writer; INSERT INTO orders VALUES (900, 'twice', 1, '')" | cut -c1-50)" \
 	'duplicate key value violates unique constraint "or'
-ok "deleting the workflow, dropping the table or the extension (a restored trigger too) removes its triggers; the table's own constraints stay"
+ok "deleting the workflow, dropping the table or the extension (a restored trigger too) removes its triggers; the table's own trigger and constraints stay"
 echo "table_triggers: all checks passed"
