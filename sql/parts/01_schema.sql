@@ -86,7 +86,9 @@ CREATE TABLE flowent.workflows (
 	updated_at timestamptz DEFAULT now(),
 	-- release 0.5: a template recommended to new users (seed §3.2 "Starter-Kits");
 	-- curated like is_featured, not writable by users
-	starter_kit boolean NOT NULL DEFAULT false
+	starter_kit boolean NOT NULL DEFAULT false,
+	-- release 0.8: days its executions are kept (NULL: flowent.retention_days; 0: forever)
+	retention_days integer CHECK (retention_days >= 0)
 );
 CREATE INDEX ON flowent.workflows (user_id);
 CREATE INDEX ON flowent.workflows (workspace_id);

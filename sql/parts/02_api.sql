@@ -303,7 +303,8 @@ BEGIN
 	PERFORM flowent._check_nodes(create_workflow.nodes);
 	PERFORM flowent._check_edges(create_workflow.edges);
 	PERFORM flowent._check_keys('options', o, ARRAY['description', 'status', 'visibility', 'tags',
-		'workspaceId', 'runAs', 'isTemplate', 'templateCategory', 'complexity', 'message', 'settings']);
+		'workspaceId', 'runAs', 'isTemplate', 'templateCategory', 'complexity', 'message', 'settings',
+		'retentionDays']);
 
 	IF o ? 'status' THEN
 		v_status := flowent._json_enum(o -> 'status', 'options.status', 'flowent.workflow_status');
@@ -321,7 +322,8 @@ BEGIN
 	PERFORM flowent._json_string(o -> 'description', 'options.description'),
 		flowent._json_string(o -> 'message', 'options.message'),
 		flowent._json_tags(o -> 'tags', 'options.tags'),
-		flowent._json_object(o -> 'settings', 'options.settings');
+		flowent._json_object(o -> 'settings', 'options.settings'),
+		flowent._json_int(o -> 'retentionDays', 'options.retentionDays', 0, 36500, NULL);
 	IF o ? 'isTemplate' THEN
 		PERFORM flowent._json_bool(o -> 'isTemplate', 'options.isTemplate');
 	END IF;
@@ -338,12 +340,13 @@ BEGIN
 	END IF;
 
 	INSERT INTO flowent.workflows AS w (name, description, nodes, edges, status, visibility, is_template,
-		template_category, tags, complexity, user_id, workspace_id, version, run_as, settings)
+		template_category, tags, complexity, user_id, workspace_id, version, run_as, settings, retention_days)
 	VALUES (v_name, o ->> 'description', create_workflow.nodes, create_workflow.edges,
 		v_status::flowent.workflow_status, v_visibility::flowent.workflow_visibility,
 		coalesce((o ->> 'isTemplate')::boolean, false), v_category::flowent.template_category,
 		flowent._json_tags(o -> 'tags', 'options.tags'), v_complexity::flowent.template_complexity,
-		me, v_ws, 1, v_run_as, flowent._json_object(o -> 'settings', 'options.settings'))
+		me, v_ws, 1, v_run_as, flowent._json_object(o -> 'settings', 'options.settings'),
+		flowent._json_int(o -> 'retentionDays', 'options.retentionDays', 0, 36500, NULL))
 	RETURNING w.id INTO v_id;
 
 	INSERT INTO flowent.workflow_versions (workflow_id, version, name, nodes, edges, message, created_by)
@@ -369,7 +372,7 @@ DECLARE
 BEGIN
 	-- 1. shape of the input (22023)
 	PERFORM flowent._check_keys('changes', c, ARRAY['name', 'description', 'nodes', 'edges', 'status',
-		'visibility', 'tags', 'runAs', 'message', 'expectedVersion', 'settings', 'workspaceId']);
+		'visibility', 'tags', 'runAs', 'message', 'expectedVersion', 'settings', 'workspaceId', 'retentionDays']);
 	IF update_workflow.id IS NULL THEN
 		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
 	END IF;
@@ -400,7 +403,8 @@ BEGIN
 	PERFORM flowent._json_string(c -> 'description', 'changes.description'),
 		flowent._json_string(c -> 'message', 'changes.message'),
 		flowent._json_tags(c -> 'tags', 'changes.tags'),
-		flowent._json_object(c -> 'settings', 'changes.settings');
+		flowent._json_object(c -> 'settings', 'changes.settings'),
+		flowent._json_int(c -> 'retentionDays', 'changes.retentionDays', 0, 36500, NULL);
 	IF c ? 'runAs' THEN
 		PERFORM flowent._json_string(c -> 'runAs', 'changes.runAs', false);
 	END IF;
@@ -464,6 +468,9 @@ BEGIN
 		settings = CASE WHEN c ? 'settings' THEN flowent._json_object(c -> 'settings', 'changes.settings')
 			ELSE wf.settings END,
 		workspace_id = v_ws,
+		retention_days = CASE WHEN c ? 'retentionDays'
+			THEN flowent._json_int(c -> 'retentionDays', 'changes.retentionDays', 0, 36500, NULL)
+			ELSE wf.retention_days END,
 		version = wf.version + 1,
 		updated_at = now()
 	WHERE wf.id = update_workflow.id

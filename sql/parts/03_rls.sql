@@ -47,14 +47,14 @@ CREATE POLICY workflows_delete ON flowent.workflows FOR DELETE
 -- curation fields (download_count, rating, is_featured, starter_kit) are the system's.
 GRANT SELECT (id, name, description, nodes, edges, status, visibility, is_template, template_category,
 	tags, roi_badge, complexity, is_featured, download_count, rating, is_published, published_version,
-	user_id, workspace_id, version, run_as, settings, created_at, updated_at, starter_kit)
+	user_id, workspace_id, version, run_as, settings, created_at, updated_at, starter_kit, retention_days)
 	ON flowent.workflows TO PUBLIC;
 GRANT INSERT (id, name, description, nodes, edges, status, visibility, is_template, template_category,
-	tags, roi_badge, complexity, user_id, workspace_id, version, run_as, settings)
+	tags, roi_badge, complexity, user_id, workspace_id, version, run_as, settings, retention_days)
 	ON flowent.workflows TO PUBLIC;
 GRANT UPDATE (name, description, nodes, edges, status, visibility, is_template, template_category,
 	tags, roi_badge, complexity, is_published, published_version, workspace_id, version, run_as,
-	settings, updated_at)
+	settings, updated_at, retention_days)
 	ON flowent.workflows TO PUBLIC;
 GRANT DELETE ON flowent.workflows TO PUBLIC;
 

@@ -20,23 +20,8 @@ SELECT e.id AS execution_id, e.workflow_id, e.user_id, e.started_at,
 	e.duration_ms, e.total_tokens AS tokens, e.total_cost AS cost_usd
 FROM flowent.workflow_executions e;
 
--- One row per UTC day and workflow with executions.
-CREATE VIEW flowent.analytics_daily WITH (security_invoker = true) AS
-SELECT x.day, x.workflow_id,
-	(SELECT w.name FROM flowent.workflows w WHERE w.id = x.workflow_id)::text AS workflow_name,
-	count(*) AS executions,
-	count(*) FILTER (WHERE x.status = 'success') AS successes,
-	count(*) FILTER (WHERE x.status = 'error') AS errors,
-	count(*) FILTER (WHERE x.status = 'cancelled') AS cancelled,
-	count(*) FILTER (WHERE x.finished) AS finished,
-	round(count(*) FILTER (WHERE x.status = 'success')::numeric / nullif(count(*) FILTER (WHERE x.finished), 0), 4)
-		AS success_rate,
-	round((percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_ms) FILTER (WHERE x.finished))::numeric, 1) AS p50_ms,
-	round((percentile_cont(0.95) WITHIN GROUP (ORDER BY x.duration_ms) FILTER (WHERE x.finished))::numeric, 1) AS p95_ms,
-	sum(x.tokens) AS tokens,
-	sum(x.cost_usd) AS cost_usd
-FROM flowent.analytics_executions x
-GROUP BY x.day, x.workflow_id;
+-- analytics_daily (one row per UTC day and workflow) is in
+-- 13_retention.sql: it adds the rollups of pruned days to these rows.
 
 -- One row per finished node run (a node log with status success or error:
 -- one per node and loop iteration), with its execution's day and start.
@@ -47,7 +32,7 @@ FROM flowent.workflow_node_logs l
 JOIN flowent.analytics_executions x ON x.execution_id = l.execution_id
 WHERE l.status IN ('success', 'error');
 
-GRANT SELECT ON flowent.analytics_executions, flowent.analytics_daily, flowent.analytics_nodes TO PUBLIC;
+GRANT SELECT ON flowent.analytics_executions, flowent.analytics_nodes TO PUBLIC;
 
 -- A UTC day given as a JSON string: an ISO date, or an ISO timestamp (its
 -- UTC day; without an offset it is UTC). JSON null or absent gives dflt.

@@ -20,6 +20,8 @@ extern int	fl_max_nodes;
 extern int	fl_max_payload_bytes;
 extern int	fl_max_output_bytes;
 extern int	fl_max_depth;
+extern int	fl_retention_days;
+extern int	fl_prune_interval_s;
 extern int	fl_node_timeout_ms;
 
 /* error handling per node */

@@ -20,6 +20,8 @@ int			fl_max_payload_bytes = 8 * 1024 * 1024;
 int			fl_max_output_bytes = 8 * 1024 * 1024;
 int			fl_node_timeout_ms = 300000;
 int			fl_max_depth = 10;
+int			fl_retention_days = 30;
+int			fl_prune_interval_s = 3600;
 
 void		_PG_init(void);
 
@@ -47,6 +49,14 @@ _PG_init(void)
 							"Longest a node that runs SQL may take, unless its timeoutMs says otherwise (0: no limit).",
 							NULL, &fl_node_timeout_ms, 300000, 0, 86400000,
 							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.retention_days",
+							"Days executions are kept before flowent.prune() removes them (0: keep everything); a workflow's retention_days overrides it.",
+							NULL, &fl_retention_days, 30, 0, 36500,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.prune_interval",
+							"How often the workers prune each database's history (0: never on their own).",
+							NULL, &fl_prune_interval_s, 3600, 0, 7 * 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	fl_context_init();
 	fl_registry_init();
 	fl_http_init();

@@ -42,6 +42,7 @@
 
 static int	my_slot = -1;
 static TimestampTz last_housekeeping = 0;
+static TimestampTz last_prune_look = 0;
 static TimestampTz last_reap = 0;
 static int	my_index = -1;
 static bool queue_busy = false; /* queued work was held elsewhere: look again soon */
@@ -547,6 +548,39 @@ recover_orphans(void)
 }
 
 /*
+ * History retention: about every flowent.prune_interval seconds one worker
+ * of the database prunes (flowent._prune_if_due picks it), in a unit of its
+ * own, and says what it removed.
+ */
+static void
+prune_if_due(void)
+{
+	PG_TRY();
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		a[1] = {Int32GetDatum(fl_prune_interval_s)};
+		bool		isnull;
+
+		fl_unit_begin("flowent: pruning history");
+		if (fl_spi_args("SELECT flowent._prune_if_due($1)", 1, types, a, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not prune");
+		if (SPI_processed == 1)
+		{
+			Datum		n = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				ereport(LOG, (errmsg("flowent: retention: removed " INT64_FORMAT " executions", DatumGetInt64(n))));
+		}
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		fl_unit_failed(NULL);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Does this database have the extension, in the version this library runs?
  * An older one waits for ALTER EXTENSION flowent UPDATE (its tables lack
  * what this build writes).
@@ -661,6 +695,13 @@ fl_worker_main(Datum arg)
 		{
 			recover_orphans();
 			last_housekeeping = now;
+		}
+		/* looked at once a minute, or as often as the interval asks */
+		if (fl_prune_interval_s > 0 &&
+			TimestampDifferenceExceeds(last_prune_look, now, Min(fl_prune_interval_s, 60) * 1000))
+		{
+			prune_if_due();
+			last_prune_look = now;
 		}
 		/* cancel aborts requests in flight */
 		if (fl_http_multi_inflight() > 0 && TimestampDifferenceExceeds(last_reap, now, 250))
