@@ -10,35 +10,19 @@ set -euo pipefail
 
 DB=flowent_retention
 DB2=flowent_retention_restored
-TMP=$(mktemp -d)
+TMP=
 cleanup() {
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.prune_interval" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 	for d in "$DB" "$DB2"; do timeout 30 dropdb --if-exists "$d" >/dev/null 2>&1 || true; done
 	psql -X -q -d postgres -c "DROP ROLE IF EXISTS rt_user" >/dev/null 2>&1 || true
-	rm -rf "$TMP"
+	[ -z "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 cleanup
 TMP=$(mktemp -d)
 
-fail() { echo "retention: FAIL: $*" >&2; exit 1; }
-ok() { echo "retention: ok: $*"; }
-q() { local db=$1; shift; psql -X -At -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
-err() {
-	local out
-	if out=$(psql -X -At -q -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1); then fail "expected an error from: $2 (got $out)"; fi
-	sed -n 's/^psql:[^E]*ERROR:  //p; s/^ERROR:  //p' <<<"$out" | head -n 1
-}
-poll() {
-	local db=$1 sql=$2 secs=${3:-20} end
-	end=$(($(date +%s) + secs))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		[ "$(q "$db" -c "$sql")" = t ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+NAME=retention
+. "$(dirname "$0")/../lib/sql_checks.sh"
 
 createdb "$DB"
 q "$DB" -c "CREATE EXTENSION flowent" -c "CREATE ROLE rt_user LOGIN" >/dev/null

@@ -16,36 +16,19 @@ set -euo pipefail
 DB=flowent_table_triggers
 DB2=flowent_table_triggers_restored
 ROWS=${ROWS:-100000}
-TMP=$(mktemp -d)
+TMP=
 cleanup() {
 	for d in "$DB" "$DB2"; do timeout 30 dropdb --if-exists "$d" >/dev/null 2>&1 || true; done
 	psql -X -q -d postgres -c "DROP ROLE IF EXISTS tt_writer" -c "DROP ROLE IF EXISTS tt_other" \
 		-c "DROP ROLE IF EXISTS tt_owner" >/dev/null 2>&1 || true
-	rm -rf "$TMP"
+	[ -z "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 cleanup
 TMP=$(mktemp -d)
 
-fail() { echo "table_triggers: FAIL: $*" >&2; exit 1; }
-ok() { echo "table_triggers: ok: $*"; }
-q() { local db=$1; shift; psql -X -At -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
-# err DB SQL: the error message of SQL (which must fail)
-err() {
-	local out
-	if out=$(psql -X -At -q -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1); then fail "expected an error from: $2 (got $out)"; fi
-	sed -n 's/^psql:[^E]*ERROR:  //p; s/^ERROR:  //p' <<<"$out" | head -n 1
-}
-poll() {
-	local db=$1 sql=$2 secs=${3:-20} end
-	end=$(($(date +%s) + secs))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		[ "$(q "$db" -c "$sql")" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+NAME=table_triggers
+. "$(dirname "$0")/../lib/sql_checks.sh"
 # executions of workflow WF (by its name) in DB
 runs() { q "$1" -c "SELECT count(*) FROM flowent.workflow_executions e JOIN flowent.workflows w ON w.id = e.workflow_id WHERE w.name = '$2'"; }
 finished() { poll "$1" "SELECT count(*) FILTER (WHERE e.status IN ('pending', 'running')) = 0 FROM flowent.workflow_executions e" "${2:-30}"; }
