@@ -102,21 +102,47 @@ BEGIN
 		WITH d AS (
 			SELECT * FROM flowent.analytics_daily a
 			WHERE a.day BETWEEN v_from AND v_to AND (v_workflow IS NULL OR a.workflow_id = v_workflow)
+		), rolled AS (
+			SELECT EXISTS (SELECT 1 FROM flowent.daily_stats r WHERE r.day BETWEEN v_from AND v_to
+				AND (v_workflow IS NULL OR r.workflow_id = v_workflow)) AS pruned
 		), q AS (
-			SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1) AS p50_ms,
-				round((percentile_cont(0.95) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1) AS p95_ms
-			FROM flowent.analytics_executions x
-			WHERE x.started_at >= v_lo AND x.started_at < v_hi AND x.finished
-				AND (v_workflow IS NULL OR x.workflow_id = v_workflow)
+			-- exact over the kept executions; with pruned days in the range, the
+			-- days' percentiles weighted by their finished runs
+			SELECT CASE WHEN (SELECT rolled.pruned FROM rolled)
+					THEN round(sum(d.p50_ms * d.finished) / nullif(sum(d.finished) FILTER (WHERE d.p50_ms IS NOT NULL), 0), 1)
+					ELSE (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1)
+						FROM flowent.analytics_executions x
+						WHERE x.started_at >= v_lo AND x.started_at < v_hi AND x.finished
+							AND (v_workflow IS NULL OR x.workflow_id = v_workflow)) END AS p50_ms,
+				CASE WHEN (SELECT rolled.pruned FROM rolled)
+					THEN round(sum(d.p95_ms * d.finished) / nullif(sum(d.finished) FILTER (WHERE d.p95_ms IS NOT NULL), 0), 1)
+					ELSE (SELECT round((percentile_cont(0.95) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1)
+						FROM flowent.analytics_executions x
+						WHERE x.started_at >= v_lo AND x.started_at < v_hi AND x.finished
+							AND (v_workflow IS NULL OR x.workflow_id = v_workflow)) END AS p95_ms
+			FROM d
 		), n AS (
-			SELECT a.workflow_id, a.node_id, a.node_type, count(*) AS runs,
-				count(*) FILTER (WHERE a.status = 'error') AS errors,
-				round((percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms))::numeric, 1) AS p95_ms,
-				round(avg(a.duration_ms), 1) AS avg_ms
-			FROM flowent.analytics_nodes a
-			WHERE a.execution_started_at >= v_lo AND a.execution_started_at < v_hi
-				AND (v_workflow IS NULL OR a.workflow_id = v_workflow)
-			GROUP BY a.workflow_id, a.node_id, a.node_type
+			-- the kept node runs and the rollups of pruned days (no average there)
+			SELECT y.workflow_id, y.node_id, max(y.node_type) AS node_type, sum(y.runs)::bigint AS runs,
+				sum(y.errors)::bigint AS errors,
+				round(sum(y.p95_ms * y.runs) / nullif(sum(y.runs) FILTER (WHERE y.p95_ms IS NOT NULL), 0), 1) AS p95_ms,
+				round(sum(y.avg_ms * y.runs) FILTER (WHERE y.avg_ms IS NOT NULL)
+					/ nullif(sum(y.runs) FILTER (WHERE y.avg_ms IS NOT NULL), 0), 1) AS avg_ms
+			FROM (
+				SELECT a.workflow_id, a.node_id, a.node_type::text, count(*) AS runs,
+					count(*) FILTER (WHERE a.status = 'error') AS errors,
+					(percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms))::numeric AS p95_ms,
+					avg(a.duration_ms) AS avg_ms
+				FROM flowent.analytics_nodes a
+				WHERE a.execution_started_at >= v_lo AND a.execution_started_at < v_hi
+					AND (v_workflow IS NULL OR a.workflow_id = v_workflow)
+				GROUP BY a.workflow_id, a.node_id, a.node_type
+				UNION ALL
+				SELECT r.workflow_id, r.node_id, r.node_type, r.runs, r.errors, r.p95_ms, NULL
+				FROM flowent.daily_node_stats r
+				WHERE r.day BETWEEN v_from AND v_to AND (v_workflow IS NULL OR r.workflow_id = v_workflow)
+			) y
+			GROUP BY y.workflow_id, y.node_id
 		)
 		SELECT jsonb_build_object(
 			'range', jsonb_build_object('from', v_from, 'to', v_to),

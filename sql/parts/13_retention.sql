@@ -26,11 +26,12 @@ CREATE TABLE flowent.daily_stats (
 	PRIMARY KEY (workflow_id, day)
 );
 
--- The same per node (finished node runs: success or error).
+-- The same per node (finished node runs: success or error; its type as last pruned).
 CREATE TABLE flowent.daily_node_stats (
 	workflow_id uuid NOT NULL,
 	day date NOT NULL,
 	node_id text NOT NULL,
+	node_type text,
 	runs bigint NOT NULL,
 	errors bigint NOT NULL,
 	p95_ms numeric,
@@ -215,8 +216,8 @@ BEGIN
 		cancelled = d.cancelled + EXCLUDED.cancelled,
 		tokens = d.tokens + EXCLUDED.tokens,
 		cost_usd = d.cost_usd + EXCLUDED.cost_usd;
-	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, runs, errors, p95_ms)
-	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, count(*),
+	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, node_type, runs, errors, p95_ms)
+	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, max(l.node_type), count(*),
 		count(*) FILTER (WHERE l.status = 'error'),
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY l.duration_ms))::numeric, 1)
 	FROM flowent.workflow_node_logs l
@@ -226,6 +227,7 @@ BEGIN
 	GROUP BY 1, 2, 3
 	ON CONFLICT (workflow_id, day, node_id) DO UPDATE SET
 		p95_ms = round((d.p95_ms * d.runs + EXCLUDED.p95_ms * EXCLUDED.runs) / (d.runs + EXCLUDED.runs), 1),
+		node_type = EXCLUDED.node_type,
 		runs = d.runs + EXCLUDED.runs,
 		errors = d.errors + EXCLUDED.errors;
 END

@@ -213,8 +213,112 @@ $$;
 -- 03_rls.sql
 GRANT SELECT (retention_days), INSERT (retention_days), UPDATE (retention_days) ON flowent.workflows TO PUBLIC;
 
--- 11_analytics.sql: analytics_daily moves to 13_retention.sql
+-- 11_analytics.sql: analytics_daily moves to 13_retention.sql; the route adds the rollups
 DROP VIEW flowent.analytics_daily;
+CREATE OR REPLACE FUNCTION flowent.api_analytics(params jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SET jit = off SET enable_nestloop = off AS $$
+DECLARE
+	p jsonb := coalesce(params, '{}'::jsonb);
+	v_to date;
+	v_from date;
+	v_lo timestamptz;
+	v_hi timestamptz;
+	v_workflow uuid;
+BEGIN
+	PERFORM flowent._check_keys('params', p, ARRAY['from', 'to', 'workflowId']);
+	v_to := flowent._json_day(p -> 'to', 'params.to', (now() AT TIME ZONE 'UTC')::date);
+	v_from := flowent._json_day(p -> 'from', 'params.from', v_to - 29);
+	IF v_from > v_to THEN
+		RAISE EXCEPTION 'params.from (%) must not be after params.to (%)', v_from, v_to USING ERRCODE = '22023';
+	END IF;
+	IF v_to - v_from >= 366 THEN
+		RAISE EXCEPTION 'params.from: a range is at most 366 days, got % days from % to %', v_to - v_from + 1, v_from, v_to
+			USING ERRCODE = '22023';
+	END IF;
+	v_workflow := flowent._json_uuid(p -> 'workflowId', 'params.workflowId');
+	IF v_workflow IS NOT NULL THEN
+		PERFORM flowent._require_workflow(v_workflow);
+	END IF;
+	v_lo := v_from::timestamp AT TIME ZONE 'UTC';
+	v_hi := (v_to + 1)::timestamp AT TIME ZONE 'UTC';
+	RETURN (
+		WITH d AS (
+			SELECT * FROM flowent.analytics_daily a
+			WHERE a.day BETWEEN v_from AND v_to AND (v_workflow IS NULL OR a.workflow_id = v_workflow)
+		), rolled AS (
+			SELECT EXISTS (SELECT 1 FROM flowent.daily_stats r WHERE r.day BETWEEN v_from AND v_to
+				AND (v_workflow IS NULL OR r.workflow_id = v_workflow)) AS pruned
+		), q AS (
+			-- exact over the kept executions; with pruned days in the range, the
+			-- days' percentiles weighted by their finished runs
+			SELECT CASE WHEN (SELECT rolled.pruned FROM rolled)
+					THEN round(sum(d.p50_ms * d.finished) / nullif(sum(d.finished) FILTER (WHERE d.p50_ms IS NOT NULL), 0), 1)
+					ELSE (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1)
+						FROM flowent.analytics_executions x
+						WHERE x.started_at >= v_lo AND x.started_at < v_hi AND x.finished
+							AND (v_workflow IS NULL OR x.workflow_id = v_workflow)) END AS p50_ms,
+				CASE WHEN (SELECT rolled.pruned FROM rolled)
+					THEN round(sum(d.p95_ms * d.finished) / nullif(sum(d.finished) FILTER (WHERE d.p95_ms IS NOT NULL), 0), 1)
+					ELSE (SELECT round((percentile_cont(0.95) WITHIN GROUP (ORDER BY x.duration_ms))::numeric, 1)
+						FROM flowent.analytics_executions x
+						WHERE x.started_at >= v_lo AND x.started_at < v_hi AND x.finished
+							AND (v_workflow IS NULL OR x.workflow_id = v_workflow)) END AS p95_ms
+			FROM d
+		), n AS (
+			-- the kept node runs and the rollups of pruned days (no average there)
+			SELECT y.workflow_id, y.node_id, max(y.node_type) AS node_type, sum(y.runs)::bigint AS runs,
+				sum(y.errors)::bigint AS errors,
+				round(sum(y.p95_ms * y.runs) / nullif(sum(y.runs) FILTER (WHERE y.p95_ms IS NOT NULL), 0), 1) AS p95_ms,
+				round(sum(y.avg_ms * y.runs) FILTER (WHERE y.avg_ms IS NOT NULL)
+					/ nullif(sum(y.runs) FILTER (WHERE y.avg_ms IS NOT NULL), 0), 1) AS avg_ms
+			FROM (
+				SELECT a.workflow_id, a.node_id, a.node_type::text, count(*) AS runs,
+					count(*) FILTER (WHERE a.status = 'error') AS errors,
+					(percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms))::numeric AS p95_ms,
+					avg(a.duration_ms) AS avg_ms
+				FROM flowent.analytics_nodes a
+				WHERE a.execution_started_at >= v_lo AND a.execution_started_at < v_hi
+					AND (v_workflow IS NULL OR a.workflow_id = v_workflow)
+				GROUP BY a.workflow_id, a.node_id, a.node_type
+				UNION ALL
+				SELECT r.workflow_id, r.node_id, r.node_type, r.runs, r.errors, r.p95_ms, NULL
+				FROM flowent.daily_node_stats r
+				WHERE r.day BETWEEN v_from AND v_to AND (v_workflow IS NULL OR r.workflow_id = v_workflow)
+			) y
+			GROUP BY y.workflow_id, y.node_id
+		)
+		SELECT jsonb_build_object(
+			'range', jsonb_build_object('from', v_from, 'to', v_to),
+			'totals', (
+				SELECT jsonb_build_object(
+					'executions', coalesce(sum(d.executions), 0),
+					'successes', coalesce(sum(d.successes), 0),
+					'errors', coalesce(sum(d.errors), 0),
+					'cancelled', coalesce(sum(d.cancelled), 0),
+					'success_rate', round(sum(d.successes) / nullif(sum(d.finished), 0), 4),
+					'p50_ms', (SELECT q.p50_ms FROM q),
+					'p95_ms', (SELECT q.p95_ms FROM q),
+					'tokens', coalesce(sum(d.tokens), 0),
+					'cost_usd', coalesce(sum(d.cost_usd), 0))
+				FROM d),
+			'daily', (
+				SELECT coalesce(jsonb_agg(to_jsonb(d) - 'finished' ORDER BY d.day, d.workflow_name, d.workflow_id), '[]'::jsonb)
+				FROM d),
+			'slowest_nodes', (
+				SELECT coalesce(jsonb_agg(jsonb_build_object('workflow_id', s.workflow_id, 'node_id', s.node_id,
+					'node_type', s.node_type, 'runs', s.runs, 'p95_ms', s.p95_ms, 'avg_ms', s.avg_ms)
+					ORDER BY s.p95_ms DESC, s.avg_ms DESC, s.workflow_id, s.node_id), '[]'::jsonb)
+				FROM (SELECT * FROM n ORDER BY n.p95_ms DESC NULLS LAST, n.avg_ms DESC, n.workflow_id, n.node_id LIMIT 10) s),
+			'failing_nodes', (
+				SELECT coalesce(jsonb_agg(jsonb_build_object('workflow_id', f.workflow_id, 'node_id', f.node_id,
+					'node_type', f.node_type, 'runs', f.runs, 'errors', f.errors,
+					'error_rate', round(f.errors::numeric / f.runs, 4))
+					ORDER BY f.errors DESC, f.errors::numeric / f.runs DESC, f.workflow_id, f.node_id), '[]'::jsonb)
+				FROM (SELECT * FROM n WHERE n.errors > 0
+					ORDER BY n.errors DESC, n.errors::numeric / n.runs DESC, n.workflow_id, n.node_id LIMIT 10) f)));
+END
+$$;
+
 
 -- 13_retention.sql
 -- History that does not grow forever (release 0.8): retention settings,
@@ -245,11 +349,12 @@ CREATE TABLE flowent.daily_stats (
 	PRIMARY KEY (workflow_id, day)
 );
 
--- The same per node (finished node runs: success or error).
+-- The same per node (finished node runs: success or error; its type as last pruned).
 CREATE TABLE flowent.daily_node_stats (
 	workflow_id uuid NOT NULL,
 	day date NOT NULL,
 	node_id text NOT NULL,
+	node_type text,
 	runs bigint NOT NULL,
 	errors bigint NOT NULL,
 	p95_ms numeric,
@@ -434,8 +539,8 @@ BEGIN
 		cancelled = d.cancelled + EXCLUDED.cancelled,
 		tokens = d.tokens + EXCLUDED.tokens,
 		cost_usd = d.cost_usd + EXCLUDED.cost_usd;
-	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, runs, errors, p95_ms)
-	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, count(*),
+	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, node_type, runs, errors, p95_ms)
+	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, max(l.node_type), count(*),
 		count(*) FILTER (WHERE l.status = 'error'),
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY l.duration_ms))::numeric, 1)
 	FROM flowent.workflow_node_logs l
@@ -445,6 +550,7 @@ BEGIN
 	GROUP BY 1, 2, 3
 	ON CONFLICT (workflow_id, day, node_id) DO UPDATE SET
 		p95_ms = round((d.p95_ms * d.runs + EXCLUDED.p95_ms * EXCLUDED.runs) / (d.runs + EXCLUDED.runs), 1),
+		node_type = EXCLUDED.node_type,
 		runs = d.runs + EXCLUDED.runs,
 		errors = d.errors + EXCLUDED.errors;
 END

@@ -112,6 +112,11 @@ eq "analytics_daily" "$(q "$DB" -c "SELECT sum(executions) || ' ' || sum(success
 		|| ' ' || ((SELECT count(*) FROM flowent.workflow_executions WHERE status = 'success') + (SELECT sum(successes) FROM flowent.daily_stats))")"
 eq "... all 30" "$(q "$DB" -c "SELECT sum(executions) FROM flowent.analytics_daily")" 30
 ok "daily_stats and daily_node_stats equal what the raw rows said (counts, p50, p95 per workflow, day and node); analytics_daily counts kept and pruned runs"
+got=$(q "$DB" -c "SELECT (a #>> '{totals,executions}') || ' ' || (a #>> '{totals,successes}') || ' ' || (a #>> '{totals,p50_ms}' IS NOT NULL)
+		|| ' ' || (SELECT string_agg((n ->> 'node_id') || '=' || (n ->> 'runs'), ',' ORDER BY n ->> 'node_id') FROM jsonb_array_elements(a -> 'slowest_nodes') n)
+	FROM flowent.api_analytics(jsonb_build_object('from', ((now() - interval '45 days') AT TIME ZONE 'UTC')::date, 'workflowId', '$(wf short)')) a")
+eq "analytics route" "$got" "5 5 true o=5,s=5,t=5"
+ok "the analytics route counts pruned days: totals, percentiles and node statistics include the rollups"
 eq "again" "$(q "$DB" -c "SELECT flowent.prune()")" 0
 eq "older_than" "$(q "$DB" -c "SELECT flowent.prune('8 days')")" "$((1 + 3 + 2))"
 ok "a second prune removes nothing; prune(older_than) overrides each workflow's retention (forever's 10- and 40-day runs too)"
