@@ -175,7 +175,26 @@ types(type, category, label, description, handles, schema) AS (VALUES
 		"timeoutMs": {"type": "integer",
 			"description": "Fail with TIMEOUT when the request takes longer; default flowent.http_timeout_ms (30000)."},
 		"acceptStatus": {"type": "array", "items": {"type": ["integer", "string"]},
-			"description": "Statuses that count as success, e.g. [200, 202] or [\"2xx\"]; default 2xx."}}}')
+			"description": "Statuses that count as success, e.g. [200, 202] or [\"2xx\"]; default 2xx."}}}'),
+
+('llm-agent', 'ai', 'LLM Agent', 'Asks an OpenAI-compatible chat-completions API; token usage becomes cost.', '["out"]', '{
+	"required": ["model"],
+	"properties": {
+		"model": {"type": "string", "description": "The model, e.g. gpt-4o-mini (its price: flowent.model_price)."},
+		"prompt": {"type": "string", "description": "The user message (may hold {{…}}); required unless messages is given."},
+		"systemPrompt": {"type": "string", "description": "The system message, sent first."},
+		"messages": {"type": "array", "items": {"type": "object"},
+			"description": "A conversation from earlier nodes, [{role, content}], sent after the system message and before prompt."},
+		"temperature": {"type": "number", "description": "Sampling temperature, as the API takes it."},
+		"maxTokens": {"type": "integer", "description": "Most tokens the answer may have (max_tokens)."},
+		"responseFormat": {"type": "string", "enum": ["text", "json"], "default": "text",
+			"description": "json asks for a JSON object and outputs it parsed as json (AI_RESPONSE_INVALID when it is not)."},
+		"credential": {"type": "string",
+			"description": "Name of a credential with the API key: a string or {apiKey}; sent as a bearer token."},
+		"baseUrl": {"type": "string", "format": "uri",
+			"description": "The API up to before /chat/completions, e.g. https://api.openai.com/v1; default flowent.llm_base_url."},
+		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}')
 )
 INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,
 	builtin, handler)
@@ -183,5 +202,6 @@ SELECT t.type, t.category, t.label, t.description, t.handles::jsonb,
 	jsonb_build_object('type', 'object',
 		'required', t.schema::jsonb -> 'required',
 		'properties', common.props || (t.schema::jsonb -> 'properties')),
-	'{"kind": "free"}'::jsonb, true, NULL
+	CASE t.type WHEN 'llm-agent' THEN '{"kind": "tokens", "prices": "flowent.model_price"}'
+		ELSE '{"kind": "free"}' END::jsonb, true, NULL
 FROM types t, common;

@@ -6,7 +6,8 @@
 --   flowent.prune_interval (prune_state);
 -- * daily rollups flowent.daily_stats and daily_node_stats, folded in
 --   before executions go; analytics_daily adds them to the kept
---   executions (13_retention.sql).
+--   executions (13_retention.sql);
+-- * the llm-agent node (src/nodes/llm_agent.c) and flowent.llm_base_url.
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.8'" to load this file. \quit
 
 -- 01_schema.sql
@@ -209,6 +210,33 @@ BEGIN
 	RETURN w.version;
 END
 $$;
+
+-- 04_node_types.sql: the llm-agent node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'llm-agent', 'ai', 'LLM Agent', 'Asks an OpenAI-compatible chat-completions API; token usage becomes cost.',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "tokens", "prices": "flowent.model_price"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $llm${
+	"required": ["model"],
+	"properties": {
+		"model": {"type": "string", "description": "The model, e.g. gpt-4o-mini (its price: flowent.model_price)."},
+		"prompt": {"type": "string", "description": "The user message (may hold {{…}}); required unless messages is given."},
+		"systemPrompt": {"type": "string", "description": "The system message, sent first."},
+		"messages": {"type": "array", "items": {"type": "object"},
+			"description": "A conversation from earlier nodes, [{role, content}], sent after the system message and before prompt."},
+		"temperature": {"type": "number", "description": "Sampling temperature, as the API takes it."},
+		"maxTokens": {"type": "integer", "description": "Most tokens the answer may have (max_tokens)."},
+		"responseFormat": {"type": "string", "enum": ["text", "json"], "default": "text",
+			"description": "json asks for a JSON object and outputs it parsed as json (AI_RESPONSE_INVALID when it is not)."},
+		"credential": {"type": "string",
+			"description": "Name of a credential with the API key: a string or {apiKey}; sent as a bearer token."},
+		"baseUrl": {"type": "string", "format": "uri",
+			"description": "The API up to before /chat/completions, e.g. https://api.openai.com/v1; default flowent.llm_base_url."},
+		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$llm$::jsonb AS s) x
+WHERE t.type = 'trigger';
 
 -- 03_rls.sql
 GRANT SELECT (retention_days), INSERT (retention_days), UPDATE (retention_days) ON flowent.workflows TO PUBLIC;
@@ -582,3 +610,42 @@ REVOKE ALL ON FUNCTION flowent._prune_if_due(integer) FROM PUBLIC;
 -- pg_dump keeps the rollups
 SELECT pg_catalog.pg_extension_config_dump('flowent.daily_stats', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.daily_node_stats', '');
+
+-- 14_ai.sql
+-- AI nodes (release 0.8: the llm-agent, src/nodes/llm_agent.c).
+
+-- List prices per 1,000 tokens in USD, shipped with the extension (not
+-- dumped: each install or update brings its own). flowent.model_prices,
+-- the database's own prices (dumped), comes first: a row there overrides
+-- the list price of its model or prices a model the list does not know. A
+-- model in neither costs 0, and the node says priced: false.
+CREATE TABLE flowent.model_list_prices (
+	model text PRIMARY KEY,
+	prompt_per_1k numeric(12,6) NOT NULL,
+	completion_per_1k numeric(12,6) NOT NULL,
+	as_of date NOT NULL
+);
+INSERT INTO flowent.model_list_prices (model, prompt_per_1k, completion_per_1k, as_of) VALUES
+	('gpt-4o', 0.0025, 0.01, '2025-06-01'),
+	('gpt-4o-mini', 0.00015, 0.0006, '2025-06-01'),
+	('gpt-4.1', 0.002, 0.008, '2025-06-01'),
+	('gpt-4.1-mini', 0.0004, 0.0016, '2025-06-01'),
+	('gpt-4.1-nano', 0.0001, 0.0004, '2025-06-01'),
+	('o3', 0.002, 0.008, '2025-06-01'),
+	('o3-mini', 0.0011, 0.0044, '2025-06-01'),
+	('o4-mini', 0.0011, 0.0044, '2025-06-01'),
+	('gpt-3.5-turbo', 0.0005, 0.0015, '2025-06-01'),
+	('claude-3-5-sonnet', 0.003, 0.015, '2025-06-01'),
+	('claude-3-5-haiku', 0.0008, 0.004, '2025-06-01'),
+	('claude-3-7-sonnet', 0.003, 0.015, '2025-06-01'),
+	('mistral-large-latest', 0.002, 0.006, '2025-06-01'),
+	('mistral-small-latest', 0.0001, 0.0003, '2025-06-01');
+GRANT SELECT ON flowent.model_list_prices TO PUBLIC;
+
+-- The price a model's usage is charged at: the database's own, else the list's.
+CREATE VIEW flowent.model_price WITH (security_invoker = true) AS
+	SELECT p.model, p.prompt_per_1k, p.completion_per_1k, 'model_prices' AS source FROM flowent.model_prices p
+	UNION ALL
+	SELECT l.model, l.prompt_per_1k, l.completion_per_1k, 'list (' || l.as_of || ')' FROM flowent.model_list_prices l
+	WHERE NOT EXISTS (SELECT 1 FROM flowent.model_prices p WHERE p.model = l.model);
+GRANT SELECT ON flowent.model_price TO PUBLIC;

@@ -120,6 +120,10 @@ extern const FlNodeType fl_node_database_query;
 extern const FlNodeType fl_node_notify;
 extern const FlNodeType fl_node_http_request;
 extern const FlNodeType fl_node_webhook;
+extern const FlNodeType fl_node_llm_agent;
+
+/* flowent.llm_base_url: the llm-agent's default baseUrl */
+extern char *fl_llm_base_url;
 extern const FlNodeType fl_node_custom;
 
 #endif

@@ -266,11 +266,13 @@ extern int	fl_store_cancel_tree(const char *exec_id, const char *reason);
 extern void fl_exec_cancelled(FlExec *ex);
 extern void fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 							  Jsonb *output, const char *error_code, const char *error,
-							  const char *handle, TimestampTz started, int attempts);
+							  const char *handle, TimestampTz started, int attempts,
+							  int64 tokens, Numeric cost);
 extern void fl_store_flush_logs(FlExec *ex);
 extern void fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 								const char *error_code, const char *error, const char *handle,
-								int attempts);
+								int attempts,
+								int64 tokens, Numeric cost);
 extern char *fl_store_approval(FlExec *ex, int node, Jsonb *config, TimestampTz expires_at,
 							   const char *on_expire);
 extern void fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz fire_at,

@@ -415,10 +415,11 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 			fl_emit(ex, "step:completed", n, "success", res->output, dur, NULL);
 			if (resuming)
 				fl_store_resume_log(ex, n, "success", res->output, NULL, NULL,
-									handle >= 0 ? nd->handles[handle] : NULL, attempts);
+									handle >= 0 ? nd->handles[handle] : NULL, attempts, res->tokens, res->cost);
 			else
 				fl_store_node_log(ex, n, "success", call->input, res->output, NULL, NULL,
-								  handle >= 0 ? nd->handles[handle] : NULL, started, attempts);
+								  handle >= 0 ? nd->handles[handle] : NULL, started, attempts,
+								  res->tokens, res->cost);
 			fl_sched_complete(ex->sched, n, handle);
 			break;
 
@@ -437,11 +438,11 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 				}
 				if (resuming)
 					fl_store_resume_log(ex, n, "error", out, res->error_code, res->error_message,
-										handle >= 0 ? nd->handles[handle] : NULL, attempts);
+										handle >= 0 ? nd->handles[handle] : NULL, attempts, 0, NULL);
 				else
 					fl_store_node_log(ex, n, "error", call->input, out, res->error_code,
 									  res->error_message, handle >= 0 ? nd->handles[handle] : NULL,
-									  started, attempts);
+									  started, attempts, 0, NULL);
 				/* a node interrupted by a cancel: the run ends cancelled, as the cancel says */
 				if (ex->cancelled)
 					break;
@@ -499,10 +500,10 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 					fl_emit(ex, "node:suspended", n, "waiting", info, dur, jb_finish(&e));
 				}
 				if (resuming)
-					fl_store_resume_log(ex, n, "waiting", info, NULL, NULL, NULL, attempts);
+					fl_store_resume_log(ex, n, "waiting", info, NULL, NULL, NULL, attempts, 0, NULL);
 				else
 					fl_store_node_log(ex, n, "waiting", call->input, info, NULL, NULL, NULL,
-									  started, attempts);
+									  started, attempts, 0, NULL);
 				fl_sched_wait(ex->sched, n);
 				/* a loop waits on its body's nodes, which are listed already */
 				if (strcmp(res->wait_kind, FL_WAIT_LOOP) != 0)
@@ -741,7 +742,7 @@ reuse_node(FlExec *ex, int n, FlPrior *p)
 	{
 		ex->seq++;
 		fl_store_node_log(ex, n, "success", NULL, p->output, NULL, NULL, p->handle,
-						  GetCurrentTimestamp(), 0);
+						  GetCurrentTimestamp(), 0, 0, NULL);
 	}
 	fl_sched_complete(ex->sched, n, handle);
 }
@@ -811,7 +812,7 @@ run_node(FlExec *ex, int n)
 		{
 			/* another trigger type started this execution */
 			fl_emit(ex, "state:update", n, "skipped", NULL, -1, NULL);
-			fl_store_node_log(ex, n, "skipped", NULL, NULL, NULL, NULL, NULL, GetCurrentTimestamp(), 0);
+			fl_store_node_log(ex, n, "skipped", NULL, NULL, NULL, NULL, NULL, GetCurrentTimestamp(), 0, 0, NULL);
 			fl_sched_complete(ex->sched, n, -1);
 			return;
 		}
@@ -846,7 +847,7 @@ drain_skipped(FlExec *ex)
 		if (p && p->status == 'k')
 			continue;			/* logged by the earlier run */
 		fl_emit(ex, "state:update", v, "skipped", NULL, -1, NULL);
-		fl_store_node_log(ex, v, "skipped", NULL, NULL, NULL, NULL, NULL, GetCurrentTimestamp(), 0);
+		fl_store_node_log(ex, v, "skipped", NULL, NULL, NULL, NULL, NULL, GetCurrentTimestamp(), 0, 0, NULL);
 	}
 }
 

@@ -479,8 +479,8 @@ parse_json(void *arg)
 	p->out = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(p->text)));
 }
 
-static Jsonb *
-try_parse_json(const char *text)
+Jsonb *
+fl_http_try_parse_json(const char *text)
 {
 	JsonParse	p = {text, NULL};
 	ErrorData  *ed = fl_subxact_try(parse_json, &p);
@@ -535,7 +535,7 @@ fl_http_response_output(FlHttpResponse *resp)
 	jb_key(&b, "body");
 	if (text_ok && blen > 0 && is_json_type(ctype))
 	{
-		Jsonb	   *j = try_parse_json(body);
+		Jsonb	   *j = fl_http_try_parse_json(body);
 
 		if (j)
 			jb_jsonb(&b, j);

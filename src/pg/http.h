@@ -160,6 +160,9 @@ extern void fl_http_finish(CURL *h, FlHttpResponse *resp);
  */
 extern Jsonb *fl_http_response_output(FlHttpResponse *resp);
 
+/* text parsed as jsonb, or NULL when it is not JSON (no error raised) */
+extern Jsonb *fl_http_try_parse_json(const char *text);
+
 /*
  * Map a finished transfer to the node result: OUTBOUND_REFUSED, TIMEOUT,
  * LIMIT_EXCEEDED (response over the cap), HTTP_ERROR (curl error, or a status

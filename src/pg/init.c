@@ -9,6 +9,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "nodes/fl_nodes.h"
 #include "pg/engine.h"
 #include "pg/http.h"
 #include "worker/worker.h"
@@ -57,6 +58,10 @@ _PG_init(void)
 							"How often the workers prune each database's history (0: never on their own).",
 							NULL, &fl_prune_interval_s, 3600, 0, 7 * 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("flowent.llm_base_url",
+							   "The llm-agent's default baseUrl: an OpenAI-compatible API, up to before /chat/completions.",
+							   NULL, &fl_llm_base_url, "https://api.openai.com/v1",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
 	fl_context_init();
 	fl_registry_init();
 	fl_http_init();

@@ -25,7 +25,7 @@
 #define TXT(s) ((s) ? CStringGetTextDatum(s) : (Datum) 0)
 #define NUL(p) ((p) ? ' ' : 'n')
 
-#define LOG_COLS 16
+#define LOG_COLS 18
 /* rows written at a time (and buffered at most, so a long loop's memory stays bounded) */
 #define LOG_FLUSH_ROWS 1000
 
@@ -46,7 +46,8 @@ typedef struct FlLogBuf
 void
 fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 				  Jsonb *output, const char *error_code, const char *error,
-				  const char *handle, TimestampTz started, int attempts)
+				  const char *handle, TimestampTz started, int attempts,
+				  int64 tokens, Numeric cost)
 {
 	FlLogBuf   *lb = ex->logbuf;
 	FlNodeDef  *nd = &ex->wf->nodes[node];
@@ -109,6 +110,11 @@ fl_store_node_log(FlExec *ex, int node, const char *status, Jsonb *input,
 	a[14] = TimestampTzGetDatum(now);
 	n[14] = strcmp(status, "waiting") == 0;
 	a[15] = Int32GetDatum((int32) Min(secs * 1000 + usecs / 1000, PG_INT32_MAX));
+	/* what a model call used: tokens and cost (NULL for the nodes that call none) */
+	a[16] = Int32GetDatum((int32) Min(tokens, PG_INT32_MAX));
+	n[16] = tokens <= 0;
+	a[17] = cost ? NumericGetDatum(cost) : (Datum) 0;
+	n[17] = cost == NULL;
 }
 
 static void flush_chunk(FlExec *ex, FlLogBuf *lb, int start, int n, TupleTableSlot **slots, Relation rel,
@@ -118,7 +124,7 @@ static void flush_chunk(FlExec *ex, FlLogBuf *lb, int start, int n, TupleTableSl
 static const char *const log_col_names[LOG_COLS] = {
 	"id", "node_id", "node_type", "node_name", "status", "input", "output", "error",
 	"error_code", "handle", "iteration", "attempts", "seq", "started_at", "completed_at",
-	"duration_ms"
+	"duration_ms", "tokens_used", "cost_usd"
 };
 
 /*
@@ -237,21 +243,22 @@ flush_chunk(FlExec *ex, FlLogBuf *lb, int start, int n, TupleTableSlot **slots, 
 /* A waiting node continued: its log row becomes the final one. */
 void
 fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
-					const char *error_code, const char *error, const char *handle, int attempts)
+					const char *error_code, const char *error, const char *handle, int attempts,
+					int64 tokens, Numeric cost)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[10] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-	TEXTOID};
-	Datum		a[10];
-	char		n[10];
+	Oid			types[12] = {UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	TEXTOID, INT4OID, NUMERICOID};
+	Datum		a[12];
+	char		n[12];
 
 	fl_owner_plan(&plan,
 			 "UPDATE flowent.workflow_node_logs SET status = $3::flowent.node_log_status, output = $4, "
 			 " error = $5, error_code = $6, handle = $7, seq = $8, completed_at = clock_timestamp(), "
 			 " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::int, "
-			 " attempts = greatest(attempts, $9) "
+			 " attempts = greatest(attempts, $9), tokens_used = $11, cost_usd = $12 "
 			 "WHERE execution_id = $1 AND node_id = $2 AND status = 'waiting' AND iteration = $10",
-			 10, types);
+			 12, types);
 	memset(n, ' ', sizeof(n));
 	a[0] = UUIDPGetDatum(&ex->id);
 	a[1] = CStringGetTextDatum(ex->wf->nodes[node].id);
@@ -267,6 +274,10 @@ fl_store_resume_log(FlExec *ex, int node, const char *status, Jsonb *output,
 	a[7] = Int32GetDatum(ex->seq);
 	a[8] = Int32GetDatum(Max(attempts, 1));
 	a[9] = CStringGetTextDatum(ex->iteration);
+	a[10] = Int32GetDatum((int32) Min(tokens, PG_INT32_MAX));
+	n[10] = tokens > 0 ? ' ' : 'n';
+	a[11] = cost ? NumericGetDatum(cost) : (Datum) 0;
+	n[11] = NUL(cost);
 	fl_owner_exec(plan, a, n, SPI_OK_UPDATE);
 }
 

@@ -98,6 +98,13 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 		fail "$from updated to $current differs from a fresh $current install (above: < updated, > fresh)"
 	fi
 	echo "upgrade: ok: $from -> $current gives the catalog of a fresh install ($(wc -l </tmp/flowent-upgrade.new) objects compared)"
+	# and the rows the extension ships: the builtin node types and the list prices
+	shipped="SELECT md5(coalesce(string_agg(x, '' ORDER BY x), '')) FROM (
+		SELECT to_jsonb(t)::text AS x FROM (SELECT type, category, label, description, handles, config_schema,
+			cost_model FROM flowent.node_types WHERE builtin) t
+		UNION ALL SELECT to_jsonb(p)::text FROM flowent.model_list_prices p) s"
+	[ "$(q $OLD -c "$shipped")" = "$(q $NEW -c "$shipped")" ] ||
+		fail "$from updated to $current: the builtin node types or list prices differ from a fresh install's"
 	shipped="SELECT count(*) || ' ' || md5(coalesce(json_agg(w ORDER BY w.id)::text, '')) FROM flowent.workflows w WHERE w.user_id = 'flowent'"
 	[ "$(q $OLD -c "$shipped")" = "$(q $NEW -c "$shipped")" ] ||
 		fail "the templates of $from updated to $current differ from those of a fresh install"

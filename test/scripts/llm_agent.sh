@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The llm-agent node (issue 10, item 1 and the async call of item 4) against a fake
+# OpenAI-style chat-completions server on 127.0.0.1 (test/fake/llm_server.py), on the running
+# cluster (PGHOST/PGPORT/PGUSER, workers preloaded):
+#   the request (model, messages in order, temperature, max_tokens, response_format, bearer
+#   key from a credential, baseUrl and flowent.llm_base_url); the output (text, model,
+#   finishReason, usage) with its cost from flowent.model_prices and the execution's totals;
+#   responseFormat json parsed with numbers exact; the provider's errors as stable codes with
+#   its message (401 CREDENTIAL_INVALID, 500 and 429 AI_UNAVAILABLE retried by the node's retry
+#   setting, 404 INVALID_CONFIG, no chat completion or no JSON AI_RESPONSE_INVALID, TIMEOUT,
+#   unreachable AI_UNAVAILABLE); bad config named; the key never in an output or error; the
+#   same call in an asynchronous run through the worker.
+set -euo pipefail
+
+DB=flowent_llm_agent
+TMP=
+cleanup() {
+	[ -z "${LLM_PID:-}" ] || kill "$LLM_PID" 2>/dev/null || true
+	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
+	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	[ -z "$TMP" ] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+cleanup
+TMP=$(mktemp -d)
+NAME=llm_agent
+. "$(dirname "$0")/../lib/sql_checks.sh"
+. "$(dirname "$0")/../lib/fake_http.sh"
+
+python3 "$(dirname "$0")/../fake/llm_server.py" --port-file "$TMP/llm.port" --key sk-test-123 &
+LLM_PID=$!
+for _ in $(seq 1 100); do [ -s "$TMP/llm.port" ] && break; sleep 0.05; done
+[ -s "$TMP/llm.port" ] || fail "the fake LLM server did not start"
+API="http://127.0.0.1:$(cat "$TMP/llm.port")/v1"
+allow '127.0.0.1'
+
+createdb "$DB"
+q "$DB" >/dev/null <<SQL
+CREATE EXTENSION flowent;
+SELECT flowent.set_credential('openai', '{"apiKey": "sk-test-123"}');
+SELECT flowent.set_credential('wrong', '"sk-nope"');
+INSERT INTO flowent.model_prices (model, prompt_per_1k, completion_per_1k) VALUES ('echo', 0.5, 1.5);
+SQL
+# agent NAME DATA: a workflow trigger -> llm-agent (data) -> output
+agent() {
+	q "$DB" -c "SELECT flowent.create_workflow('$1',
+		jsonb_build_array('{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}}'::jsonb,
+			jsonb_build_object('id', 'ai', 'type', 'llm-agent', 'data', '$2'::jsonb),
+			'{\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":\"{{ai}}\"}}'::jsonb),
+		'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"ai\"},{\"id\":\"e2\",\"source\":\"ai\",\"target\":\"o\"}]')"
+}
+run() { q "$DB" -c "SELECT flowent.run('$1', '${2:-{\}}')"; }
+# field JSON PATH: the value at PATH (a Python subscript) as sorted JSON; sval: a string as it is
+field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
+sval() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
+
+# ---- a call: the request as sent and the output with its cost
+curl -s "$API/../log/clear" >/dev/null
+WF=$(agent ok "{\"model\": \"echo\", \"baseUrl\": \"$API\", \"credential\": \"openai\", \"systemPrompt\": \"be brief\",
+	\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"hello\"}],
+	\"prompt\": \"what is {{trigger.payload.q}}\", \"temperature\": 0.25, \"maxTokens\": 64}")
+r=$(run "$WF" '{"q": "two plus two"}')
+eq "status" "$(field "$r" "['status']")" '"success"'
+eq "output" "$(field "$r" "['output']")" \
+	'{"costUsd": 0.0135, "finishReason": "stop", "model": "echo", "priced": true, "text": "echo: what is two plus two", "usage": {"completionTokens": 6, "promptTokens": 9, "totalTokens": 15}}'
+eq "totals" "$(field "$r" "['totalTokens']") $(field "$r" "['totalCost']")" "15 0.0135"
+req=$(curl -s "$API/../log")
+eq "request" "$(field "$req" "[0]['body']") $(field "$req" "[0]['authorization']")" \
+	'{"max_tokens": 64, "messages": [{"content": "be brief", "role": "system"}, {"content": "hi", "role": "user"}, {"content": "hello", "role": "assistant"}, {"content": "what is two plus two", "role": "user"}], "model": "echo", "temperature": 0.25} "Bearer sk-test-123"'
+eq "execution row" "$(q "$DB" -c "SELECT total_tokens || ' ' || total_cost FROM flowent.workflow_executions WHERE id = '$(sval "$r" "['executionId']")'")" "15 0.013500"
+eq "node log" "$(q "$DB" -c "SELECT string_agg(node_id || '=' || coalesce(tokens_used::text, '-') || '/' || coalesce(cost_usd::text, '-'), ',' ORDER BY seq)
+	FROM flowent.workflow_node_logs WHERE execution_id = '$(sval "$r" "['executionId']")'")" "t=-/-,ai=15/0.013500,o=-/-"
+ok "a call: system prompt, conversation, prompt (templated), temperature and max_tokens sent with the bearer key; text, usage and cost from model_prices, also on the execution and in its node log"
+
+# ---- JSON mode, a model without a price, flowent.llm_base_url
+q "$DB" -c "ALTER DATABASE $DB SET flowent.llm_base_url = '$API'" >/dev/null
+WF=$(agent json '{"model": "json", "credential": "openai", "prompt": "answer", "responseFormat": "json"}')
+r=$(run "$WF")
+eq "json" "$(field "$r" "['output']['json']") $(field "$r" "['output']['priced']") $(field "$r" "['output']['costUsd']")" \
+	'{"answer": 42, "exact": 0.1} false 0'
+q "$DB" -c "SELECT flowent.run('$WF') -> 'output' -> 'json' ->> 'exact'" | grep -qx '0.1000000000000000000001' || fail "the JSON answer's number is not exact"
+eq "response_format" "$(field "$(curl -s "$API/../log")" "[-1]['body']['response_format']")" '{"type": "json_object"}'
+WF=$(agent listed '{"model": "gpt-4o-mini", "credential": "openai", "prompt": "one two"}')
+eq "list price" "$(field "$(run "$WF")" "['output']['costUsd']")" 2e-06
+q "$DB" -c "INSERT INTO flowent.model_prices (model, prompt_per_1k, completion_per_1k) VALUES ('gpt-4o-mini', 1, 1)" >/dev/null
+eq "own price" "$(field "$(run "$WF")" "['output']['costUsd']") $(q "$DB" -c "SELECT source FROM flowent.model_price WHERE model = 'gpt-4o-mini'")" "0.005 model_prices"
+ok "responseFormat json: the answer parsed (numbers exact), response_format sent; an unpriced model costs 0 (priced false), a listed one its list price unless model_prices has its own; flowent.llm_base_url as the default"
+
+# ---- the provider's errors as stable codes
+err_of() {	# err_of DATA: "status code | message" of a run
+	local wf r
+	wf=$(agent "e$RANDOM" "$1")
+	r=$(run "$wf")
+	echo "$(sval "$r" "['status']") $(sval "$r" "['error']['code']") | $(sval "$r" "['error']['message']")"
+}
+eq "401" "$(err_of '{"model": "echo", "credential": "wrong", "prompt": "x"}')" \
+	'error CREDENTIAL_INVALID | node "ai": the model API refused the credential (HTTP 401): Incorrect API key provided'
+curl -s "$API/../log/clear" >/dev/null
+eq "500" "$(err_of '{"model": "down", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 3}}')" \
+	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 500: the model is overloaded'
+eq "... retried" "$(field "$(curl -s "$API/../log")" "[-1]['body']['model']") $(curl -s "$API/../log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" '"down" 3'
+eq "429" "$(err_of '{"model": "busy", "credential": "openai", "prompt": "x"}')" \
+	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 429: Rate limit reached'
+eq "404" "$(err_of '{"model": "unknown-model", "credential": "openai", "prompt": "x"}')" \
+	'error INVALID_CONFIG | node "ai": the model API refused the request (HTTP 404): The model `unknown-model` does not exist'
+case "$(err_of '{"model": "garbage", "credential": "openai", "prompt": "x"}')" in
+	"error AI_RESPONSE_INVALID | node \"ai\": the model API's answer is not a chat completion"*) ;;
+	*) fail "no chat completion: $(err_of '{"model": "garbage", "credential": "openai", "prompt": "x"}')" ;;
+esac
+case "$(err_of '{"model": "html", "credential": "openai", "prompt": "x"}')" in
+	"error AI_RESPONSE_INVALID"*"<html>maintenance</html>"*) ;; *) fail "an HTML answer" ;;
+esac
+case "$(err_of '{"model": "not-json", "credential": "openai", "prompt": "x", "responseFormat": "json"}')" in
+	"error AI_RESPONSE_INVALID | node \"ai\": responseFormat is json, but the model's answer is not JSON: certainly!"*) ;;
+	*) fail "not JSON" ;;
+esac
+case "$(err_of '{"model": "slow", "credential": "openai", "prompt": "x", "timeoutMs": 500}')" in
+	"error TIMEOUT | node \"ai\": HTTP request POST "*"timed out after 500 ms") ;; *) fail "timeout" ;;
+esac
+case "$(err_of "{\"model\": \"echo\", \"credential\": \"openai\", \"prompt\": \"x\", \"baseUrl\": \"http://127.0.0.1:9/v1\"}")" in
+	"error AI_UNAVAILABLE | node \"ai\": the model API at http://127.0.0.1:9/v1/chat/completions could not be reached"*) ;;
+	*) fail "unreachable" ;;
+esac
+ok "401 CREDENTIAL_INVALID, 500 and 429 AI_UNAVAILABLE (retried: 3 attempts), 404 INVALID_CONFIG, no completion / HTML / not JSON AI_RESPONSE_INVALID, TIMEOUT, unreachable AI_UNAVAILABLE, each with the provider's message"
+
+# ---- bad config, named: by the workflow's validation (schema), else by the node
+verr() { err "$DB" "SELECT flowent.run('$(agent "v$RANDOM" "$1")')"; }
+case "$(verr '{"prompt": "x"}')" in *'node "ai" (llm-agent): required field "model" is missing') ;; *) fail "no model: $(verr '{"prompt": "x"}')" ;; esac
+case "$(verr '{"model": "echo", "prompt": "x", "responseFormat": "xml"}')" in
+	*'node "ai" (llm-agent): field "responseFormat" must be one of ["text", "json"], got xml') ;; *) fail "responseFormat xml" ;; esac
+case "$(verr '{"model": "echo", "prompt": "x", "temperature": "hot"}')" in
+	*'node "ai" (llm-agent): field "temperature"'*) ;; *) fail "temperature: $(verr '{"model": "echo", "prompt": "x", "temperature": "hot"}')" ;; esac
+eq "no prompt" "$(err_of '{"model": "echo"}')" 'error INVALID_CONFIG | node "ai": field "prompt" is required (or "messages")'
+eq "messages" "$(err_of '{"model": "echo", "messages": [{"role": "user"}]}')" \
+	'error INVALID_CONFIG | node "ai": messages[0] must be {role, content} with strings'
+eq "credential" "$(err_of '{"model": "echo", "prompt": "x", "credential": "nobody"}')" \
+	'error CREDENTIAL_NOT_FOUND | node "ai": credential "nobody" does not exist for the workflow owner'
+ok "bad config names the node and the field"
+leaks=$(q "$DB" -c "SELECT count(*) FROM flowent.workflow_executions WHERE output::text LIKE '%sk-test-123%' OR error LIKE '%sk-test-123%' OR options::text LIKE '%sk-test-123%'")
+leaks=$((leaks + $(q "$DB" -c "SELECT count(*) FROM flowent.workflow_node_logs WHERE input::text LIKE '%sk-test-123%' OR output::text LIKE '%sk-test-123%' OR error LIKE '%sk-test-123%'")))
+eq "no key stored" "$leaks" 0
+ok "the API key is in no execution, node log, output or error"
+
+# ---- asynchronous: the worker makes the call
+WF=$(agent async "{\"model\": \"echo\", \"baseUrl\": \"$API\", \"credential\": \"openai\", \"prompt\": \"async {{trigger.payload.n}}\"}")
+ID=$(q "$DB" -c "SELECT flowent.execute('$WF', '{\"n\": 7}')")
+poll "$DB" "SELECT status = 'success' FROM flowent.workflow_executions WHERE id = '$ID'" 30 || fail "the async run did not finish: $(q "$DB" -c "SELECT status || ' ' || coalesce(error, '') FROM flowent.workflow_executions WHERE id = '$ID'")"
+eq "async" "$(q "$DB" -c "SELECT output ->> 'text' || ' ' || total_tokens || ' ' || total_cost || ' ' || mode FROM flowent.workflow_executions WHERE id = '$ID'")" \
+	"echo: async 7 5 0.005500 async"
+eq "async node log" "$(q "$DB" -c "SELECT tokens_used || '/' || cost_usd FROM flowent.workflow_node_logs WHERE execution_id = '$ID' AND node_id = 'ai'")" "5/0.005500"
+ok "in an asynchronous run the worker's curl loop makes the call: same output, tokens and cost"
+echo "llm_agent: all checks passed"
