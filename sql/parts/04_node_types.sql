@@ -194,6 +194,19 @@ types(type, category, label, description, handles, schema) AS (VALUES
 		"baseUrl": {"type": "string", "format": "uri",
 			"description": "The API up to before /chat/completions, e.g. https://api.openai.com/v1; default flowent.llm_base_url."},
 		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('web-search', 'action', 'Web Search', 'Searches the web with Brave, DuckDuckGo or Google: [{title, url, snippet}].', '["out"]', '{
+	"required": ["provider", "query"],
+	"properties": {
+		"provider": {"type": "string", "enum": ["brave", "duckduckgo", "google"],
+			"description": "brave (Web Search API), duckduckgo (Instant Answer API, no key) or google (Custom Search JSON API)."},
+		"query": {"type": "string", "description": "What to search for (may hold {{…}})."},
+		"count": {"type": "integer", "default": 10, "description": "Most results, 1 to 50 (Google: 10)."},
+		"credential": {"type": "string",
+			"description": "Name of a credential: brave a string or {apiKey}; google {apiKey, cx}; duckduckgo none."},
+		"baseUrl": {"type": "string", "format": "uri", "description": "The search endpoint; default the provider''s own."},
+		"timeoutMs": {"type": "integer",
 			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}')
 )
 INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,

@@ -7,7 +7,9 @@
 -- * daily rollups flowent.daily_stats and daily_node_stats, folded in
 --   before executions go; analytics_daily adds them to the kept
 --   executions (13_retention.sql);
--- * the llm-agent node (src/nodes/llm_agent.c) and flowent.llm_base_url.
+-- * the llm-agent node (src/nodes/llm_agent.c) and flowent.llm_base_url, list
+--   prices (model_list_prices, view model_price), tokens and cost per node log;
+-- * the web-search node (src/nodes/web_search.c).
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.8'" to load this file. \quit
 
 -- 01_schema.sql
@@ -218,7 +220,7 @@ SELECT 'llm-agent', 'ai', 'LLM Agent', 'Asks an OpenAI-compatible chat-completio
 	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
 		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
 	'{"kind": "tokens", "prices": "flowent.model_price"}'::jsonb, true, NULL
-FROM flowent.node_types t, (SELECT $llm${
+FROM flowent.node_types t, (SELECT $node${
 	"required": ["model"],
 	"properties": {
 		"model": {"type": "string", "description": "The model, e.g. gpt-4o-mini (its price: flowent.model_price)."},
@@ -235,8 +237,30 @@ FROM flowent.node_types t, (SELECT $llm${
 		"baseUrl": {"type": "string", "format": "uri",
 			"description": "The API up to before /chat/completions, e.g. https://api.openai.com/v1; default flowent.llm_base_url."},
 		"timeoutMs": {"type": "integer",
-			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$llm$::jsonb AS s) x
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
 WHERE t.type = 'trigger';
+
+-- 04_node_types.sql: the web-search node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'web-search', 'action', 'Web Search', 'Searches the web with Brave, DuckDuckGo or Google: [{title, url, snippet}].',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $node${
+	"required": ["provider", "query"],
+	"properties": {
+		"provider": {"type": "string", "enum": ["brave", "duckduckgo", "google"],
+			"description": "brave (Web Search API), duckduckgo (Instant Answer API, no key) or google (Custom Search JSON API)."},
+		"query": {"type": "string", "description": "What to search for (may hold {{…}})."},
+		"count": {"type": "integer", "default": 10, "description": "Most results, 1 to 50 (Google: 10)."},
+		"credential": {"type": "string",
+			"description": "Name of a credential: brave a string or {apiKey}; google {apiKey, cx}; duckduckgo none."},
+		"baseUrl": {"type": "string", "format": "uri", "description": "The search endpoint; default the provider's own."},
+		"timeoutMs": {"type": "integer",
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
+WHERE t.type = 'trigger';
+
 
 -- 03_rls.sql
 GRANT SELECT (retention_days), INSERT (retention_days), UPDATE (retention_days) ON flowent.workflows TO PUBLIC;

@@ -121,6 +121,7 @@ extern const FlNodeType fl_node_notify;
 extern const FlNodeType fl_node_http_request;
 extern const FlNodeType fl_node_webhook;
 extern const FlNodeType fl_node_llm_agent;
+extern const FlNodeType fl_node_web_search;
 
 /* flowent.llm_base_url: the llm-agent's default baseUrl */
 extern char *fl_llm_base_url;

@@ -193,25 +193,6 @@ llm_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 	return true;
 }
 
-/* The provider's own message: error.message of a JSON body, else an excerpt of it. */
-static char *
-provider_message(Jsonb *body, FlHttpResponse *resp)
-{
-	JsonbValue	e,
-				m;
-
-	if (body && jb_get(body, "error", &e))
-	{
-		if (e.type == jbvString)
-			return jbv_cstring(&e);
-		if (jbv_is_object(&e) && jbv_get_key(&e, "message", &m) && m.type == jbvString)
-			return jbv_cstring(&m);
-	}
-	if (resp->body && resp->body_len > 0)
-		return pnstrdup(resp->body, Min(resp->body_len, 200));
-	return pstrdup("no message");
-}
-
 /* The price of a model's usage, or NULL when the model has none. */
 static Numeric
 usage_cost(const char *model, int64 prompt_tokens, int64 completion_tokens)
@@ -264,44 +245,8 @@ llm_result(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode 
 	Numeric		cost;
 	JB			b = {0};
 
-	if (code != CURLE_OK && !resp->refused && code != CURLE_OPERATION_TIMEDOUT && !resp->too_large &&
-		code != CURLE_FILESIZE_EXCEEDED)
-	{
-		fl_fail(res, "AI_UNAVAILABLE", "node \"%s\": the model API at %s could not be reached: %s",
-				id, req->url, resp->errbuf[0] ? resp->errbuf : curl_easy_strerror(code));
+	if (!fl_http_api_answer(req, resp, code, res, "model API", "AI_UNAVAILABLE", &body))
 		return;
-	}
-	if (code != CURLE_OK || resp->too_large)
-	{
-		fl_http_result(req, resp, code, res);	/* OUTBOUND_REFUSED, TIMEOUT, LIMIT_EXCEEDED */
-		return;
-	}
-	if (resp->body && resp->body_len > 0)
-	{
-		Jsonb	   *out = fl_http_response_output(resp);
-		JsonbValue	bv;
-
-		if (jb_get(out, "body", &bv) && (jbv_is_object(&bv) || jbv_is_array(&bv)))
-			body = jbv_to_jsonb(&bv);
-	}
-	if (resp->status == 401 || resp->status == 403)
-	{
-		fl_fail(res, "CREDENTIAL_INVALID", "node \"%s\": the model API refused the credential (HTTP %ld): %s",
-				id, resp->status, provider_message(body, resp));
-		return;
-	}
-	if (resp->status == 429 || resp->status >= 500)
-	{
-		fl_fail(res, "AI_UNAVAILABLE", "node \"%s\": the model API answered HTTP %ld: %s",
-				id, resp->status, provider_message(body, resp));
-		return;
-	}
-	if (resp->status < 200 || resp->status > 299)
-	{
-		fl_fail(res, "INVALID_CONFIG", "node \"%s\": the model API refused the request (HTTP %ld): %s",
-				id, resp->status, provider_message(body, resp));
-		return;
-	}
 	if (body == NULL || !jb_get(body, "choices", &choices) || !jbv_is_array(&choices) ||
 		!jbv_get_index(&choices, 0, &choice) || !jbv_is_object(&choice) ||
 		!jbv_get_key(&choice, "message", &msg) || !jbv_is_object(&msg) ||
@@ -354,41 +299,16 @@ llm_result(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode 
 	res->cost = cost;
 }
 
-/* Execute synchronously (flowent.run), interruptible by cancel. */
 static void
 llm_execute(FlNodeCall *call, FlNodeResult *res)
 {
-	FlHttpRequest req;
-	FlHttpResponse resp;
-
-	if (!llm_prepare(call, &req, res))
-		return;
-	fl_http_response_init(&resp);
-	PG_TRY();
-	{
-		CURLcode	code = fl_http_perform_sync(&req, &resp);
-
-		llm_result(call, &req, &resp, code, res);
-	}
-	PG_FINALLY();
-	{
-		fl_http_response_free(&resp);
-	}
-	PG_END_TRY();
+	fl_http_call_sync(call, res, llm_prepare, llm_result);
 }
 
-/* The worker's response came back: map it to the node's result. */
 static void
 llm_resume(FlNodeCall *call, FlNodeResult *res)
 {
-	FlHttpCompletion *c = fl_http_completion;
-
-	if (c == NULL)
-	{
-		llm_execute(call, res);
-		return;
-	}
-	llm_result(call, c->req, c->resp, c->code, res);
+	fl_http_call_resume(call, res, llm_prepare, llm_result);
 }
 
 const FlNodeType fl_node_llm_agent = {

@@ -31,6 +31,7 @@
 #include "nodes/fl_nodes.h"
 #include "pg/engine.h"
 #include "pg/http.h"
+#include "pg/http_async.h"
 #include "pg/jsonb_util.h"
 #include "pg/subxact.h"
 
@@ -679,6 +680,81 @@ fl_http_result(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNodeRe
 	fl_succeed(res, fl_http_response_output(resp), NULL);
 }
 
+/* The provider's own message: error.message (or .detail, or error as a string) of a JSON body, else an excerpt. */
+static char *
+provider_message(Jsonb *body, FlHttpResponse *resp)
+{
+	JsonbValue	e,
+				m;
+
+	if (body && jb_get(body, "error", &e))
+	{
+		if (e.type == jbvString)
+			return jbv_cstring(&e);
+		if (jbv_is_object(&e) && jbv_get_key(&e, "message", &m) && m.type == jbvString)
+			return jbv_cstring(&m);
+		if (jbv_is_object(&e) && jbv_get_key(&e, "detail", &m) && m.type == jbvString)
+			return jbv_cstring(&m);	/* Brave's */
+	}
+	if (body && jb_get(body, "message", &m) && m.type == jbvString)
+		return jbv_cstring(&m);
+	if (resp->body && resp->body_len > 0)
+	{
+		bool		cut;
+
+		return body_excerpt(resp, &cut);
+	}
+	return pstrdup("no message");
+}
+
+bool
+fl_http_api_answer(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNodeResult *res,
+				   const char *api, const char *unavailable, Jsonb **body)
+{
+	const char *id = req->node_id ? req->node_id : "?";
+
+	*body = NULL;
+	if (code != CURLE_OK && !resp->refused && code != CURLE_OPERATION_TIMEDOUT && !resp->too_large &&
+		code != CURLE_FILESIZE_EXCEEDED)
+	{
+		fl_fail(res, unavailable, "node \"%s\": the %s at %s could not be reached: %s",
+				id, api, url_for_message(req->url), resp->errbuf[0] ? resp->errbuf : curl_easy_strerror(code));
+		return false;
+	}
+	if (code != CURLE_OK || resp->too_large)
+	{
+		fl_http_result(req, resp, code, res);	/* OUTBOUND_REFUSED, TIMEOUT, LIMIT_EXCEEDED */
+		return false;
+	}
+	if (resp->body && resp->body_len > 0)
+	{
+		Jsonb	   *out = fl_http_response_output(resp);
+		JsonbValue	bv;
+
+		if (jb_get(out, "body", &bv) && (jbv_is_object(&bv) || jbv_is_array(&bv)))
+			*body = jbv_to_jsonb(&bv);
+	}
+	if (resp->status == 401 || resp->status == 403)
+	{
+		fl_fail(res, "CREDENTIAL_INVALID", "node \"%s\": the %s refused the credential (HTTP %ld): %s",
+				id, api, resp->status, provider_message(*body, resp));
+		return false;
+	}
+	if (resp->status == 429 || resp->status >= 500)
+	{
+		fl_fail(res, unavailable, "node \"%s\": the %s answered HTTP %ld: %s",
+				id, api, resp->status, provider_message(*body, resp));
+		return false;
+	}
+	if (resp->status < 200 || resp->status > 299)
+	{
+		fl_fail(res, "INVALID_CONFIG", "node \"%s\": the %s refused the request (HTTP %ld): %s",
+				id, api, resp->status, provider_message(*body, resp));
+		return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------- sync */
 
 static CURL *sync_handle = NULL;
@@ -762,3 +838,39 @@ fl_http_execute(FlHttpRequest *req, FlNodeResult *res)
 	PG_END_TRY();
 }
 
+/* A node's own request and mapping, run here (flowent.run). */
+void
+fl_http_call_sync(FlNodeCall *call, FlNodeResult *res, FlHttpPrepareFn prepare, FlHttpMapFn map)
+{
+	FlHttpRequest req;
+	FlHttpResponse resp;
+
+	if (!prepare(call, &req, res))
+		return;
+	fl_http_response_init(&resp);
+	PG_TRY();
+	{
+		CURLcode	code = fl_http_perform_sync(&req, &resp);
+
+		map(call, &req, &resp, code, res);
+	}
+	PG_FINALLY();
+	{
+		fl_http_response_free(&resp);
+	}
+	PG_END_TRY();
+}
+
+/* Its resume: the worker's response mapped, or (no response) the call made here. */
+void
+fl_http_call_resume(FlNodeCall *call, FlNodeResult *res, FlHttpPrepareFn prepare, FlHttpMapFn map)
+{
+	FlHttpCompletion *c = fl_http_completion;
+
+	if (c == NULL)
+	{
+		fl_http_call_sync(call, res, prepare, map);
+		return;
+	}
+	map(call, c->req, c->resp, c->code, res);
+}

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include <curl/curl.h>
+#include "lib/stringinfo.h"
 #include <sys/socket.h>
 
 #include "nodes/fl_nodes.h"
@@ -135,6 +136,7 @@ extern bool fl_http_config_timeout(FlNodeCall *call, FlNodeResult *res, FlHttpRe
 extern char *fl_http_idempotency_key(FlNodeCall *call);
 extern bool fl_http_has_header(List *headers, const char *name);
 extern List *fl_http_set_header(List *headers, const char *name, const char *value);
+extern void fl_http_append_urlencoded(StringInfo buf, const char *s);
 
 /* Zero a response before use. */
 extern void fl_http_response_init(FlHttpResponse *resp);
@@ -171,6 +173,28 @@ extern Jsonb *fl_http_try_parse_json(const char *text);
  */
 extern void fl_http_result(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
 						   FlNodeResult *res);
+
+/*
+ * For the nodes that call a JSON API (llm-agent, web-search): a finished
+ * transfer mapped with the provider's message: unreachable and 429/5xx
+ * `unavailable` (a retryable code), 401/403 CREDENTIAL_INVALID, another
+ * non-2xx INVALID_CONFIG, and OUTBOUND_REFUSED, TIMEOUT, LIMIT_EXCEEDED as
+ * fl_http_result.  True for a 2xx, with *body the response parsed (NULL
+ * when it is not JSON); false with res failed.  `api` names the service.
+ */
+extern bool fl_http_api_answer(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNodeResult *res,
+							   const char *api, const char *unavailable, Jsonb **body);
+
+/*
+ * Nodes that build their own request and map their own answer (llm-agent,
+ * web-search): the synchronous call, and the resume that maps the worker's
+ * response (or makes the call when there is none).
+ */
+typedef bool (*FlHttpPrepareFn) (FlNodeCall *call, FlHttpRequest *req, FlNodeResult *res);
+typedef void (*FlHttpMapFn) (FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
+							 FlNodeResult *res);
+extern void fl_http_call_sync(FlNodeCall *call, FlNodeResult *res, FlHttpPrepareFn prepare, FlHttpMapFn map);
+extern void fl_http_call_resume(FlNodeCall *call, FlNodeResult *res, FlHttpPrepareFn prepare, FlHttpMapFn map);
 
 /* Free what the response holds (safe twice, safe after init). */
 extern void fl_http_response_free(FlHttpResponse *resp);

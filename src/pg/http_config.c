@@ -30,8 +30,8 @@
 /* ---------------------------------------------------------------- request */
 
 /* Percent-encode s (RFC 3986 unreserved characters kept) onto buf. */
-static void
-append_urlencoded(StringInfo buf, const char *s)
+void
+fl_http_append_urlencoded(StringInfo buf, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -517,9 +517,9 @@ fl_http_request_from_config(FlNodeCall *call, FlHttpRequest *req, FlNodeResult *
 				text = jbv_to_text(&el);	/* objects: compact JSON */
 				if (q.len > 0)
 					appendStringInfoChar(&q, '&');
-				append_urlencoded(&q, name);
+				fl_http_append_urlencoded(&q, name);
 				appendStringInfoChar(&q, '=');
-				append_urlencoded(&q, text);
+				fl_http_append_urlencoded(&q, text);
 			}
 		}
 		if (q.len > 0)

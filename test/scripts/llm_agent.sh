@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The llm-agent node (issue 10, item 1 and the async call of item 4) against a fake
-# OpenAI-style chat-completions server on 127.0.0.1 (test/fake/llm_server.py), on the running
+# OpenAI-style chat-completions server on 127.0.0.1 (test/fake/api_server.py), on the running
 # cluster (PGHOST/PGPORT/PGUSER, workers preloaded):
 #   the request (model, messages in order, temperature, max_tokens, response_format, bearer
 #   key from a credential, baseUrl and flowent.llm_base_url); the output (text, model,
@@ -27,7 +27,7 @@ NAME=llm_agent
 . "$(dirname "$0")/../lib/sql_checks.sh"
 . "$(dirname "$0")/../lib/fake_http.sh"
 
-python3 "$(dirname "$0")/../fake/llm_server.py" --port-file "$TMP/llm.port" --key sk-test-123 &
+python3 "$(dirname "$0")/../fake/api_server.py" --port-file "$TMP/llm.port" --key sk-test-123 &
 LLM_PID=$!
 for _ in $(seq 1 100); do [ -s "$TMP/llm.port" ] && break; sleep 0.05; done
 [ -s "$TMP/llm.port" ] || fail "the fake LLM server did not start"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""An OpenAI-style chat-completions server for the llm-agent tests (Python 3 standard library only).
+"""Stand-ins for the external APIs the AI and action nodes call (Python 3 standard library only):
+an OpenAI-style chat-completions API and the Brave, DuckDuckGo and Google search APIs.
 
-    llm_server.py --port-file FILE [--key KEY]
+    api_server.py --port-file FILE [--key KEY]
 
 Listens on 127.0.0.1 on a free port, writes the port to FILE, serves until killed.
 
@@ -17,10 +18,18 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   busy            429 with Retry-After: 1
   slow            answers after 3 s
   unknown-model   404 {"error": {"message": "The model `unknown-model` does not exist"}}
-GET /log: every request so far, [{path, authorization, body}] (body parsed); /log/clear forgets.
+GET /brave/search?q=&count=   Brave's Web Search response (web.results: min(count, 3) of them); 401
+                              in Brave's error format unless X-Subscription-Token is brave-key
+GET /ddg/?q=&format=json      DuckDuckGo's Instant Answer response: an abstract and related topics, one
+                              group of them nested
+GET /google/customsearch/v1   Google's Custom Search response (items: min(num, 3)); 400 "API key not
+                              valid" unless key=g-key and cx=g-cx; q=nothing: no items
+A search for "down" answers 503.
+GET /log: every request so far, [{path, authorization, body, headers}] (body parsed); /log/clear forgets.
 """
 import argparse
 import json
+import urllib.parse
 import socket
 import threading
 import time
@@ -52,6 +61,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        qs = {k: v[0] for k, v in urllib.parse.parse_qs(u.query).items()}
+        if u.path in ("/brave/search", "/ddg/", "/google/customsearch/v1"):
+            with LOCK:
+                LOG.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": None,
+                            "headers": {k.lower(): v for k, v in self.headers.items()}})
+            return self._search(u.path, qs)
         if self.path == "/log":
             with LOCK:
                 self._send(200, LOG)
@@ -61,6 +77,39 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"cleared": True})
         else:
             self._send(404, {"error": {"message": "not found"}})
+
+    def _search(self, path, qs):
+        q = qs.get("q", "")
+        if q == "down":
+            return self._send(503, {"error": {"message": "search is down for maintenance"}})
+        if path == "/brave/search":
+            if self.headers.get("X-Subscription-Token") != "brave-key":
+                return self._send(401, {"type": "ErrorResponse", "error": {"status": 401, "code": "SUBSCRIPTION_TOKEN_INVALID",
+                                                                         "detail": "The provided subscription token is invalid."}})
+            n = min(int(qs.get("count", "20")), 3)
+            return self._send(200, {"type": "search", "query": {"original": q}, "web": {"type": "search", "results": [
+                {"title": f"Brave {i} for {q}", "url": f"https://example.com/brave/{i}", "description": f"About {q}, part {i}",
+                 "page_age": "2026-11-01T00:00:00"} for i in range(1, n + 1)]}})
+        if path == "/ddg/":
+            return self._send(200, {
+                "Heading": "PostgreSQL", "AbstractText": "PostgreSQL is a free and open-source relational database.",
+                "AbstractURL": "https://en.wikipedia.org/wiki/PostgreSQL", "Abstract": "", "Type": "A",
+                "RelatedTopics": [
+                    {"FirstURL": "https://duckduckgo.com/PostgreSQL_Global_Development_Group",
+                     "Text": "PostgreSQL Global Development Group - The community that develops PostgreSQL.", "Icon": {}},
+                    {"Name": "See also", "Topics": [
+                        {"FirstURL": "https://duckduckgo.com/SQL", "Text": "SQL - A domain-specific language.", "Icon": {}},
+                        {"FirstURL": "https://duckduckgo.com/MySQL", "Text": "MySQL", "Icon": {}}]}]})
+        if qs.get("key") != "g-key" or qs.get("cx") != "g-cx":
+            return self._send(400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+                                              "status": "INVALID_ARGUMENT"}})
+        info = {"kind": "customsearch#search", "searchInformation": {"totalResults": "0"}}
+        if q == "nothing":
+            return self._send(200, info)
+        n = min(int(qs.get("num", "10")), 3)
+        info["items"] = [{"kind": "customsearch#result", "title": f"Google {i} for {q}", "link": f"https://example.com/google/{i}",
+                          "snippet": f"Snippet {i} of {q}"} for i in range(1, n + 1)]
+        return self._send(200, info)
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
