@@ -207,7 +207,46 @@ types(type, category, label, description, handles, schema) AS (VALUES
 			"description": "Name of a credential: brave a string or {apiKey}; google {apiKey, cx}; duckduckgo none."},
 		"baseUrl": {"type": "string", "format": "uri", "description": "The search endpoint; default the provider''s own."},
 		"timeoutMs": {"type": "integer",
-			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}')
+			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('hubspot-create-contact', 'action', 'HubSpot: Create Contact', 'Creates a HubSpot contact (CRM v3); outputs HubSpot''s answer.', '["out"]', '{
+	"required": ["credential", "properties"],
+	"properties": {
+		"properties": {"type": "object", "description": "The contact''s properties, e.g. {email, firstname, lastname} (may hold {{…}})."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app''s token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('hubspot-update-deal', 'action', 'HubSpot: Update Deal', 'Changes a HubSpot deal''s properties (CRM v3); outputs HubSpot''s answer.', '["out"]', '{
+	"required": ["credential", "dealId", "properties"],
+	"properties": {
+		"dealId": {"type": ["string", "integer"], "description": "The deal''s id."},
+		"properties": {"type": "object", "description": "The properties to set, e.g. {dealstage, amount}."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app''s token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('hubspot-add-note', 'action', 'HubSpot: Add Note', 'Adds a note to a HubSpot contact and/or deal (CRM v3); outputs HubSpot''s answer.', '["out"]', '{
+	"required": ["credential", "body"],
+	"properties": {
+		"body": {"type": "string", "description": "The note''s text (hs_note_body)."},
+		"contactId": {"type": ["string", "integer"], "description": "The contact to attach it to."},
+		"dealId": {"type": ["string", "integer"], "description": "The deal to attach it to."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app''s token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('hubspot-search-contacts', 'action', 'HubSpot: Search Contacts', 'Searches HubSpot contacts (CRM v3 search); outputs {total, results, paging}.', '["out"]', '{
+	"required": ["credential"],
+	"properties": {
+		"filters": {"type": "array", "items": {"type": "object"},
+			"description": "Filters, all to hold: [{propertyName, operator (EQ, CONTAINS_TOKEN, GT, …), value}]."},
+		"properties": {"type": "array", "items": {"type": "string"}, "description": "The properties to return."},
+		"limit": {"type": "integer", "default": 10, "description": "Results per page, 1 to 200."},
+		"after": {"type": "string", "description": "The paging cursor of a previous answer (paging.next.after)."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app''s token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}')
 )
 INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,
 	builtin, handler)

@@ -9,7 +9,8 @@
 --   executions (13_retention.sql);
 -- * the llm-agent node (src/nodes/llm_agent.c) and flowent.llm_base_url, list
 --   prices (model_list_prices, view model_price), tokens and cost per node log;
--- * the web-search node (src/nodes/web_search.c).
+-- * the web-search node (src/nodes/web_search.c) and the four HubSpot nodes
+--   (src/nodes/hubspot.c).
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.8'" to load this file. \quit
 
 -- 01_schema.sql
@@ -259,6 +260,77 @@ FROM flowent.node_types t, (SELECT $node${
 		"baseUrl": {"type": "string", "format": "uri", "description": "The search endpoint; default the provider's own."},
 		"timeoutMs": {"type": "integer",
 			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
+WHERE t.type = 'trigger';
+
+-- 04_node_types.sql: the hubspot-create-contact node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'hubspot-create-contact', 'action', 'HubSpot: Create Contact', 'Creates a HubSpot contact (CRM v3); outputs HubSpot''s answer.',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $node${
+	"required": ["credential", "properties"],
+	"properties": {
+		"properties": {"type": "object", "description": "The contact's properties, e.g. {email, firstname, lastname} (may hold {{…}})."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app's token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
+WHERE t.type = 'trigger';
+
+-- 04_node_types.sql: the hubspot-update-deal node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'hubspot-update-deal', 'action', 'HubSpot: Update Deal', 'Changes a HubSpot deal''s properties (CRM v3); outputs HubSpot''s answer.',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $node${
+	"required": ["credential", "dealId", "properties"],
+	"properties": {
+		"dealId": {"type": ["string", "integer"], "description": "The deal's id."},
+		"properties": {"type": "object", "description": "The properties to set, e.g. {dealstage, amount}."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app's token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
+WHERE t.type = 'trigger';
+
+-- 04_node_types.sql: the hubspot-add-note node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'hubspot-add-note', 'action', 'HubSpot: Add Note', 'Adds a note to a HubSpot contact and/or deal (CRM v3); outputs HubSpot''s answer.',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $node${
+	"required": ["credential", "body"],
+	"properties": {
+		"body": {"type": "string", "description": "The note's text (hs_note_body)."},
+		"contactId": {"type": ["string", "integer"], "description": "The contact to attach it to."},
+		"dealId": {"type": ["string", "integer"], "description": "The deal to attach it to."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app's token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
+WHERE t.type = 'trigger';
+
+-- 04_node_types.sql: the hubspot-search-contacts node (its schema: the fields every node has, and its own)
+INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model, builtin, handler)
+SELECT 'hubspot-search-contacts', 'action', 'HubSpot: Search Contacts', 'Searches HubSpot contacts (CRM v3 search); outputs {total, results, paging}.',
+	'["out"]'::jsonb,
+	jsonb_build_object('type', 'object', 'required', x.s -> 'required',
+		'properties', ((t.config_schema -> 'properties') - 'triggerType') || (x.s -> 'properties')),
+	'{"kind": "free"}'::jsonb, true, NULL
+FROM flowent.node_types t, (SELECT $node${
+	"required": ["credential"],
+	"properties": {
+		"filters": {"type": "array", "items": {"type": "object"},
+			"description": "Filters, all to hold: [{propertyName, operator (EQ, CONTAINS_TOKEN, GT, …), value}]."},
+		"properties": {"type": "array", "items": {"type": "string"}, "description": "The properties to return."},
+		"limit": {"type": "integer", "default": 10, "description": "Results per page, 1 to 200."},
+		"after": {"type": "string", "description": "The paging cursor of a previous answer (paging.next.after)."},
+		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
+		"credential": {"type": "string", "description": "Name of a credential with a private app's token: a string, or {token} or {accessToken}."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}$node$::jsonb AS s) x
 WHERE t.type = 'trigger';
 
 

@@ -122,6 +122,10 @@ extern const FlNodeType fl_node_http_request;
 extern const FlNodeType fl_node_webhook;
 extern const FlNodeType fl_node_llm_agent;
 extern const FlNodeType fl_node_web_search;
+extern const FlNodeType fl_node_hubspot_create_contact;
+extern const FlNodeType fl_node_hubspot_update_deal;
+extern const FlNodeType fl_node_hubspot_add_note;
+extern const FlNodeType fl_node_hubspot_search_contacts;
 
 /* flowent.llm_base_url: the llm-agent's default baseUrl */
 extern char *fl_llm_base_url;

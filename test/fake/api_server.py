@@ -25,6 +25,9 @@ GET /ddg/?q=&format=json      DuckDuckGo's Instant Answer response: an abstract 
 GET /google/customsearch/v1   Google's Custom Search response (items: min(num, 3)); 400 "API key not
                               valid" unless key=g-key and cx=g-cx; q=nothing: no items
 A search for "down" answers 503.
+POST/PATCH /hubspot/crm/v3/...  HubSpot's CRM v3 API (contacts, deals/<id>, notes, contacts/search) in its
+                              formats; 401 unless "Authorization: Bearer hs-token"; a contact with email
+                              taken@example.com 409, busy@example.com 429; deal 404 not found
 GET /log: every request so far, [{path, authorization, body, headers}] (body parsed); /log/clear forgets.
 """
 import argparse
@@ -111,7 +114,40 @@ class Handler(BaseHTTPRequestHandler):
                           "snippet": f"Snippet {i} of {q}"} for i in range(1, n + 1)]
         return self._send(200, info)
 
-    def do_POST(self):
+    def _hubspot(self, method, path, req):
+        def error(status, message, category, cid):
+            return self._send(status, {"status": "error", "message": message, "correlationId": cid, "category": category})
+        if self.headers.get("Authorization") != "Bearer hs-token":
+            return error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION", "c0ffee-401")
+        now = "2026-12-02T00:00:00.000Z"
+        props = (req or {}).get("properties") or {}
+        if method == "POST" and path == "/hubspot/crm/v3/objects/contacts":
+            if props.get("email") == "taken@example.com":
+                return error(409, "Contact already exists. Existing ID: 101", "CONFLICT", "c0ffee-409")
+            if props.get("email") == "busy@example.com":
+                return error(429, "You have reached your secondly limit.", "RATE_LIMITS", "c0ffee-429")
+            return self._send(201, {"id": "501", "properties": dict(props, hs_object_id="501", createdate=now),
+                                    "createdAt": now, "updatedAt": now, "archived": False})
+        if method == "PATCH" and path.startswith("/hubspot/crm/v3/objects/deals/"):
+            deal = path.rsplit("/", 1)[1]
+            if deal == "404":
+                return error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND", "c0ffee-404")
+            return self._send(200, {"id": deal, "properties": dict(props, hs_object_id=deal), "updatedAt": now, "archived": False})
+        if method == "POST" and path == "/hubspot/crm/v3/objects/notes":
+            return self._send(201, {"id": "701", "properties": dict(props, hs_object_id="701"), "createdAt": now,
+                                    "archived": False})
+        if method == "POST" and path == "/hubspot/crm/v3/objects/contacts/search":
+            if req.get("after") == "2":
+                return self._send(200, {"total": 3, "results": [{"id": "3", "properties": {"email": "c@example.com"}}]})
+            return self._send(200, {"total": 3, "results": [{"id": "1", "properties": {"email": "a@example.com"}},
+                                                           {"id": "2", "properties": {"email": "b@example.com"}}],
+                                    "paging": {"next": {"after": "2", "link": "?after=2"}}})
+        return error(404, "no such HubSpot route", "OBJECT_NOT_FOUND", "c0ffee-route")
+
+    def do_PATCH(self):
+        self.do_POST("PATCH")
+
+    def do_POST(self, method="POST"):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
         try:
@@ -119,7 +155,10 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             req = None
         with LOCK:
-            LOG.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": req})
+            LOG.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": req,
+                        "method": method})
+        if self.path.startswith("/hubspot/"):
+            return self._hubspot(method, self.path, req)
         if self.path != "/v1/chat/completions":
             return self._send(404, {"error": {"message": "no such route"}})
         if self.headers.get("Authorization") != "Bearer " + KEY:
