@@ -165,3 +165,14 @@ fl_cfg_bool(FlNodeCall *call, FlNodeResult *res, const char *field,
 	*out = v.val.boolean;
 	return true;
 }
+
+/* Credential `name` of the workflow owner (remembered for scrubbing); false, with CREDENTIAL_NOT_FOUND, when it has none. */
+bool
+fl_node_credential(FlNodeCall *call, FlNodeResult *res, const char *name, JsonbValue *out)
+{
+	if (fl_lookup_credential(call->ex, name, out))
+		return true;
+	fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
+			call->def->id, name);
+	return false;
+}

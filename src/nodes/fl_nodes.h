@@ -99,6 +99,7 @@ extern bool fl_cfg_int(FlNodeCall *call, FlNodeResult *res, const char *field,
 extern bool fl_cfg_bool(FlNodeCall *call, FlNodeResult *res, const char *field,
 						bool dflt, bool *out);
 extern bool fl_cfg_value(FlNodeCall *call, const char *field, JsonbValue *out);
+extern bool fl_node_credential(FlNodeCall *call, FlNodeResult *res, const char *name, JsonbValue *out);
 extern bool fl_contains_template(const char *s);
 
 /* the builtin executors, one per file in src/nodes */

@@ -221,12 +221,8 @@ hubspot_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 		!fl_http_config_timeout(call, res, &req) ||
 		!operation(call, res, &method, &path, &body))
 		return false;
-	if (!fl_lookup_credential(call->ex, cred_name, &cred))
-	{
-		fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
-				id, cred_name);
+	if (!fl_node_credential(call, res, cred_name, &cred))
 		return false;
-	}
 	if (cred.type == jbvString)
 		token = jbv_cstring(&cred);
 	else if (jbv_is_object(&cred) && ((jbv_get_key(&cred, "token", &t) && t.type == jbvString) ||

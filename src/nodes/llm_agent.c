@@ -171,12 +171,8 @@ llm_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 					k;
 		char	   *key = NULL;
 
-		if (!fl_lookup_credential(call->ex, cred_name, &cred))
-		{
-			fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
-					id, cred_name);
+		if (!fl_node_credential(call, res, cred_name, &cred))
 			return false;
-		}
 		if (cred.type == jbvString)
 			key = jbv_cstring(&cred);
 		else if (jbv_is_object(&cred) && jbv_get_key(&cred, "apiKey", &k) && k.type == jbvString)

@@ -115,12 +115,8 @@ search_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 	{
 		JsonbValue	cred;
 
-		if (!fl_lookup_credential(call->ex, cred_name, &cred))
-		{
-			fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
-					id, cred_name);
+		if (!fl_node_credential(call, res, cred_name, &cred))
 			return false;
-		}
 		key = credential_part(&cred, "apiKey");
 		cx = credential_part(&cred, "cx");
 	}

@@ -105,12 +105,8 @@ webhook_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 			fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"secret\" must be the name of a credential", id);
 			return false;
 		}
-		if (!fl_lookup_credential(call->ex, secret_name, &cred))
-		{
-			fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
-					id, secret_name);
+		if (!fl_node_credential(call, res, secret_name, &cred))
 			return false;
-		}
 		if (cred.type == jbvString)
 			key = jbv_cstring(&cred);
 		else if (jbv_is_object(&cred) && jbv_get_key(&cred, "secret", &m) && m.type == jbvString)

@@ -399,12 +399,8 @@ config_auth(FlNodeCall *call, FlNodeResult *res, FlHttpRequest *req)
 		return false;
 	}
 	name = jbv_cstring(&m);
-	if (!fl_lookup_credential(call->ex, name, &cred))
-	{
-		fl_fail(res, "CREDENTIAL_NOT_FOUND", "node \"%s\": credential \"%s\" does not exist for the workflow owner",
-				id, name);
+	if (!fl_node_credential(call, res, name, &cred))
 		return false;
-	}
 
 	if (strcmp(type, "bearer") == 0)
 	{

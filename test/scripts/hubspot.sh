@@ -21,15 +21,10 @@ cleanup
 TMP=$(mktemp -d)
 NAME=hubspot
 . "$(dirname "$0")/../lib/sql_checks.sh"
-. "$(dirname "$0")/../lib/fake_http.sh"
+. "$(dirname "$0")/../lib/fake_api.sh"
 
-python3 "$(dirname "$0")/../fake/api_server.py" --port-file "$TMP/api.port" &
-API_PID=$!
-for _ in $(seq 1 100); do [ -s "$TMP/api.port" ] && break; sleep 0.05; done
-[ -s "$TMP/api.port" ] || fail "the fake API server did not start"
-API="http://127.0.0.1:$(cat "$TMP/api.port")"
+start_fake_api
 HS="$API/hubspot"
-allow '127.0.0.1'
 
 createdb "$DB"
 q "$DB" -c "CREATE EXTENSION flowent" -c "SELECT flowent.set_credential('hubspot', '{\"token\": \"hs-token\"}')" \

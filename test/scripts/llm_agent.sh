@@ -15,7 +15,7 @@ set -euo pipefail
 DB=flowent_llm_agent
 TMP=
 cleanup() {
-	[ -z "${LLM_PID:-}" ] || kill "$LLM_PID" 2>/dev/null || true
+	[ -z "${API_PID:-}" ] || kill "$API_PID" 2>/dev/null || true
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
 	[ -z "$TMP" ] || rm -rf "$TMP"
@@ -25,14 +25,10 @@ cleanup
 TMP=$(mktemp -d)
 NAME=llm_agent
 . "$(dirname "$0")/../lib/sql_checks.sh"
-. "$(dirname "$0")/../lib/fake_http.sh"
+. "$(dirname "$0")/../lib/fake_api.sh"
 
-python3 "$(dirname "$0")/../fake/api_server.py" --port-file "$TMP/llm.port" --key sk-test-123 &
-LLM_PID=$!
-for _ in $(seq 1 100); do [ -s "$TMP/llm.port" ] && break; sleep 0.05; done
-[ -s "$TMP/llm.port" ] || fail "the fake LLM server did not start"
-API="http://127.0.0.1:$(cat "$TMP/llm.port")/v1"
-allow '127.0.0.1'
+start_fake_api --key sk-test-123
+API="$API/v1"
 
 createdb "$DB"
 q "$DB" >/dev/null <<SQL

@@ -20,14 +20,9 @@ cleanup
 TMP=$(mktemp -d)
 NAME=web_search
 . "$(dirname "$0")/../lib/sql_checks.sh"
-. "$(dirname "$0")/../lib/fake_http.sh"
+. "$(dirname "$0")/../lib/fake_api.sh"
 
-python3 "$(dirname "$0")/../fake/api_server.py" --port-file "$TMP/api.port" &
-API_PID=$!
-for _ in $(seq 1 100); do [ -s "$TMP/api.port" ] && break; sleep 0.05; done
-[ -s "$TMP/api.port" ] || fail "the fake API server did not start"
-API="http://127.0.0.1:$(cat "$TMP/api.port")"
-allow '127.0.0.1'
+start_fake_api
 
 createdb "$DB"
 q "$DB" >/dev/null <<'SQL'
