@@ -576,14 +576,13 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
 DECLARE
 	removed bigint := 0;
-	logs bigint;
-	n bigint;
 	batch constant integer := 10000;
 	v_cut timestamptz;
 	after_at timestamptz := '-infinity';
 	after_id uuid := '00000000-0000-0000-0000-000000000000';
 	cand uuid[];
 	roots uuid[];
+	ids uuid[];			-- the executions of the trees of roots
 	last record;
 BEGIN
 	IF older_than IS NOT NULL AND older_than < interval '0' THEN
@@ -614,18 +613,19 @@ BEGIN
 		SELECT e.started_at, e.id INTO last FROM flowent.workflow_executions e WHERE e.id = cand[cardinality(cand)];
 		after_at := last.started_at;
 		after_id := last.id;
-		-- trees with an execution still going stay whole
-		roots := ARRAY(SELECT c FROM unnest(cand) c
-			EXCEPT SELECT t.root FROM flowent._trees(cand) t WHERE t.status IN ('pending', 'running', 'suspended'));
+		-- one walk of the trees: those with an execution still going stay whole
+		SELECT coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.id) FILTER (WHERE t.id = t.root), '{}')
+		INTO ids, roots
+		FROM (SELECT t.root, t.id, bool_or(t.status IN ('pending', 'running', 'suspended')) OVER (PARTITION BY t.root) AS going
+			FROM flowent._trees(cand) t) t
+		WHERE NOT t.going;
 		IF cardinality(roots) > 0 THEN
-			PERFORM flowent._fold_stats(roots);
-			SELECT count(*), coalesce(sum((SELECT count(*) FROM flowent.workflow_node_logs l WHERE l.execution_id = t.id)), 0)
-			INTO n, logs FROM flowent._trees(roots) t;
+			PERFORM flowent._fold_stats(ids);
 			-- children go with their parent (_delete_executions), node logs with
 			-- their execution (_delete_node_logs), the rest by foreign key
 			DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (roots);
-			removed := removed + n;
-			RAISE LOG 'flowent: pruned % executions and % node logs (%)', n, logs,
+			removed := removed + cardinality(ids);
+			RAISE LOG 'flowent: pruned % executions (%)', cardinality(ids),
 				coalesce('older than ' || older_than::text, 'retention of each workflow');
 		END IF;
 		EXIT WHEN cardinality(cand) < batch;
@@ -636,8 +636,8 @@ $$;
 REVOKE ALL ON FUNCTION flowent.prune(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.prune(interval) TO flowent_admin;
 
--- Fold the executions of the trees of roots into the rollups.
-CREATE FUNCTION flowent._fold_stats(roots uuid[]) RETURNS void
+-- Fold executions (ids) into the rollups.
+CREATE FUNCTION flowent._fold_stats(ids uuid[]) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
 BEGIN
@@ -650,7 +650,7 @@ BEGIN
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_ms))::numeric, 1),
 		coalesce(sum(e.total_tokens), 0), coalesce(sum(e.total_cost), 0)
 	FROM flowent.workflow_executions e
-	WHERE e.id IN (SELECT t.id FROM flowent._trees(roots) t) AND e.workflow_id IS NOT NULL
+	WHERE e.id = ANY (ids) AND e.workflow_id IS NOT NULL
 	GROUP BY 1, 2
 	ON CONFLICT (workflow_id, day) DO UPDATE SET
 		p50_ms = round((d.p50_ms * d.executions + EXCLUDED.p50_ms * EXCLUDED.executions)
@@ -669,7 +669,7 @@ BEGIN
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY l.duration_ms))::numeric, 1)
 	FROM flowent.workflow_node_logs l
 	JOIN flowent.workflow_executions e ON e.id = l.execution_id
-	WHERE e.id IN (SELECT t.id FROM flowent._trees(roots) t) AND e.workflow_id IS NOT NULL
+	WHERE e.id = ANY (ids) AND e.workflow_id IS NOT NULL
 		AND l.status IN ('success', 'error')
 	GROUP BY 1, 2, 3
 	ON CONFLICT (workflow_id, day, node_id) DO UPDATE SET

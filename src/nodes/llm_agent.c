@@ -64,6 +64,7 @@ llm_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 			   *cred_name;
 	int64		max_tokens;
 	size_t		blen;
+	bool		has_messages;
 
 	memset(&req, 0, sizeof(req));
 	memset(reqp, 0, sizeof(*reqp));
@@ -95,17 +96,22 @@ llm_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 		return false;
 	}
 
+	has_messages = fl_cfg_value(call, "messages", &v) && v.type != jbvNull;
+	if (prompt == NULL && !has_messages)
+	{
+		fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"prompt\" is required (or \"messages\")", id);
+		return false;
+	}
 	jb_obj_begin(&b);
 	jb_kv_str(&b, "model", model);
 	jb_key(&b, "messages");
 	jb_arr_begin(&b);
 	if (system)
 		add_message(&b, "system", system);
-	if (fl_cfg_value(call, "messages", &v) && v.type != jbvNull)
+	if (has_messages)
 	{
 		if (!jbv_is_array(&v))
 		{
-			jb_arr_end(&b);
 			fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"messages\" must be an array of {role, content}, got %s",
 					id, jbv_type_name(&v));
 			return false;
@@ -148,11 +154,6 @@ llm_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 		jb_obj_end(&b);
 	}
 	jb_obj_end(&b);
-	if (prompt == NULL && !(fl_cfg_value(call, "messages", &v) && jbv_is_array(&v)))
-	{
-		fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"prompt\" is required (or \"messages\")", id);
-		return false;
-	}
 	req.body = jsonb_to_compact(jb_finish(&b));
 	req.body_len = strlen(req.body);
 	req.headers = fl_http_set_header(req.headers, "Content-Type", "application/json");

@@ -106,16 +106,11 @@ read_rows(TableTrigger *t, const char *op, const char *table)
 	if (strcmp(op, "update") == 0 && jb_get(t->options, "columns", &cols) && jbv_is_array(&cols))
 	{
 		JsonbValue	el;
-		int			n = 0;
-		Datum	   *d = palloc(sizeof(Datum) * 64);
-		int			cap = 64;
+		int			n = jbv_array_size(&cols);
+		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
 
-		for (int i = 0; jbv_get_index(&cols, i, &el); i++)
-		{
-			if (n == cap)
-				d = repalloc(d, sizeof(Datum) * (cap *= 2));
-			d[n++] = CStringGetTextDatum(pnstrdup(el.val.string.val, el.val.string.len));
-		}
+		for (int i = 0; i < n && jbv_get_index(&cols, i, &el); i++)
+			d[i] = CStringGetTextDatum(jbv_cstring(&el));
 		a[2] = PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 		nulls[2] = ' ';
 	}
