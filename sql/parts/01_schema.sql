@@ -107,6 +107,13 @@ CREATE TABLE flowent.workflow_versions (
 	PRIMARY KEY (workflow_id, version)
 );
 
+-- History is partitioned by UTC day (release 0.9): the engine's ids are
+-- time-ordered (version 7) uuids, so the range of a day's ids is its
+-- partition (flowent._add_partition), an execution's node logs lie in the
+-- partition of the same day, and a lookup by id reads one partition.  The
+-- default partitions hold what no day's partition takes (ids from before
+-- release 0.3, which were random).  Pruning drops the partitions of days that
+-- are all past retention (13_retention.sql).
 CREATE TABLE flowent.workflow_executions (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	workflow_id uuid,			-- no foreign key: see flowent._delete_executions()
@@ -140,7 +147,8 @@ CREATE TABLE flowent.workflow_executions (
 	depth integer NOT NULL DEFAULT 0,
 	root_execution_id uuid,
 	credential_names text[] NOT NULL DEFAULT '{}'
-);
+) PARTITION BY RANGE (id);
+CREATE TABLE flowent.workflow_executions_default PARTITION OF flowent.workflow_executions DEFAULT;
 CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
 CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
 CREATE INDEX ON flowent.workflow_executions (status) WHERE status IN ('pending', 'running', 'suspended');
@@ -151,7 +159,7 @@ CREATE INDEX ON flowent.workflow_executions (started_at DESC);
 -- bulk, and per-row RI checks were the largest cost of a run.  Deleting an
 -- execution removes its logs through the statement trigger below.
 CREATE TABLE flowent.workflow_node_logs (
-	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	id uuid NOT NULL DEFAULT gen_random_uuid(),
 	execution_id uuid NOT NULL,
 	workflow_id uuid,
 	node_id varchar(100) NOT NULL,
@@ -170,23 +178,32 @@ CREATE TABLE flowent.workflow_node_logs (
 	completed_at timestamptz,
 	duration_ms integer,
 	tokens_used integer,
-	cost_usd numeric(10,6)
-);
+	cost_usd numeric(10,6),
+	PRIMARY KEY (execution_id, id)
+) PARTITION BY RANGE (execution_id);
+CREATE TABLE flowent.workflow_node_logs_default PARTITION OF flowent.workflow_node_logs DEFAULT;
 -- A continuation reads the rows of one scope (top level or one loop
 -- iteration) and the nodes that wait; neither may cost a scan of all the
 -- rows of an execution, which a loop makes large.
 CREATE INDEX ON flowent.workflow_node_logs (execution_id, iteration, seq);
 CREATE INDEX ON flowent.workflow_node_logs (execution_id, node_id) WHERE status = 'waiting';
 
-CREATE FUNCTION flowent._delete_node_logs() RETURNS trigger
+-- What refers to an execution goes with it: its node logs, approvals,
+-- timers and queue rows.  A statement trigger, not foreign keys: a day's
+-- partition of executions is dropped whole when it is pruned, which a
+-- foreign key to it would forbid, and the node logs have none (above).
+CREATE FUNCTION flowent._delete_execution_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, flowent, pg_temp AS $$
 BEGIN
 	DELETE FROM flowent.workflow_node_logs l USING gone g WHERE l.execution_id = g.id;
+	DELETE FROM flowent.workflow_approval_requests a USING gone g WHERE a.execution_id = g.id;
+	DELETE FROM flowent.timers t USING gone g WHERE t.execution_id = g.id;
+	DELETE FROM flowent.run_queue q USING gone g WHERE q.execution_id = g.id;
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER delete_node_logs AFTER DELETE ON flowent.workflow_executions
-	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_node_logs();
+CREATE TRIGGER delete_execution_rows AFTER DELETE ON flowent.workflow_executions
+	REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION flowent._delete_execution_rows();
 
 -- Executions go with their workflow, and children with their parent, through
 -- statement triggers instead of foreign keys: a foreign key check on every
@@ -223,7 +240,7 @@ CREATE TRIGGER delete_executions AFTER DELETE ON flowent.workflows
 
 CREATE TABLE flowent.workflow_approval_requests (
 	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	execution_id uuid NOT NULL,			-- goes with it: flowent._delete_execution_rows()
 	workflow_id uuid REFERENCES flowent.workflows(id) ON DELETE CASCADE,
 	node_id varchar(100) NOT NULL,
 	status flowent.approval_status DEFAULT 'pending',
@@ -290,7 +307,7 @@ CREATE TABLE flowent.budgets (
 -- Work for the background worker: executions to start or continue.
 CREATE TABLE flowent.run_queue (
 	id bigserial PRIMARY KEY,
-	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	execution_id uuid NOT NULL,			-- goes with it: flowent._delete_execution_rows()
 	reason text NOT NULL DEFAULT 'start' CHECK (reason IN ('start', 'resume')),
 	node_id text,
 	data jsonb,
@@ -302,7 +319,7 @@ CREATE INDEX ON flowent.run_queue (available_at);
 -- Delays, approval expiry, wait deadlines and retry backoff.
 CREATE TABLE flowent.timers (
 	id bigserial PRIMARY KEY,
-	execution_id uuid NOT NULL REFERENCES flowent.workflow_executions(id) ON DELETE CASCADE,
+	execution_id uuid NOT NULL,			-- goes with it: flowent._delete_execution_rows()
 	node_id text NOT NULL,
 	kind text NOT NULL CHECK (kind IN ('delay', 'approval_expiry', 'wait_timeout', 'retry')),
 	fire_at timestamptz NOT NULL,

@@ -16,8 +16,11 @@ SELECT pg_catalog.pg_extension_config_dump('flowent.workspace_members', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflows', 'WHERE user_id <> ''flowent''');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_versions',
 	'WHERE workflow_id NOT IN (SELECT w.id FROM flowent.workflows w WHERE w.user_id = ''flowent'')');
-SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_executions', '');
-SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_node_logs', '');
+-- History: the day partitions are tables of their own (pg_dump keeps them
+-- and their rows, 15_partitions.sql); the default partitions are the
+-- extension's.
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_executions_default', '');
+SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_node_logs_default', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.workflow_approval_requests', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('flowent.budgets', '');

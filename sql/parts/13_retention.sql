@@ -101,6 +101,16 @@ LANGUAGE sql STABLE AS $$
 	SELECT coalesce(workflow_days, current_setting('flowent.retention_days')::integer)
 $$;
 
+-- Is an execution that started at started_at past retention: older than
+-- older_than, or (NULL) than its workflow's retention (workflow_days; 0 days
+-- keeps it)?
+CREATE FUNCTION flowent._expired(started_at timestamptz, workflow_days integer, older_than interval) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN older_than IS NOT NULL THEN started_at < now() - older_than
+		ELSE flowent._retention_days(workflow_days) > 0
+			AND started_at < now() - make_interval(days => flowent._retention_days(workflow_days)) END
+$$;
+
 -- The executions of the trees of roots (each with its root), through the
 -- index on parent_execution_id.
 CREATE FUNCTION flowent._trees(roots uuid[]) RETURNS TABLE (root uuid, id uuid, status flowent.execution_status)
@@ -121,9 +131,11 @@ REVOKE ALL ON FUNCTION flowent._trees(uuid[]) FROM PUBLIC;
 -- node logs, approvals, timers and queue rows and their child executions.
 -- A tree with a pending, running or suspended execution stays whole. The
 -- executions' figures are folded into daily_stats and daily_node_stats
--- first. Returns the number of executions removed (children included), a
--- batch of 10,000 trees per statement. For flowent_admin (and superusers);
--- the workers call it about every flowent.prune_interval.
+-- first. Returns the number of executions removed (children included).
+-- A day whose executions all go is dropped whole, its two partitions
+-- (15_partitions.sql); the rest go row by row, 10,000 trees per statement.
+-- For flowent_admin (and superusers); the workers call it about every
+-- flowent.prune_interval.
 CREATE FUNCTION flowent.prune(older_than interval DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
@@ -133,6 +145,8 @@ DECLARE
 	v_cut timestamptz;
 	after_at timestamptz := '-infinity';
 	after_id uuid := '00000000-0000-0000-0000-000000000000';
+	going uuid[];
+	days record;			-- the partitions to drop: day[], lo[], hi[], executions[], node_logs[]
 	cand uuid[];
 	roots uuid[];
 	ids uuid[];			-- the executions of the trees of roots
@@ -150,6 +164,30 @@ BEGIN
 	IF v_cut IS NULL THEN
 		RETURN 0;			-- every workflow keeps everything
 	END IF;
+	-- one prune at a time: a second would drop what the first folds
+	PERFORM pg_advisory_xact_lock(hashtext('flowent.prune'));
+	going := ARRAY(SELECT DISTINCT coalesce(e.root_execution_id, e.id) FROM flowent.workflow_executions e
+		WHERE e.status IN ('pending', 'running', 'suspended'));
+	-- the days of which everything goes: no execution of a tree still going,
+	-- none a workflow keeps longer, no child of a tree of another day
+	SELECT coalesce(array_agg(h.day ORDER BY h.day), '{}') AS day, coalesce(array_agg(h.lo ORDER BY h.day), '{}') AS lo,
+		coalesce(array_agg(h.hi ORDER BY h.day), '{}') AS hi,
+		coalesce(array_agg(h.executions ORDER BY h.day), '{}') AS executions,
+		coalesce(array_agg(h.node_logs ORDER BY h.day), '{}') AS node_logs
+	INTO days
+	FROM flowent.history_partitions h
+	WHERE h.day < (v_cut AT TIME ZONE 'UTC')::date AND h.node_logs IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM flowent.workflow_executions e LEFT JOIN flowent.workflows w ON w.id = e.workflow_id
+			WHERE e.id >= h.lo AND e.id < h.hi AND e.parent_execution_id IS NULL
+				AND (e.status IN ('success', 'error', 'cancelled') AND e.id <> ALL (going)
+					AND flowent._expired(e.started_at, w.retention_days, older_than)) IS NOT TRUE)
+		AND NOT EXISTS (SELECT 1 FROM flowent.workflow_executions c
+			WHERE c.id >= h.lo AND c.id < h.hi AND c.parent_execution_id IS NOT NULL
+				AND (coalesce(c.root_execution_id, c.parent_execution_id) = ANY (going)
+					OR EXISTS (SELECT 1 FROM flowent.workflow_executions r
+						WHERE r.id = coalesce(c.root_execution_id, c.parent_execution_id) AND (r.id < h.lo OR r.id >= h.hi))));
+	-- the rest row by row, first: dropping a partition locks the tables
+	-- until the end of the transaction
 	LOOP
 		cand := ARRAY(
 			SELECT e.id FROM flowent.workflow_executions e
@@ -158,8 +196,8 @@ BEGIN
 				AND (e.started_at, e.id) > (after_at, after_id)
 				AND e.parent_execution_id IS NULL
 				AND e.status IN ('success', 'error', 'cancelled')
-				AND (older_than IS NOT NULL OR (flowent._retention_days(w.retention_days) > 0
-					AND e.started_at < now() - make_interval(days => flowent._retention_days(w.retention_days))))
+				AND flowent._expired(e.started_at, w.retention_days, older_than)
+				AND NOT EXISTS (SELECT 1 FROM unnest(days.lo, days.hi) d(lo, hi) WHERE e.id >= d.lo AND e.id < d.hi)
 			ORDER BY e.started_at, e.id
 			LIMIT batch);
 		EXIT WHEN cardinality(cand) = 0;
@@ -174,8 +212,8 @@ BEGIN
 		WHERE NOT t.going;
 		IF cardinality(roots) > 0 THEN
 			PERFORM flowent._fold_stats(ids);
-			-- children go with their parent (_delete_executions), node logs with
-			-- their execution (_delete_node_logs), the rest by foreign key
+			-- children go with their parent (_delete_executions), the rest
+			-- with their execution (_delete_execution_rows)
 			DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (roots);
 			removed := removed + cardinality(ids);
 			RAISE LOG 'flowent: pruned % executions (%)', cardinality(ids),
@@ -183,17 +221,69 @@ BEGIN
 		END IF;
 		EXIT WHEN cardinality(cand) < batch;
 	END LOOP;
+	IF cardinality(days.day) > 0 THEN
+		removed := removed + flowent._drop_days(days.day, days.lo, days.hi, days.executions, days.node_logs);
+	END IF;
 	RETURN removed;
 END
 $$;
 REVOKE ALL ON FUNCTION flowent.prune(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.prune(interval) TO flowent_admin;
 
--- Fold executions (ids) into the rollups.
-CREATE FUNCTION flowent._fold_stats(ids uuid[]) RETURNS void
+-- Drop the partitions of days of which everything goes (flowent.prune):
+-- their figures folded in first, with the children of their trees on later
+-- days and what refers to their executions (the delete triggers do not see a
+-- dropped partition).  Returns the executions removed; 0 when a partition is
+-- in use (lock_timeout): the next prune drops them.
+CREATE FUNCTION flowent._drop_days(day date[], lo uuid[], hi uuid[], executions regclass[], node_logs regclass[]) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
+DECLARE
+	removed bigint := 0;
+	n bigint;
+	kids uuid[];
+	lock_wait constant text := current_setting('lock_timeout');
 BEGIN
+	FOR i IN 1 .. cardinality(day) LOOP
+		EXECUTE format('SELECT count(*) FROM %s', executions[i]) INTO n;
+		kids := ARRAY(SELECT c.id FROM flowent.workflow_executions c
+			WHERE c.parent_execution_id IS NOT NULL AND c.id >= hi[i]
+				AND c.root_execution_id >= lo[i] AND c.root_execution_id < hi[i]);
+		PERFORM flowent._fold_stats(NULL, lo[i], hi[i]);
+		IF cardinality(kids) > 0 THEN
+			PERFORM flowent._fold_stats(kids);
+			DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (kids);
+		END IF;
+		DELETE FROM flowent.workflow_approval_requests a WHERE a.execution_id >= lo[i] AND a.execution_id < hi[i];
+		DELETE FROM flowent.timers t WHERE t.execution_id >= lo[i] AND t.execution_id < hi[i];
+		DELETE FROM flowent.run_queue q WHERE q.execution_id >= lo[i] AND q.execution_id < hi[i];
+		removed := removed + n + cardinality(kids);
+		RAISE LOG 'flowent: pruned the history of % (% executions)', day[i], n + cardinality(kids);
+	END LOOP;
+	-- a partition in use is not waited for long: every writer would queue behind
+	PERFORM set_config('lock_timeout', '500ms', true);
+	FOR i IN 1 .. cardinality(day) LOOP
+		EXECUTE format('DROP TABLE %s, %s', executions[i], node_logs[i]);
+	END LOOP;
+	PERFORM set_config('lock_timeout', lock_wait, true);
+	RETURN removed;
+EXCEPTION WHEN lock_not_available THEN
+	RAISE LOG 'flowent: the history of % is in use; the next prune removes it', day;
+	RETURN 0;
+END
+$$;
+REVOKE ALL ON FUNCTION flowent._drop_days(date[], uuid[], uuid[], regclass[], regclass[]) FROM PUBLIC;
+
+-- Fold executions into the rollups: those of ids, or (ids NULL) those with
+-- ids from lo to before hi (a day's partition).
+CREATE FUNCTION flowent._fold_stats(ids uuid[], lo uuid DEFAULT NULL, hi uuid DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+DECLARE
+	-- planned with the values, so that a range reads one partition
+	which constant text := CASE WHEN ids IS NOT NULL THEN 'e.id = ANY ($1)' ELSE 'e.id >= $2 AND e.id < $3' END;
+BEGIN
+	EXECUTE format($q$
 	INSERT INTO flowent.daily_stats AS d (workflow_id, day, executions, successes, errors, cancelled,
 		p50_ms, p95_ms, tokens, cost_usd)
 	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, count(*),
@@ -203,7 +293,7 @@ BEGIN
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_ms))::numeric, 1),
 		coalesce(sum(e.total_tokens), 0), coalesce(sum(e.total_cost), 0)
 	FROM flowent.workflow_executions e
-	WHERE e.id = ANY (ids) AND e.workflow_id IS NOT NULL
+	WHERE %s AND e.workflow_id IS NOT NULL
 	GROUP BY 1, 2
 	ON CONFLICT (workflow_id, day) DO UPDATE SET
 		p50_ms = round((d.p50_ms * d.executions + EXCLUDED.p50_ms * EXCLUDED.executions)
@@ -215,24 +305,27 @@ BEGIN
 		errors = d.errors + EXCLUDED.errors,
 		cancelled = d.cancelled + EXCLUDED.cancelled,
 		tokens = d.tokens + EXCLUDED.tokens,
-		cost_usd = d.cost_usd + EXCLUDED.cost_usd;
+		cost_usd = d.cost_usd + EXCLUDED.cost_usd
+	$q$, which) USING ids, lo, hi;
+	EXECUTE format($q$
 	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, node_type, runs, errors, p95_ms)
 	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, max(l.node_type), count(*),
 		count(*) FILTER (WHERE l.status = 'error'),
 		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY l.duration_ms))::numeric, 1)
 	FROM flowent.workflow_node_logs l
 	JOIN flowent.workflow_executions e ON e.id = l.execution_id
-	WHERE e.id = ANY (ids) AND e.workflow_id IS NOT NULL
+	WHERE %s AND %s AND e.workflow_id IS NOT NULL
 		AND l.status IN ('success', 'error')
 	GROUP BY 1, 2, 3
 	ON CONFLICT (workflow_id, day, node_id) DO UPDATE SET
 		p95_ms = round((d.p95_ms * d.runs + EXCLUDED.p95_ms * EXCLUDED.runs) / (d.runs + EXCLUDED.runs), 1),
 		node_type = EXCLUDED.node_type,
 		runs = d.runs + EXCLUDED.runs,
-		errors = d.errors + EXCLUDED.errors;
+		errors = d.errors + EXCLUDED.errors
+	$q$, which, replace(which, 'e.id', 'l.execution_id')) USING ids, lo, hi;
 END
 $$;
-REVOKE ALL ON FUNCTION flowent._fold_stats(uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flowent._fold_stats(uuid[], uuid, uuid) FROM PUBLIC;
 
 -- For the workers: prune if the last prune of this database is older than
 -- interval_s seconds (one worker wins; the others skip the locked row).

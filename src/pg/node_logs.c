@@ -14,6 +14,9 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "parser/parse_relation.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
+#include "utils/partcache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -128,8 +131,40 @@ static const char *const log_col_names[LOG_COLS] = {
 };
 
 /*
+ * The partition of flowent.workflow_node_logs that holds the rows of the
+ * execution exec_id (the table is partitioned by execution_id ranges): the
+ * lookup tuple routing does, for the one key all of a run's rows share.
+ */
+static Oid
+node_log_partition(Relation parent, pg_uuid_t *exec_id)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	PartitionDesc pd = RelationGetPartitionDesc(parent, true);
+	Datum		value = UUIDPGetDatum(exec_id);
+	int			part = -1;
+
+	if (key == NULL || key->strategy != PARTITION_STRATEGY_RANGE || key->partnatts != 1)
+		elog(ERROR, "flowent.workflow_node_logs is not partitioned by a range of execution_id");
+	if (pd->boundinfo != NULL && pd->boundinfo->ndatums > 0)
+	{
+		bool		equal;
+		int			bound = partition_range_datum_bsearch(key->partsupfunc, key->partcollation,
+														  pd->boundinfo, 1, &value, &equal);
+
+		part = pd->boundinfo->indexes[bound + 1];
+	}
+	if (part >= 0)
+		return pd->oids[part];
+	if (!OidIsValid(get_default_oid_from_partdesc(pd)))
+		ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
+						errmsg("flowent.workflow_node_logs has no partition for the execution %s",
+							   DatumGetCString(DirectFunctionCall1(uuid_out, value)))));
+	return get_default_oid_from_partdesc(pd);
+}
+
+/*
  * Write the queued node log rows in one go: heap_multi_insert plus the
- * index entries, as COPY does.  These rows are the engine's own (no
+ * index entries, as COPY does, into the partition of the execution.  These rows are the engine's own (no
  * triggers, no foreign keys, written as the schema owner), and a run may
  * queue thousands, so the executor's per-statement work is skipped.
  */
@@ -154,6 +189,9 @@ fl_store_flush_logs(FlExec *ex)
 	if (lb == NULL || lb->n == 0)
 		return;
 	relid = get_relname_relid("workflow_node_logs", get_namespace_oid("flowent", false));
+	rel = table_open(relid, RowExclusiveLock);
+	relid = node_log_partition(rel, &ex->id);
+	table_close(rel, NoLock);
 	rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
 	for (int c = 0; c < LOG_COLS; c++)

@@ -43,6 +43,7 @@
 static int	my_slot = -1;
 static TimestampTz last_housekeeping = 0;
 static TimestampTz last_prune_look = 0;
+static TimestampTz last_partitions = 0;
 static TimestampTz last_reap = 0;
 static int	my_index = -1;
 static bool queue_busy = false; /* queued work was held elsewhere: look again soon */
@@ -581,6 +582,28 @@ prune_if_due(void)
 }
 
 /*
+ * History is partitioned by day: the partitions of today and the next two
+ * days are made ahead (looked after when a worker starts and then every
+ * minute), so that a day's runs find theirs.
+ */
+static void
+add_partitions(void)
+{
+	PG_TRY();
+	{
+		fl_unit_begin("flowent: making history partitions");
+		if (fl_spi("SELECT flowent._add_partitions()", false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not make the history partitions");
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		fl_unit_failed(NULL);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Does this database have the extension, in the version this library runs?
  * An older one waits for ALTER EXTENSION flowent UPDATE (its tables lack
  * what this build writes).
@@ -652,6 +675,8 @@ fl_worker_main(Datum arg)
 	before_shmem_exit(worker_detach, (Datum) 0);
 	fl_http_multi_init();
 	recover_orphans();
+	add_partitions();
+	last_partitions = GetCurrentTimestamp();
 	look = true;
 
 	for (;;)
@@ -695,6 +720,11 @@ fl_worker_main(Datum arg)
 		{
 			recover_orphans();
 			last_housekeeping = now;
+		}
+		if (TimestampDifferenceExceeds(last_partitions, now, 60 * 1000))
+		{
+			add_partitions();
+			last_partitions = now;
 		}
 		/* looked at once a minute, or as often as the interval asks */
 		if (fl_prune_interval_s > 0 &&

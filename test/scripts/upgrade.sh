@@ -17,6 +17,8 @@ q() { local db=$1; shift; psql -X -At -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$(dirname "$0")/../../flowent.control")
 
 # Everything that defines the extension's objects, one line each, in a stable order.
+# The day partitions of history (flowent.history_partitions) are the database's
+# own tables, made for the days it has: they are checked after the update.
 fingerprint() {
 	q "$1" <<'SQL'
 SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) || ' ' || coalesce(p.proacl::text, '')
@@ -26,15 +28,16 @@ SELECT 'column ' || c.relname || '.' || a.attnum || ' ' || a.attname || ' ' || f
 	|| ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-WHERE c.relnamespace = 'flowent'::regnamespace AND c.relkind IN ('r', 'v', 'p')
+WHERE c.relnamespace = 'flowent'::regnamespace AND c.relkind IN ('r', 'v', 'p') AND c.relname !~ '_[0-9]{8}$'
 UNION ALL
 SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' rls=' || c.relrowsecurity || ' ' || coalesce(c.relacl::text, '')
-FROM pg_class c WHERE c.relnamespace = 'flowent'::regnamespace
+FROM pg_class c WHERE c.relnamespace = 'flowent'::regnamespace AND c.relname !~ '_[0-9]{8}(_|$)'
 UNION ALL
 SELECT 'index ' || regexp_replace(indexdef, 'INDEX \S+ ON', 'INDEX ON') FROM pg_indexes WHERE schemaname = 'flowent'
+	AND tablename !~ '_[0-9]{8}$'
 UNION ALL
 SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
-WHERE connamespace = 'flowent'::regnamespace
+WHERE connamespace = 'flowent'::regnamespace AND conrelid::regclass::text !~ '_[0-9]{8}$'
 UNION ALL
 SELECT 'policy ' || tablename || ' ' || policyname || ' ' || cmd || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')
 FROM pg_policies WHERE schemaname = 'flowent'
@@ -116,6 +119,17 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 	[ "$(q $OLD -c "SELECT string_agg(status::text, ',' ORDER BY started_at) FROM flowent.workflow_executions WHERE workflow_id = '$wf'")" = success,suspended ] ||
 		fail "executions from $from lost"
 	echo "upgrade: ok: $from -> $current keeps executions; one suspended before the update finishes after it"
+	# the history moved into the partitions of its day, which are the database's tables
+	day=$(q $OLD -c "SELECT flowent._id_day('$waiting')")
+	moved=$(q $OLD -c "SELECT (SELECT count(*) FROM flowent.workflow_executions_${day//-/} WHERE workflow_id = '$wf') || ' ' ||
+		(SELECT count(*) FROM flowent.workflow_node_logs_${day//-/} l JOIN flowent.workflow_executions e ON e.id = l.execution_id
+			WHERE e.workflow_id = '$wf') || ' ' ||
+		(SELECT count(*) FROM flowent.workflow_executions_default) || ' ' ||
+		(SELECT count(*) FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+			AND d.objid IN (SELECT executions FROM flowent.history_partitions UNION ALL SELECT node_logs FROM flowent.history_partitions))")
+	[ "${moved%% *}" = 2 ] && [ "$(echo "$moved" | cut -d' ' -f3-)" = "0 0" ] && [ "$(echo "$moved" | cut -d' ' -f2)" -ge 4 ] ||
+		fail "$from -> $current: the executions, node logs, rows left in the default partition, extension-owned day partitions: $moved"
+	echo "upgrade: ok: $from -> $current moved its history into the day's partitions ($moved: executions, node logs, default, owned)"
 done
 [ "$releases" -gt 0 ] || fail "no earlier release is installed (sql/releases)"
 echo "upgrade: all checks passed ($releases earlier releases)"
