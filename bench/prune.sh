@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # History pruning (issue 13, item 7), on the dev cluster: EXECUTIONS finished executions of
-# 40 days ago with 6 node logs each (written directly, as flowent.run would leave them), then
-# flowent.prune() with the default 30 days: seconds, executions and node logs removed per
-# second, the tables' sizes before, after, and after VACUUM, against the size of the rows that
-# stay (KEEP recent executions).  Prints figures, asserts no timing.
+# 40 days ago with 6 node logs each (written directly, as flowent.run would leave them: ids
+# time-ordered, so each lands in its day's partition), then flowent.prune() with the default
+# 30 days: seconds, executions and node logs removed per second, the tables' sizes before,
+# after, and after VACUUM, against the size of the rows that stay (KEEP executions of
+# yesterday).  EXECUTIONS=1666667 is 10M node logs.  Prints figures, asserts no timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/cluster.sh env)"
@@ -19,6 +20,8 @@ bash scripts/cluster.sh status >/dev/null || bash scripts/cluster.sh start >/dev
 cleanup
 createdb "$DB"
 q -c "CREATE EXTENSION flowent" >/dev/null
+# the workers would prune a new database's old rows on their own within a minute
+q -c "UPDATE flowent.prune_state SET last_pruned_at = now()" >/dev/null
 WF=$(q -c "SELECT flowent.create_workflow('six',
  '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},{\"id\":\"a\",\"type\":\"set-variable\",\"data\":{\"name\":\"a\",\"value\":1}},
    {\"id\":\"b\",\"type\":\"set-variable\",\"data\":{\"name\":\"b\",\"value\":2}},{\"id\":\"c\",\"type\":\"set-variable\",\"data\":{\"name\":\"c\",\"value\":3}},
@@ -27,10 +30,14 @@ WF=$(q -c "SELECT flowent.create_workflow('six',
    {\"id\":\"e4\",\"source\":\"c\",\"target\":\"d\"},{\"id\":\"e5\",\"source\":\"d\",\"target\":\"o\"}]')")
 # the shape of real rows: one real run, copied (ids and times changed)
 EX=$(q -c "SELECT flowent.run('$WF', '{\"order\": 1, \"amount\": 19.99}') ->> 'executionId'")
-fill() {	# fill N DAYS_AGO
+fill() {	# fill N DAYS_AGO: ids of that day's first minutes, as flowent.run makes them
 	q >/dev/null <<SQL
-CREATE TEMP TABLE ids AS SELECT gen_random_uuid() AS id, now() - make_interval(days => $2) - i * interval '1 ms' AS at
-	FROM generate_series(1, $1) i;
+SELECT flowent._add_partition((now() AT TIME ZONE 'UTC')::date - $2);
+CREATE TEMP TABLE ids AS SELECT encode(set_byte(overlay(uuid_send(gen_random_uuid())
+		placing substr(int8send((extract(epoch FROM at) * 1000)::bigint), 3, 6) FROM 1 FOR 6), 6,
+		(get_byte(uuid_send(gen_random_uuid()), 6) & 15) | 112), 'hex')::uuid AS id, at
+	FROM (SELECT date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $2)
+		+ i * interval '1 ms' AS at FROM generate_series(1, $1) i) t;
 INSERT INTO flowent.workflow_executions (id, workflow_id, workflow_version, input, output, status, started_at, completed_at,
 	duration_ms, user_id, mode, trigger_type, options, variables, seq, run_as, depth, root_execution_id)
 SELECT ids.id, e.workflow_id, e.workflow_version, e.input, e.output, e.status, ids.at, ids.at + interval '2 ms',
@@ -47,7 +54,10 @@ fill "$EXECUTIONS" 40
 fill "$KEEP" 1
 q -c "VACUUM ANALYZE flowent.workflow_executions" -c "VACUUM ANALYZE flowent.workflow_node_logs" >/dev/null
 echo "filled $EXECUTIONS old and $KEEP recent executions with 6 node logs each in $(( $(ms) - t0 )) ms"
-size() { q -c "SELECT pg_total_relation_size('flowent.workflow_executions') / 1048576 || ' + ' || pg_total_relation_size('flowent.workflow_node_logs') / 1048576 || ' MB'"; }
+size() {	# of all partitions, with their indexes
+	q -c "SELECT round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('flowent.workflow_executions')) / 1048576.0, 1)
+		|| ' + ' || round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('flowent.workflow_node_logs')) / 1048576.0, 1) || ' MB'"
+}
 BEFORE=$(size)
 t0=$(ms)
 N=$(q -c "SELECT flowent.prune()")
@@ -57,6 +67,18 @@ q -c "VACUUM flowent.workflow_executions" -c "VACUUM flowent.workflow_node_logs"
 VACUUMED=$(size)
 LIVE=$(q -c "SELECT (SELECT sum(pg_column_size(e.*)) FROM flowent.workflow_executions e) / 1048576 || ' + ' ||
 	(SELECT sum(pg_column_size(l.*)) FROM flowent.workflow_node_logs l) / 1048576 || ' MB'")
+PARTS=$(q -c "SELECT string_agg(day::text, ', ' ORDER BY day) FROM flowent.history_partitions")
+# what the rows that stay take in fresh tables with the same indexes
+FRESH=$(q <<'SQL'
+CREATE TABLE fresh_e (LIKE flowent.workflow_executions INCLUDING ALL);
+INSERT INTO fresh_e SELECT * FROM flowent.workflow_executions;
+CREATE TABLE fresh_l (LIKE flowent.workflow_node_logs INCLUDING ALL);
+INSERT INTO fresh_l SELECT * FROM flowent.workflow_node_logs;
+VACUUM fresh_e;
+VACUUM fresh_l;
+SELECT round(pg_total_relation_size('fresh_e') / 1048576.0, 1) || ' + ' || round(pg_total_relation_size('fresh_l') / 1048576.0, 1) || ' MB';
+SQL
+)
 LOGS=$((N * 6))
 echo
 echo "== prune, $(date -u '+%Y-%m-%d %H:%M UTC'), tree $(git rev-parse --short HEAD), $EXECUTIONS old executions, $KEEP kept"
@@ -65,3 +87,5 @@ printf '%-48s %s\n' "... node logs removed" "$LOGS ($(awk -v n="$LOGS" -v d="$d"
 printf '%-48s %s\n' "executions + node logs, before" "$BEFORE"
 printf '%-48s %s\n' "... after prune / after VACUUM" "$AFTER / $VACUUMED"
 printf '%-48s %s\n' "... the rows that stay (pg_column_size)" "$LIVE"
+printf '%-48s %s\n' "... the same rows in fresh tables, same indexes" "$FRESH"
+printf '%-48s %s\n' "day partitions left" "$PARTS"

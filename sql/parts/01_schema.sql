@@ -113,9 +113,13 @@ CREATE TABLE flowent.workflow_versions (
 -- partition of the same day, and a lookup by id reads one partition.  The
 -- default partitions hold what no day's partition takes (ids from before
 -- release 0.3, which were random).  Pruning drops the partitions of days that
--- are all past retention (13_retention.sql).
+-- are all past retention (13_retention.sql).  The keys and indexes are the
+-- partitions' own, those of the default partition copied to each day's: a
+-- restore attaches a day's partition before it makes its indexes, which
+-- indexes of the parents (the extension's, there already) would make twice.
+-- A key of id per partition is one of the table: id decides the partition.
 CREATE TABLE flowent.workflow_executions (
-	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	id uuid NOT NULL DEFAULT gen_random_uuid(),
 	workflow_id uuid,			-- no foreign key: see flowent._delete_executions()
 	workflow_version integer NOT NULL,
 	input jsonb,
@@ -148,12 +152,12 @@ CREATE TABLE flowent.workflow_executions (
 	root_execution_id uuid,
 	credential_names text[] NOT NULL DEFAULT '{}'
 ) PARTITION BY RANGE (id);
-CREATE TABLE flowent.workflow_executions_default PARTITION OF flowent.workflow_executions DEFAULT;
-CREATE INDEX ON flowent.workflow_executions (workflow_id, started_at DESC);
-CREATE INDEX ON flowent.workflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
-CREATE INDEX ON flowent.workflow_executions (status) WHERE status IN ('pending', 'running', 'suspended');
+CREATE TABLE flowent.workflow_executions_default PARTITION OF flowent.workflow_executions (PRIMARY KEY (id)) DEFAULT;
+CREATE INDEX ON flowent.workflow_executions_default (workflow_id, started_at DESC);
+CREATE INDEX ON flowent.workflow_executions_default (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
+CREATE INDEX ON flowent.workflow_executions_default (status) WHERE status IN ('pending', 'running', 'suspended');
 -- the newest executions of all a user sees (flowent.api_recent_executions)
-CREATE INDEX ON flowent.workflow_executions (started_at DESC);
+CREATE INDEX ON flowent.workflow_executions_default (started_at DESC);
 
 -- No foreign keys here: these rows are written only by the engine, in
 -- bulk, and per-row RI checks were the largest cost of a run.  Deleting an
@@ -178,15 +182,15 @@ CREATE TABLE flowent.workflow_node_logs (
 	completed_at timestamptz,
 	duration_ms integer,
 	tokens_used integer,
-	cost_usd numeric(10,6),
-	PRIMARY KEY (execution_id, id)
+	cost_usd numeric(10,6)
 ) PARTITION BY RANGE (execution_id);
-CREATE TABLE flowent.workflow_node_logs_default PARTITION OF flowent.workflow_node_logs DEFAULT;
+CREATE TABLE flowent.workflow_node_logs_default PARTITION OF flowent.workflow_node_logs
+	(PRIMARY KEY (execution_id, id)) DEFAULT;
 -- A continuation reads the rows of one scope (top level or one loop
 -- iteration) and the nodes that wait; neither may cost a scan of all the
 -- rows of an execution, which a loop makes large.
-CREATE INDEX ON flowent.workflow_node_logs (execution_id, iteration, seq);
-CREATE INDEX ON flowent.workflow_node_logs (execution_id, node_id) WHERE status = 'waiting';
+CREATE INDEX ON flowent.workflow_node_logs_default (execution_id, iteration, seq);
+CREATE INDEX ON flowent.workflow_node_logs_default (execution_id, node_id) WHERE status = 'waiting';
 
 -- What refers to an execution goes with it: its node logs, approvals,
 -- timers and queue rows.  A statement trigger, not foreign keys: a day's

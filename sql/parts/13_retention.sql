@@ -147,6 +147,7 @@ DECLARE
 	after_id uuid := '00000000-0000-0000-0000-000000000000';
 	going uuid[];
 	days record;			-- the partitions to drop: day[], lo[], hi[], executions[], node_logs[]
+	part record;
 	cand uuid[];
 	roots uuid[];
 	ids uuid[];			-- the executions of the trees of roots
@@ -186,40 +187,46 @@ BEGIN
 				AND (coalesce(c.root_execution_id, c.parent_execution_id) = ANY (going)
 					OR EXISTS (SELECT 1 FROM flowent.workflow_executions r
 						WHERE r.id = coalesce(c.root_execution_id, c.parent_execution_id) AND (r.id < h.lo OR r.id >= h.hi))));
-	-- the rest row by row, first: dropping a partition locks the tables
-	-- until the end of the transaction
-	LOOP
-		cand := ARRAY(
-			SELECT e.id FROM flowent.workflow_executions e
-			LEFT JOIN flowent.workflows w ON w.id = e.workflow_id
-			WHERE e.started_at < v_cut
-				AND (e.started_at, e.id) > (after_at, after_id)
-				AND e.parent_execution_id IS NULL
-				AND e.status IN ('success', 'error', 'cancelled')
-				AND flowent._expired(e.started_at, w.retention_days, older_than)
-				AND NOT EXISTS (SELECT 1 FROM unnest(days.lo, days.hi) d(lo, hi) WHERE e.id >= d.lo AND e.id < d.hi)
-			ORDER BY e.started_at, e.id
-			LIMIT batch);
-		EXIT WHEN cardinality(cand) = 0;
-		SELECT e.started_at, e.id INTO last FROM flowent.workflow_executions e WHERE e.id = cand[cardinality(cand)];
-		after_at := last.started_at;
-		after_id := last.id;
-		-- one walk of the trees: those with an execution still going stay whole
-		SELECT coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.id) FILTER (WHERE t.id = t.root), '{}')
-		INTO ids, roots
-		FROM (SELECT t.root, t.id, bool_or(t.status IN ('pending', 'running', 'suspended')) OVER (PARTITION BY t.root) AS going
-			FROM flowent._trees(cand) t) t
-		WHERE NOT t.going;
-		IF cardinality(roots) > 0 THEN
-			PERFORM flowent._fold_stats(ids);
-			-- children go with their parent (_delete_executions), the rest
-			-- with their execution (_delete_execution_rows)
-			DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (roots);
-			removed := removed + cardinality(ids);
-			RAISE LOG 'flowent: pruned % executions (%)', cardinality(ids),
-				coalesce('older than ' || older_than::text, 'retention of each workflow');
-		END IF;
-		EXIT WHEN cardinality(cand) < batch;
+	-- the rest row by row (the default partition and the days that cannot
+	-- go whole), first: dropping a partition locks the tables until the end
+	-- of the transaction
+	FOR part IN SELECT 'flowent.workflow_executions_default'::regclass AS rel
+		UNION ALL SELECT h.executions FROM flowent.history_partitions h
+		WHERE h.day <= (v_cut AT TIME ZONE 'UTC')::date + 1 AND h.day <> ALL (days.day) LOOP
+		after_at := '-infinity';
+		after_id := '00000000-0000-0000-0000-000000000000';
+		LOOP
+			EXECUTE format($q$SELECT ARRAY(
+				SELECT e.id FROM %s e
+				LEFT JOIN flowent.workflows w ON w.id = e.workflow_id
+				WHERE e.started_at < $1
+					AND (e.started_at, e.id) > ($2, $3)
+					AND e.parent_execution_id IS NULL
+					AND e.status IN ('success', 'error', 'cancelled')
+					AND flowent._expired(e.started_at, w.retention_days, $4)
+				ORDER BY e.started_at, e.id
+				LIMIT $5)$q$, part.rel) INTO cand USING v_cut, after_at, after_id, older_than, batch;
+			EXIT WHEN cardinality(cand) = 0;
+			SELECT e.started_at, e.id INTO last FROM flowent.workflow_executions e WHERE e.id = cand[cardinality(cand)];
+			after_at := last.started_at;
+			after_id := last.id;
+			-- one walk of the trees: those with an execution still going stay whole
+			SELECT coalesce(array_agg(t.id), '{}'), coalesce(array_agg(t.id) FILTER (WHERE t.id = t.root), '{}')
+			INTO ids, roots
+			FROM (SELECT t.root, t.id, bool_or(t.status IN ('pending', 'running', 'suspended')) OVER (PARTITION BY t.root) AS going
+				FROM flowent._trees(cand) t) t
+			WHERE NOT t.going;
+			IF cardinality(roots) > 0 THEN
+				PERFORM flowent._fold_stats(ids);
+				-- children go with their parent (_delete_executions), the rest
+				-- with their execution (_delete_execution_rows)
+				DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (roots);
+				removed := removed + cardinality(ids);
+				RAISE LOG 'flowent: pruned % executions (%)', cardinality(ids),
+					coalesce('older than ' || older_than::text, 'retention of each workflow');
+			END IF;
+			EXIT WHEN cardinality(cand) < batch;
+		END LOOP;
 	END LOOP;
 	IF cardinality(days.day) > 0 THEN
 		removed := removed + flowent._drop_days(days.day, days.lo, days.hi, days.executions, days.node_logs);
@@ -241,15 +248,17 @@ SET search_path = pg_catalog, flowent, pg_temp AS $$
 DECLARE
 	removed bigint := 0;
 	n bigint;
+	one_day boolean;		-- all its executions started on its day
 	kids uuid[];
 	lock_wait constant text := current_setting('lock_timeout');
 BEGIN
 	FOR i IN 1 .. cardinality(day) LOOP
-		EXECUTE format('SELECT count(*) FROM %s', executions[i]) INTO n;
+		EXECUTE format('SELECT count(*), (min(started_at) AT TIME ZONE ''UTC'')::date = $1
+			AND (max(started_at) AT TIME ZONE ''UTC'')::date = $1 FROM %s', executions[i]) INTO n, one_day USING day[i];
 		kids := ARRAY(SELECT c.id FROM flowent.workflow_executions c
 			WHERE c.parent_execution_id IS NOT NULL AND c.id >= hi[i]
 				AND c.root_execution_id >= lo[i] AND c.root_execution_id < hi[i]);
-		PERFORM flowent._fold_stats(NULL, lo[i], hi[i]);
+		PERFORM flowent._fold_stats(NULL, lo[i], hi[i], CASE WHEN one_day THEN day[i] END);
 		IF cardinality(kids) > 0 THEN
 			PERFORM flowent._fold_stats(kids);
 			DELETE FROM flowent.workflow_executions e WHERE e.id = ANY (kids);
@@ -261,7 +270,8 @@ BEGIN
 		RAISE LOG 'flowent: pruned the history of % (% executions)', day[i], n + cardinality(kids);
 	END LOOP;
 	-- a partition in use is not waited for long: every writer would queue behind
-	PERFORM set_config('lock_timeout', '500ms', true);
+	-- (longer than deadlock_timeout, after which an autovacuum in the way gives up)
+	PERFORM set_config('lock_timeout', '2s', true);
 	FOR i IN 1 .. cardinality(day) LOOP
 		EXECUTE format('DROP TABLE %s, %s', executions[i], node_logs[i]);
 	END LOOP;
@@ -274,11 +284,29 @@ END
 $$;
 REVOKE ALL ON FUNCTION flowent._drop_days(date[], uuid[], uuid[], regclass[], regclass[]) FROM PUBLIC;
 
+-- The percentile p (0 to 1) of the values v that occur c times each, as
+-- percentile_cont(p) would give it over all of them, to 0.1 (NULL values
+-- do not count).  The rollups count durations per value: a hash
+-- aggregate, where percentile_cont sorts every row of a group.
+CREATE FUNCTION flowent._percentile(v integer[], c bigint[], p float8) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+	WITH h AS (SELECT x.v, sum(x.c) OVER (ORDER BY x.v) AS upto, sum(x.c) OVER () AS n
+		FROM unnest(v, c) AS x(v, c) WHERE x.v IS NOT NULL),
+	pos AS (SELECT p * (max(h.n) - 1)::float8 AS pos FROM h HAVING max(h.n) > 0)
+	SELECT round((lo.v + (pos.pos - floor(pos.pos)) * (hi.v - lo.v))::numeric, 1)
+	FROM pos,
+		LATERAL (SELECT h.v::float8 AS v FROM h WHERE h.upto > floor(pos.pos) ORDER BY h.v LIMIT 1) lo,
+		LATERAL (SELECT h.v::float8 AS v FROM h WHERE h.upto > ceil(pos.pos) ORDER BY h.v LIMIT 1) hi
+$$;
+
 -- Fold executions into the rollups: those of ids, or (ids NULL) those with
--- ids from lo to before hi (a day's partition).
-CREATE FUNCTION flowent._fold_stats(ids uuid[], lo uuid DEFAULT NULL, hi uuid DEFAULT NULL) RETURNS void
+-- ids from lo to before hi (a day's partition).  log_day: every one of them
+-- started on that day, so their node logs are counted without reading the
+-- executions again.
+CREATE FUNCTION flowent._fold_stats(ids uuid[], lo uuid DEFAULT NULL, hi uuid DEFAULT NULL, log_day date DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, flowent, pg_temp AS $$
+SET search_path = pg_catalog, flowent, pg_temp SET work_mem = '64MB' AS $$
 DECLARE
 	-- planned with the values, so that a range reads one partition
 	which constant text := CASE WHEN ids IS NOT NULL THEN 'e.id = ANY ($1)' ELSE 'e.id >= $2 AND e.id < $3' END;
@@ -286,14 +314,17 @@ BEGIN
 	EXECUTE format($q$
 	INSERT INTO flowent.daily_stats AS d (workflow_id, day, executions, successes, errors, cancelled,
 		p50_ms, p95_ms, tokens, cost_usd)
-	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, count(*),
-		count(*) FILTER (WHERE e.status = 'success'), count(*) FILTER (WHERE e.status = 'error'),
-		count(*) FILTER (WHERE e.status = 'cancelled'),
-		round((percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_ms))::numeric, 1),
-		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_ms))::numeric, 1),
-		coalesce(sum(e.total_tokens), 0), coalesce(sum(e.total_cost), 0)
-	FROM flowent.workflow_executions e
-	WHERE %s AND e.workflow_id IS NOT NULL
+	SELECT h.workflow_id, h.day, sum(h.n), sum(h.successes), sum(h.errors), sum(h.cancelled),
+		flowent._percentile(array_agg(h.duration_ms), array_agg(h.n), 0.5),
+		flowent._percentile(array_agg(h.duration_ms), array_agg(h.n), 0.95),
+		sum(h.tokens), sum(h.cost_usd)
+	FROM (SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date AS day, e.duration_ms, count(*) AS n,
+			count(*) FILTER (WHERE e.status = 'success') AS successes, count(*) FILTER (WHERE e.status = 'error') AS errors,
+			count(*) FILTER (WHERE e.status = 'cancelled') AS cancelled,
+			coalesce(sum(e.total_tokens), 0) AS tokens, coalesce(sum(e.total_cost), 0) AS cost_usd
+		FROM flowent.workflow_executions e
+		WHERE %s AND e.workflow_id IS NOT NULL
+		GROUP BY 1, 2, 3) h
 	GROUP BY 1, 2
 	ON CONFLICT (workflow_id, day) DO UPDATE SET
 		p50_ms = round((d.p50_ms * d.executions + EXCLUDED.p50_ms * EXCLUDED.executions)
@@ -309,23 +340,29 @@ BEGIN
 	$q$, which) USING ids, lo, hi;
 	EXECUTE format($q$
 	INSERT INTO flowent.daily_node_stats AS d (workflow_id, day, node_id, node_type, runs, errors, p95_ms)
-	SELECT e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date, l.node_id, max(l.node_type), count(*),
-		count(*) FILTER (WHERE l.status = 'error'),
-		round((percentile_cont(0.95) WITHIN GROUP (ORDER BY l.duration_ms))::numeric, 1)
-	FROM flowent.workflow_node_logs l
-	JOIN flowent.workflow_executions e ON e.id = l.execution_id
-	WHERE %s AND %s AND e.workflow_id IS NOT NULL
-		AND l.status IN ('success', 'error')
+	SELECT h.workflow_id, h.day, h.node_id, max(h.node_type), sum(h.n), sum(h.errors),
+		flowent._percentile(array_agg(h.duration_ms), array_agg(h.n), 0.95)
+	FROM (SELECT %s, l.node_id, l.duration_ms, max(l.node_type) AS node_type, count(*) AS n,
+			count(*) FILTER (WHERE l.status = 'error') AS errors
+		FROM flowent.workflow_node_logs l %s
+		WHERE %s AND l.status IN ('success', 'error')
+		GROUP BY 1, 2, 3, 4) h
 	GROUP BY 1, 2, 3
 	ON CONFLICT (workflow_id, day, node_id) DO UPDATE SET
 		p95_ms = round((d.p95_ms * d.runs + EXCLUDED.p95_ms * EXCLUDED.runs) / (d.runs + EXCLUDED.runs), 1),
 		node_type = EXCLUDED.node_type,
 		runs = d.runs + EXCLUDED.runs,
 		errors = d.errors + EXCLUDED.errors
-	$q$, which, replace(which, 'e.id', 'l.execution_id')) USING ids, lo, hi;
+	$q$,
+		CASE WHEN log_day IS NULL THEN $s$e.workflow_id, (e.started_at AT TIME ZONE 'UTC')::date AS day$s$
+			ELSE 'l.workflow_id, $4::date AS day' END,
+		CASE WHEN log_day IS NULL THEN 'JOIN flowent.workflow_executions e ON e.id = l.execution_id' ELSE '' END,
+		CASE WHEN log_day IS NULL THEN which || ' AND ' || replace(which, 'e.id', 'l.execution_id') || ' AND e.workflow_id IS NOT NULL'
+			ELSE replace(which, 'e.id', 'l.execution_id') || ' AND l.workflow_id IS NOT NULL' END)
+	USING ids, lo, hi, log_day;
 END
 $$;
-REVOKE ALL ON FUNCTION flowent._fold_stats(uuid[], uuid, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION flowent._fold_stats(uuid[], uuid, uuid, date) FROM PUBLIC;
 
 -- For the workers: prune if the last prune of this database is older than
 -- interval_s seconds (one worker wins; the others skip the locked row).

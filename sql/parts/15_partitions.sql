@@ -56,8 +56,9 @@ BEGIN
 	END IF;
 	moving := EXISTS (SELECT 1 FROM flowent.workflow_executions_default e WHERE e.id >= lo AND e.id < hi)
 		OR EXISTS (SELECT 1 FROM flowent.workflow_node_logs_default l WHERE l.execution_id >= lo AND l.execution_id < hi);
-	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_executions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', ex);
-	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_node_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', nl);
+	-- the default partitions' columns, constraints and indexes (01_schema.sql)
+	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_executions_default INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', ex);
+	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_node_logs_default INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', nl);
 	IF moving THEN
 		-- straight from partition to partition: the delete triggers of the
 		-- parents are not fired
@@ -74,7 +75,7 @@ $$;
 REVOKE ALL ON FUNCTION flowent._add_partition(date) FROM PUBLIC;
 
 -- The partitions of today and of the days_ahead days after it; the number
--- made.  The workers call it every minute.  A database without executions
+-- made.  The workers call it every ten seconds.  A database without executions
 -- gets none yet: it may be a restore under way, whose dump brings its
 -- partitions before its rows (and an execution of today made meanwhile
 -- moves into its partition later).

@@ -583,8 +583,8 @@ prune_if_due(void)
 
 /*
  * History is partitioned by day: the partitions of today and the next two
- * days are made ahead (looked after when a worker starts and then every
- * minute), so that a day's runs find theirs.
+ * days are made ahead (looked after when a worker starts and then every ten
+ * seconds: a look is one catalog lookup), so that a day's runs find theirs.
  */
 static void
 add_partitions(void)
@@ -721,7 +721,7 @@ fl_worker_main(Datum arg)
 			recover_orphans();
 			last_housekeeping = now;
 		}
-		if (TimestampDifferenceExceeds(last_partitions, now, 60 * 1000))
+		if (TimestampDifferenceExceeds(last_partitions, now, 10 * 1000))
 		{
 			add_partitions();
 			last_partitions = now;
