@@ -269,9 +269,9 @@ BEGIN
 		removed := removed + n + cardinality(kids);
 		RAISE LOG 'flowent: pruned the history of % (% executions)', day[i], n + cardinality(kids);
 	END LOOP;
-	-- a partition in use is not waited for long: every writer would queue behind
-	-- (longer than deadlock_timeout, after which an autovacuum in the way gives up)
-	PERFORM set_config('lock_timeout', '2s', true);
+	-- a partition in use is not waited for long: every writer would queue
+	-- behind, and a run could wait for this in turn (_lock_wait)
+	PERFORM set_config('lock_timeout', flowent._lock_wait(), true);
 	FOR i IN 1 .. cardinality(day) LOOP
 		EXECUTE format('DROP TABLE %s, %s', executions[i], node_logs[i]);
 	END LOOP;

@@ -323,9 +323,9 @@ BEGIN
 		removed := removed + n + cardinality(kids);
 		RAISE LOG 'flowent: pruned the history of % (% executions)', day[i], n + cardinality(kids);
 	END LOOP;
-	-- a partition in use is not waited for long: every writer would queue behind
-	-- (longer than deadlock_timeout, after which an autovacuum in the way gives up)
-	PERFORM set_config('lock_timeout', '2s', true);
+	-- a partition in use is not waited for long: every writer would queue
+	-- behind, and a run could wait for this in turn (_lock_wait)
+	PERFORM set_config('lock_timeout', flowent._lock_wait(), true);
 	FOR i IN 1 .. cardinality(day) LOOP
 		EXECUTE format('DROP TABLE %s, %s', executions[i], node_logs[i]);
 	END LOOP;
@@ -457,9 +457,20 @@ WHERE i.inhparent = 'flowent.workflow_executions'::regclass AND c.relname ~ '^wo
 REVOKE ALL ON flowent.history_partitions FROM PUBLIC;
 GRANT SELECT ON flowent.history_partitions TO flowent_admin;
 
+-- How long the history's maintenance waits for a strong lock: under 40 %
+-- of deadlock_timeout.  Taking a lock on both tables (executions, then node
+-- logs) can close a cycle with a run that holds the second and waits for
+-- the first; whoever waits past deadlock_timeout is cancelled, and that must
+-- be the maintenance (it tries again later), never the run.
+CREATE FUNCTION flowent._lock_wait() RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT greatest(1, (pg_catalog.date_part('epoch', pg_catalog.current_setting('deadlock_timeout')::interval) * 400)::integer)::text || 'ms'
+$$;
+
 -- Make the partitions of a day (false: they were there).  Rows of the day
--- that the default partitions hold move into them; while they move, no
--- one writes history (a day that has begun may be written meanwhile).
+-- that the default partitions hold move into them; if the day has begun, no
+-- one writes history while they move.  Waits for locks as long as
+-- _lock_wait() says (then: lock_not_available).
 CREATE FUNCTION flowent._add_partition(day date) RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
@@ -468,16 +479,18 @@ DECLARE
 	hi constant uuid := flowent._day_bound(day + 1);
 	ex constant text := 'workflow_executions_' || to_char(day, 'YYYYMMDD');
 	nl constant text := 'workflow_node_logs_' || to_char(day, 'YYYYMMDD');
+	lock_wait constant text := current_setting('lock_timeout');
 	moving boolean;
 BEGIN
 	IF to_regclass('flowent.' || ex) IS NOT NULL THEN
 		RETURN false;
 	END IF;
-	IF day <= (now() AT TIME ZONE 'UTC')::date THEN
-		LOCK TABLE flowent.workflow_executions, flowent.workflow_node_logs IN SHARE ROW EXCLUSIVE MODE;
-	END IF;
+	PERFORM set_config('lock_timeout', flowent._lock_wait(), true);
 	moving := EXISTS (SELECT 1 FROM flowent.workflow_executions_default e WHERE e.id >= lo AND e.id < hi)
 		OR EXISTS (SELECT 1 FROM flowent.workflow_node_logs_default l WHERE l.execution_id >= lo AND l.execution_id < hi);
+	IF moving AND day = (now() AT TIME ZONE 'UTC')::date THEN
+		LOCK TABLE flowent.workflow_executions, flowent.workflow_node_logs IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
 	-- the default partitions' columns, constraints and indexes (01_schema.sql)
 	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_executions_default INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', ex);
 	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_node_logs_default INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', nl);
@@ -491,6 +504,7 @@ BEGIN
 	END IF;
 	EXECUTE format('ALTER TABLE flowent.workflow_executions ATTACH PARTITION flowent.%I FOR VALUES FROM (%L) TO (%L)', ex, lo, hi);
 	EXECUTE format('ALTER TABLE flowent.workflow_node_logs ATTACH PARTITION flowent.%I FOR VALUES FROM (%L) TO (%L)', nl, lo, hi);
+	PERFORM set_config('lock_timeout', lock_wait, true);
 	RETURN true;
 END
 $$;
@@ -520,6 +534,9 @@ BEGIN
 		END IF;
 	END LOOP;
 	RETURN made;
+EXCEPTION WHEN lock_not_available THEN
+	RAISE LOG 'flowent: history in use: the partitions of % are made at the next look', today;
+	RETURN 0;
 END
 $$;
 REVOKE ALL ON FUNCTION flowent._add_partitions(integer) FROM PUBLIC;

@@ -151,7 +151,7 @@ eq "days 40 and 42 still there" "$(q "$DB" -c "SELECT count(*) FROM flowent.work
 eq "no rollups of them yet" "$(q "$DB" -c "SELECT coalesce(sum(executions), 0) FROM flowent.daily_stats WHERE day IN (current_date - 40, current_date - 42)")" 0
 wait "$HOLDER" || true
 HOLDER=
-ok "a prune does not wait for a partition in use (2 s): it removes the rest and folds none of that day's figures"
+ok "a prune does not wait for a partition in use (400 ms): it removes the rest and folds none of that day's figures"
 
 # ---- the next prune drops days 40 and 42 whole
 N=$(q "$DB" -c "SELECT flowent.prune()")
