@@ -1,10 +1,11 @@
 -- Hand-written PL/pgSQL doing the bookkeeping of a 10-node run the way the
 -- issue describes it: an execution row, a log row and a notification per
 -- node, a final update.  Rows go to tables shaped like flowent's own
--- (LIKE … INCLUDING ALL: same columns, defaults and indexes), and each
--- notification carries the same envelope keys flowent's events do.
-CREATE TABLE bench_exec (LIKE flowent.workflow_executions INCLUDING ALL);
-CREATE TABLE bench_log (LIKE flowent.workflow_node_logs INCLUDING ALL);
+-- (LIKE … INCLUDING ALL: same columns, defaults and indexes; those of a
+-- partition, as flowent's keys and indexes are the partitions' own), and
+-- each notification carries the same envelope keys flowent's events do.
+CREATE TABLE bench_exec (LIKE flowent.workflow_executions_default INCLUDING ALL);
+CREATE TABLE bench_log (LIKE flowent.workflow_node_logs_default INCLUDING ALL);
 
 CREATE FUNCTION bench_step(ex uuid, node text, ntype text, inp jsonb, outp jsonb, s int)
 RETURNS void LANGUAGE plpgsql AS $$

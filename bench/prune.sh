@@ -70,9 +70,9 @@ LIVE=$(q -c "SELECT (SELECT sum(pg_column_size(e.*)) FROM flowent.workflow_execu
 PARTS=$(q -c "SELECT string_agg(day::text, ', ' ORDER BY day) FROM flowent.history_partitions")
 # what the rows that stay take in fresh tables with the same indexes
 FRESH=$(q <<'SQL'
-CREATE TABLE fresh_e (LIKE flowent.workflow_executions INCLUDING ALL);
+CREATE TABLE fresh_e (LIKE flowent.workflow_executions_default INCLUDING ALL);
 INSERT INTO fresh_e SELECT * FROM flowent.workflow_executions;
-CREATE TABLE fresh_l (LIKE flowent.workflow_node_logs INCLUDING ALL);
+CREATE TABLE fresh_l (LIKE flowent.workflow_node_logs_default INCLUDING ALL);
 INSERT INTO fresh_l SELECT * FROM flowent.workflow_node_logs;
 VACUUM fresh_e;
 VACUUM fresh_l;

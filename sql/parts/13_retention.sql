@@ -165,8 +165,9 @@ BEGIN
 	IF v_cut IS NULL THEN
 		RETURN 0;			-- every workflow keeps everything
 	END IF;
-	-- one prune at a time: a second would drop what the first folds
-	PERFORM pg_advisory_xact_lock(hashtext('flowent.prune'));
+	-- one prune at a time (a second would drop what the first folds), and
+	-- no partitions made meanwhile (flowent._add_partitions)
+	PERFORM pg_advisory_xact_lock(hashtext('flowent.history'));
 	going := ARRAY(SELECT DISTINCT coalesce(e.root_execution_id, e.id) FROM flowent.workflow_executions e
 		WHERE e.status IN ('pending', 'running', 'suspended'));
 	-- the days of which everything goes: no execution of a tree still going,

@@ -104,17 +104,21 @@ BEGIN
 		OR NOT EXISTS (SELECT 1 FROM flowent.workflow_executions) THEN
 		RETURN 0;
 	END IF;
-	-- one at a time (every worker of a database calls this)
-	PERFORM pg_advisory_xact_lock(hashtext('flowent._add_partitions'));
+	-- one at a time (every worker of a database calls this), and not while
+	-- a prune runs (it drops partitions): then at the next look
+	IF NOT pg_try_advisory_xact_lock(hashtext('flowent.history')) THEN
+		RETURN 0;
+	END IF;
 	FOR d IN 0 .. days_ahead LOOP
-		IF flowent._add_partition(today + d) THEN
-			made := made + 1;
-		END IF;
+		BEGIN
+			IF flowent._add_partition(today + d) THEN
+				made := made + 1;
+			END IF;
+		EXCEPTION WHEN lock_not_available THEN
+			RAISE LOG 'flowent: history in use: the partitions of % are made at the next look', today + d;
+		END;
 	END LOOP;
 	RETURN made;
-EXCEPTION WHEN lock_not_available THEN
-	RAISE LOG 'flowent: history in use: the partitions of % are made at the next look', today;
-	RETURN 0;
 END
 $$;
 REVOKE ALL ON FUNCTION flowent._add_partitions(integer) FROM PUBLIC;
