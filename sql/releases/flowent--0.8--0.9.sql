@@ -469,9 +469,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Make the partitions of a day (false: they were there).  Rows of the day
--- that the default partitions hold move into them; if the day has begun, no
--- one writes history while they move.  Waits for locks as long as
--- _lock_wait() says (then: lock_not_available).
+-- that the default partitions hold move into them, while no one reads or
+-- writes history.  Waits for locks as long as _lock_wait() says (then:
+-- lock_not_available).
 CREATE FUNCTION flowent._add_partition(day date) RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
@@ -489,8 +489,10 @@ BEGIN
 	PERFORM set_config('lock_timeout', flowent._lock_wait(), true);
 	moving := EXISTS (SELECT 1 FROM flowent.workflow_executions_default e WHERE e.id >= lo AND e.id < hi)
 		OR EXISTS (SELECT 1 FROM flowent.workflow_node_logs_default l WHERE l.execution_id >= lo AND l.execution_id < hi);
-	IF moving AND day = (now() AT TIME ZONE 'UTC')::date THEN
-		LOCK TABLE flowent.workflow_executions, flowent.workflow_node_logs IN SHARE ROW EXCLUSIVE MODE;
+	IF moving THEN
+		-- readers too: a query planned with the partitions before this one,
+		-- and reading after the move, would miss the rows that moved
+		LOCK TABLE flowent.workflow_executions, flowent.workflow_node_logs IN ACCESS EXCLUSIVE MODE;
 	END IF;
 	-- the default partitions' columns, constraints and indexes (01_schema.sql)
 	EXECUTE format('CREATE TABLE flowent.%I (LIKE flowent.workflow_executions_default INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)', ex);
