@@ -59,6 +59,7 @@ fl_lease_hold(const char *exec_id)
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 }
 
+/* Give back the lease held beyond the transaction (fl_lease_hold). */
 void
 fl_lease_release(const char *exec_id)
 {
@@ -66,4 +67,17 @@ fl_lease_release(const char *exec_id)
 
 	lease_tag(&tag, exec_id);
 	(void) LockRelease(&tag, ExclusiveLock, true);
+}
+
+/*
+ * Give back, before the transaction ends, the lease fl_lease_try took for
+ * it (releasing it as a session lock would warn "you don't own a lock").
+ */
+void
+fl_lease_return(const char *exec_id)
+{
+	LOCKTAG		tag;
+
+	lease_tag(&tag, exec_id);
+	(void) LockRelease(&tag, ExclusiveLock, false);
 }

@@ -206,7 +206,7 @@ lock_root(const char *exec_id)
 {
 	if (fl_lock_execution_root(exec_id, false))
 		return true;
-	fl_lease_release(exec_id);
+	fl_lease_return(exec_id);
 	return false;
 }
 
@@ -315,7 +315,7 @@ claim_one(Claim *c, List **skipped)
 				return true;
 			}
 			/* claimed and done by another worker meanwhile: nothing to run */
-			fl_lease_release(exec_id);
+			fl_lease_return(exec_id);
 		}
 		/* held by another worker or decision: it stays queued, for later */
 		{

@@ -89,6 +89,7 @@ extern void fl_unit_failed(const char *exec_id);
 extern bool fl_lease_try(const char *exec_id);
 extern void fl_lease_hold(const char *exec_id);
 extern void fl_lease_release(const char *exec_id);
+extern void fl_lease_return(const char *exec_id);
 
 /* http_multi.c */
 extern void fl_http_multi_init(void);

@@ -198,6 +198,8 @@ TC=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'events', '{inser
 python3 -c "import sys
 for i in range(1, $ROWS + 1): sys.stdout.write(f'{i}\tk{i % 7}\t{i}.{i % 100:02d}\n')" >"$TMP/events.tsv"
 before=$(runs "$DB" echo)
+. "$(dirname "$0")/../lib/server_log.sh"
+log_mark
 q "$DB" -U tt_writer -c "\\copy events FROM '$TMP/events.tsv'" >/dev/null
 eq "queued by the COPY" "$(( $(runs "$DB" echo) - before )) $(q "$DB" -c "SELECT fires || ' ' || executions FROM flowent.table_triggers WHERE id = '$TC'")" "$ROWS 1 $ROWS"
 finished "$DB" 600 || fail "the $ROWS executions did not finish in 10 minutes"
@@ -205,6 +207,7 @@ eq "each once" "$(q "$DB" -c "SELECT count(*) || ' ' || count(DISTINCT e.input #
 		|| ' ' || (SELECT count(*) FROM flowent.run_queue)
 	FROM flowent.workflow_executions e WHERE e.workflow_id = '$ECHO' AND e.input ->> 'table' = 'public.events'")" "$ROWS $ROWS $ROWS 0"
 eq "numbers exact" "$(q "$DB" -c "SELECT e.input #>> '{new,value}' FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.events' AND e.input #>> '{new,id}' = '7'")" "7.07"
+eq "lease warnings while the workers drained it" "$(log_since_mark | grep -c "you don't own a lock" || true)" 0
 ok "COPY of $ROWS rows queues $ROWS executions in one firing; the workers finish each exactly once"
 
 # ---- pg_dump / restore keeps a trigger working

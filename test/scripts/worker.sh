@@ -57,6 +57,10 @@ wait_status() {
 wait_finished() { wait_status "$1" "'success','error','cancelled'" "${2:-10}"; }
 nworkers() { q postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'flowent worker' AND datname = '$1'"; }
 
+# the server log from here on: the workers must not warn about their leases
+. "$(dirname "$0")/../lib/server_log.sh"
+log_mark
+
 createdb "$DB"
 q "$DB" "SET client_min_messages = warning; CREATE EXTENSION flowent" >/dev/null
 WORKERS=$(q "$DB" "SELECT current_setting('flowent.workers')")
@@ -431,4 +435,7 @@ timeout 20 dropdb "$DB3" || fail "dropdb $DB3 while a worker runs a 30 s node fa
 ms=$(($(now_ms) - t0))
 ok "DROP DATABASE while a worker is busy in a 30 s node: ${ms} ms"
 
+lease_warnings=$(log_since_mark | grep -c "you don't own a lock" || true)
+eq "lease warnings in the server log" "$lease_warnings" 0
+ok "the workers give back the leases they took as they took them (no \"you don't own a lock\" in the server log)"
 echo "worker: all checks passed"
