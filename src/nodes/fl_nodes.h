@@ -30,6 +30,7 @@ typedef struct FlNodeResult
 	const char *error_code;
 	char	   *error_message;
 	Jsonb	   *error_details;
+	int64		retry_after_ms;	/* the server's Retry-After for a retry, 0: none */
 	/* FL_SUSPEND */
 	const char *wait_kind;
 	char	   *approval_id;

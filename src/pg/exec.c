@@ -565,21 +565,41 @@ is_resume_target(FlExec *ex, int n)
 		strcmp(ex->resume_iteration, ex->iteration) == 0;
 }
 
+/* The longest Retry-After a run waits for: a synchronous one sleeps in its caller's statement. */
+#define RETRY_AFTER_MAX_SYNC_MS 60000
+#define RETRY_AFTER_MAX_ASYNC_MS 3600000
+
 /*
- * Wait for attempt `next` of a failed node: its retry timer fires after the
- * backoff (doubling with each attempt) and continues the node.
+ * The wait before attempt `next` of node nd after the error res: its backoff
+ * (doubling with each attempt) or the server's Retry-After, the longer; -1
+ * when the server asks for longer than the run waits (the error stands, and
+ * says so).
  */
-static void
-suspend_for_retry(FlExec *ex, int n, FlNodeResult *res, int next)
+static int64
+retry_wait_ms(FlExec *ex, FlNodeDef *nd, FlNodeResult *res, int next)
 {
-	FlNodeDef  *nd = &ex->wf->nodes[n];
+	int64		backoff = (int64) nd->retry_backoff_ms * (1 << Min(next - 2, 10));
+	int64		limit = ex->sync ? RETRY_AFTER_MAX_SYNC_MS : RETRY_AFTER_MAX_ASYNC_MS;
+
+	if (res->retry_after_ms > limit)
+	{
+		res->error_message = psprintf("%s (the server asks to retry after %lld s, longer than a%s run waits: %d s)",
+									  res->error_message ? res->error_message : "",
+									  (long long) (res->retry_after_ms / 1000),
+									  ex->sync ? " synchronous" : "n asynchronous", (int) (limit / 1000));
+		return -1;
+	}
+	return Max(backoff, res->retry_after_ms);
+}
+
+/* Wait wait_ms for attempt `next` of a failed node: its retry timer continues the node. */
+static void
+suspend_for_retry(FlExec *ex, int n, FlNodeResult *res, int next, int64 wait_ms)
+{
 	JB			b = {0};
 	char	   *last_error = pstrdup(res->error_message ? res->error_message : "");
 
-	fl_store_timer(ex, n, "retry",
-				   TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											   (int64) nd->retry_backoff_ms * (1 << Min(next - 2, 10))),
-				   NULL);
+	fl_store_timer(ex, n, "retry", TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms), NULL);
 	jb_obj_begin(&b);
 	jb_kv_int(&b, "attempt", next);
 	jb_kv_str(&b, "lastError", last_error);
@@ -652,10 +672,15 @@ hand_over_http(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res, bool resu
 	call_once(ex, call, res, true);
 	if (res->outcome == FL_ERROR && *attempt < nd->retry_max && is_retryable(res->error_code))
 	{
-		/* the retry timer re-sends it (after the backoff, if any) */
-		(*attempt)++;
-		suspend_for_retry(ex, n, res, *attempt);
-		res->wait_kind = FL_WAIT_HTTP;
+		int64		wait = retry_wait_ms(ex, nd, res, *attempt + 1);
+
+		/* the retry timer re-sends it (after the wait, if any) */
+		if (wait >= 0)
+		{
+			(*attempt)++;
+			suspend_for_retry(ex, n, res, *attempt, wait);
+			res->wait_kind = FL_WAIT_HTTP;
+		}
 	}
 	return true;
 }
@@ -685,6 +710,7 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	char	   *kind = p ? jb_get_cstring(p->output, "kind") : NULL;
 	bool		retrying = kind && strcmp(kind, FL_WAIT_RETRY) == 0;
 	int			attempt = retrying ? waiting_attempt(ex, n) : 1;
+	int64		wait;
 
 	if (retrying)
 		resume_data = NULL;		/* the timer fired: the next attempt runs afresh */
@@ -702,14 +728,17 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 			call_once(ex, &call, &res, resume_data != NULL && nd->info->impl->resume != NULL);
 			if (res.outcome != FL_ERROR || attempt >= nd->retry_max || !is_retryable(res.error_code))
 				break;
-			if (nd->retry_backoff_ms > 0 && !ex->sync)
+			wait = retry_wait_ms(ex, nd, &res, attempt + 1);
+			if (wait < 0)
+				break;
+			if (wait > 0 && !ex->sync)
 			{
 				/* a worker never sleeps in its transaction: a timer starts the next attempt */
-				suspend_for_retry(ex, n, &res, attempt + 1);
+				suspend_for_retry(ex, n, &res, attempt + 1, wait);
 				break;
 			}
-			if (nd->retry_backoff_ms > 0)
-				backoff_sleep(nd->retry_backoff_ms * (1 << Min(attempt - 1, 10)));
+			if (wait > 0)
+				backoff_sleep((int) wait);
 		}
 	}
 	if (res.outcome == FL_SUCCESS && res.output == NULL)

@@ -618,6 +618,55 @@ body_excerpt(FlHttpResponse *resp, bool *cut)
 	return safe_text(resp->body, take);
 }
 
+/*
+ * The wait a 429 or 503 response asks for (Retry-After: seconds or an
+ * HTTP date) in ms; 0 when it asks none.
+ */
+static int64
+retry_after_ms(FlHttpResponse *resp)
+{
+	static const char name[] = "retry-after:";
+	const char *p = resp->hdr;
+	const char *end = resp->hdr ? resp->hdr + resp->hdr_len : NULL;
+
+	if (p == NULL || (resp->status != 429 && resp->status != 503))
+		return 0;
+	while (p < end)
+	{
+		const char *eol = memchr(p, '\n', end - p);
+		size_t		len = (eol ? eol : end) - p;
+
+		if (len > sizeof(name) - 1 && pg_strncasecmp(p, name, sizeof(name) - 1) == 0)
+		{
+			char		value[128];
+			size_t		vlen = len - (sizeof(name) - 1);
+			const char *v = p + sizeof(name) - 1;
+			char	   *stop;
+			long		secs;
+
+			while (vlen > 0 && (*v == ' ' || *v == '\t'))
+				v++, vlen--;
+			while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+				vlen--;
+			if (vlen == 0 || vlen >= sizeof(value))
+				return 0;
+			memcpy(value, v, vlen);
+			value[vlen] = '\0';
+			secs = strtol(value, &stop, 10);
+			if (stop != value && *stop == '\0')
+				return secs > 0 ? (int64) Min(secs, 86400) * 1000 : 0;
+			{
+				time_t		at = curl_getdate(value, NULL);
+				time_t		now = time(NULL);
+
+				return at > now ? (int64) Min(at - now, 86400) * 1000 : 0;
+			}
+		}
+		p += len + 1;
+	}
+	return 0;
+}
+
 void
 fl_http_result(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNodeResult *res)
 {
@@ -675,6 +724,7 @@ fl_http_result(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNodeRe
 			jb_kv_bool(&b, "bodyTruncated", true);
 		jb_obj_end(&b);
 		res->error_details = jb_finish(&b);
+		res->retry_after_ms = retry_after_ms(resp);
 		return;
 	}
 	fl_succeed(res, fl_http_response_output(resp), NULL);
@@ -744,6 +794,7 @@ fl_http_api_answer(FlHttpRequest *req, FlHttpResponse *resp, CURLcode code, FlNo
 	{
 		fl_fail(res, unavailable, "node \"%s\": the %s answered HTTP %ld: %s",
 				id, api, resp->status, provider_message(*body, resp));
+		res->retry_after_ms = retry_after_ms(resp);
 		return false;
 	}
 	if (resp->status < 200 || resp->status > 299)

@@ -16,6 +16,8 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   html            a 200 text/html body
   down            500 {"error": {"message": "the model is overloaded"}}
   busy            429 with Retry-After: 1
+  busy-long       429 with Retry-After: 3600
+  busy-date       429 with Retry-After as an HTTP date 2 s ahead
   slow            answers after 3 s
   unknown-model   404 {"error": {"message": "The model `unknown-model` does not exist"}}
 GET /brave/search?q=&count=   Brave's Web Search response (web.results: min(count, 3) of them); 401
@@ -28,13 +30,15 @@ A search for "down" answers 503.
 POST/PATCH /hubspot/crm/v3/...  HubSpot's CRM v3 API (contacts, deals/<id>, notes, contacts/search) in its
                               formats; 401 unless "Authorization: Bearer hs-token"; a contact with email
                               taken@example.com 409, busy@example.com 429; deal 404 not found
-GET /log: every request so far, [{path, authorization, body, headers}] (body parsed); /log/clear forgets.
+GET /log: every request so far, [{path, authorization, body, headers, at}] (body parsed; at: Unix
+time it came in); /log/clear forgets.
 """
 import argparse
 import json
 import urllib.parse
 import socket
 import threading
+import email.utils
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -69,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
         if u.path in ("/brave/search", "/ddg/", "/google/customsearch/v1"):
             with LOCK:
                 LOG.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": None,
-                            "headers": {k.lower(): v for k, v in self.headers.items()}})
+                            "headers": {k.lower(): v for k, v in self.headers.items()}, "at": time.time()})
             return self._search(u.path, qs)
         if self.path == "/log":
             with LOCK:
@@ -156,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             req = None
         with LOCK:
             LOG.append({"path": self.path, "authorization": self.headers.get("Authorization"), "body": req,
-                        "method": method})
+                        "method": method, "at": time.time()})
         if self.path.startswith("/hubspot/"):
             return self._hubspot(method, self.path, req)
         if self.path != "/v1/chat/completions":
@@ -169,6 +173,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, {"error": {"message": "the model is overloaded"}})
         if model == "busy":
             return self._send(429, {"error": {"message": "Rate limit reached"}}, extra=[("Retry-After", "1")])
+        if model == "busy-long":
+            return self._send(429, {"error": {"message": "Rate limit reached"}}, extra=[("Retry-After", "3600")])
+        if model == "busy-date":
+            return self._send(429, {"error": {"message": "Rate limit reached"}},
+                              extra=[("Retry-After", email.utils.formatdate(time.time() + 2, usegmt=True))])
         if model == "unknown-model":
             return self._send(404, {"error": {"message": "The model `unknown-model` does not exist"}})
         if model == "garbage":

@@ -10,7 +10,7 @@ Endpoints (any method):
   /echo...               {method, path, query, rawQuery, headers, body, json?}: headers lower-cased,
                          query {name: value or [values]}, body the request body as text, json the
                          body copied verbatim (not re-encoded) when the request says it is JSON
-  /status/<code>         that status, body {"status": code}
+  /status/<code>         that status, body {"status": code}; ?retry_after=N adds Retry-After: N
   /slow?ms=N             answers after N milliseconds
   /redirect?to=URL       302 (or ?code=301/303/307/308) to URL
   /redirect-chain?n=N    N redirects in a row, then {"redirects": N}
@@ -109,7 +109,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, "{" + ",".join(parts) + "}")
         if path.startswith("/status/"):
             code = int(path.split("/")[2])
-            return self._json(code, {"status": code})
+            extra = [("Retry-After", q["retry_after"][0])] if "retry_after" in q else []
+            return self._json(code, {"status": code}, extra)
         if path == "/slow":
             time.sleep(int(q.get("ms", ["1000"])[0]) / 1000.0)
             return self._json(200, {"slept": int(q.get("ms", ["1000"])[0])})

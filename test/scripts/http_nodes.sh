@@ -238,6 +238,12 @@ eq "acceptStatus with a bad element is INVALID_CONFIG" \
 eq "onError continue: output {error: {code, message, details}}" \
 	"$(q -c "SELECT concat_ws('|', r->>'status', r#>>'{output,error,code}', r#>>'{output,error,details,status}') FROM run_node('{\"id\": \"h\", \"type\": \"http-request\", \"data\": {\"url\": \"$BASE/status/503\", \"onError\": \"continue\"}}') r")" \
 	"success|HTTP_ERROR|503"
+t0=$(date +%s%N)
+eq "429 with Retry-After: 1, retried once" \
+	"$(q -c "SELECT concat_ws('|', r->>'status', r#>>'{error,code}', r#>>'{error,details,status}') FROM run_node('{\"id\": \"h\", \"type\": \"http-request\", \"data\": {\"url\": \"$BASE/status/429?retry_after=1\", \"retry\": {\"maxAttempts\": 2}}}') r")" \
+	"error|HTTP_ERROR|429"
+waited=$((($(date +%s%N) - t0) / 1000000))
+[ "$waited" -ge 950 ] || fail "a 429 with Retry-After: 1 was retried after $waited ms"
 eq "connection refused is HTTP_ERROR" \
 	"$(q -c "SELECT http('{\"url\": \"http://127.0.0.1:1/\"}')#>>'{error,code}'")" "HTTP_ERROR"
 

@@ -119,6 +119,31 @@ case "$(err_of "{\"model\": \"echo\", \"credential\": \"openai\", \"prompt\": \"
 esac
 ok "401 CREDENTIAL_INVALID, 500 and 429 AI_UNAVAILABLE (retried: 3 attempts), 404 INVALID_CONFIG, no completion / HTML / not JSON AI_RESPONSE_INVALID, TIMEOUT, unreachable AI_UNAVAILABLE, each with the provider's message"
 
+# ---- 429 with Retry-After: a retry waits as long as the server asks (the node's backoff is 0)
+# attempts GAP: the number of requests the server saw and the seconds from the first to the last
+attempts() { curl -s "$API/../log" | python3 -c 'import json,sys; l=json.load(sys.stdin); print("%d %.1f" % (len(l), l[-1]["at"] - l[0]["at"]))'; }
+at_least() { awk -v g="${2#* }" -v m="$3" 'BEGIN {exit !(g >= m)}' || fail "$1: ${2#* } s between the attempts, expected at least $3"; }
+curl -s "$API/../log/clear" >/dev/null
+eq "429, Retry-After: 1" "$(err_of '{"model": "busy", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 2}}')" \
+	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 429: Rate limit reached'
+a=$(attempts); eq "attempts" "${a%% *}" 2; at_least "Retry-After: 1" "$a" 0.95
+curl -s "$API/../log/clear" >/dev/null
+err_of '{"model": "busy-date", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 2}}' >/dev/null
+a=$(attempts); eq "attempts" "${a%% *}" 2; at_least "Retry-After as a date 2 s ahead" "$a" 0.95
+curl -s "$API/../log/clear" >/dev/null
+eq "429, Retry-After: 3600" "$(err_of '{"model": "busy-long", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 2}}')" \
+	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 429: Rate limit reached (the server asks to retry after 3600 s, longer than a synchronous run waits: 60 s)'
+eq "attempts" "$(attempts)" "1 0.0"
+# in an asynchronous run the retry timer waits for it (the workers' sessions predate the
+# database's flowent.llm_base_url: the node names its base URL)
+curl -s "$API/../log/clear" >/dev/null
+WF=$(agent busy-async "{\"model\": \"busy\", \"baseUrl\": \"$API\", \"credential\": \"openai\", \"prompt\": \"x\", \"retry\": {\"maxAttempts\": 2}}")
+ID=$(q "$DB" -c "SELECT flowent.execute('$WF')")
+poll "$DB" "SELECT status = 'error' FROM flowent.workflow_executions WHERE id = '$ID'" 30 || fail "the async 429 run did not end"
+eq "async 429" "$(q "$DB" -c "SELECT error_code FROM flowent.workflow_executions WHERE id = '$ID'")" AI_UNAVAILABLE
+a=$(attempts); eq "async attempts" "${a%% *}" 2; at_least "async, Retry-After: 1" "$a" 0.95
+ok "429 with Retry-After (seconds or an HTTP date): the retry waits as long as the server asks, in synchronous and asynchronous runs; one asking longer than the run waits (60 s synchronous, an hour asynchronous) is not retried and the error says so"
+
 # ---- bad config, named: by the workflow's validation (schema), else by the node
 verr() { err "$DB" "SELECT flowent.run('$(agent "v$RANDOM" "$1")')"; }
 case "$(verr '{"prompt": "x"}')" in *'node "ai" (llm-agent): required field "model" is missing') ;; *) fail "no model: $(verr '{"prompt": "x"}')" ;; esac
