@@ -74,8 +74,9 @@ typedef struct FlNodeType
 	/*
 	 * Outbound HTTP nodes: describe the request without sending it, so a
 	 * worker can run it in its curl multi loop while the execution waits
-	 * (false, with res failed, on bad config).  The worker's response comes
-	 * back through resume() (fl_http_completion set).
+	 * (false with res failed on bad config, or with res succeeded when the
+	 * node decided without a request: condition's rules).  The worker's
+	 * response comes back through resume() (fl_http_completion set).
 	 */
 	bool		(*prepare_http) (FlNodeCall *call, struct FlHttpRequest *req, FlNodeResult *res);
 

@@ -631,7 +631,7 @@ suspend_on_http(FlExec *ex, FlNodeCall *call, FlNodeResult *res, int attempt)
 	JB			b = {0};
 
 	if (!call->def->info->impl->prepare_http(call, req, res))
-		return;					/* res failed: bad config */
+		return;					/* res decided: bad config, or no request needed */
 	fl_http_dispatcher(ex->id_str, call->def->id, ex->iteration, req);
 	jb_obj_begin(&b);
 	jb_kv_int(&b, "attempt", attempt);

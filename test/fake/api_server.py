@@ -15,6 +15,9 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   garbage         a 200 body that is JSON but no chat completion
   html            a 200 text/html body
   down            500 {"error": {"message": "the model is overloaded"}}
+  judge           condition's AI fallback: {"decision": true} when the data says "yes", else false,
+                  with a reasoning; usage 20 + 5 tokens
+  judge-bad       JSON without a decision
   busy            429 with Retry-After: 1
   busy-long       429 with Retry-After: 3600
   busy-date       429 with Retry-After as an HTTP date 2 s ahead
@@ -186,6 +189,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, "<html>maintenance</html>", ctype="text/html")
         if model == "slow":
             time.sleep(3)
+        if model in ("judge", "judge-bad"):
+            said_yes = "yes" in (msgs[-1]["content"] if msgs else "")
+            content = json.dumps({"decision": said_yes, "reasoning": "the data says " + ("yes" if said_yes else "no")}
+                                 if model == "judge" else {"verdict": "maybe"})
+            return self._send(200, {
+                "id": "chatcmpl-j", "object": "chat.completion", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}})
         if model == "json":
             content = '{"answer": 42, "exact": 0.1000000000000000000001}'
         elif model == "not-json":

@@ -2,7 +2,7 @@
 --
 -- Every operator true and false, type mismatches, exact numerics, nested
 -- and/or groups, a missing left per operator (three-valued: a run with
--- fallbackToAI set fails with AI_UNAVAILABLE exactly when the rules are
+-- fallbackToAI set and no model fails with INVALID_CONFIG exactly when the rules are
 -- undecided), the branch taken and the dead branch skipped, switch routing,
 -- filter with {{item…}}, and configuration errors naming the field.
 \set ON_ERROR_STOP 1
@@ -58,10 +58,10 @@ $$;
 -- One rule {left: {{trigger.payload.x}}, operator, right} on payload {x}.
 -- x SQL NULL: the payload has no x (left missing); right SQL NULL: no right.
 -- With fallbackToAI the three values are told apart: true -> yes,
--- false -> no, undecided -> AI_UNAVAILABLE.
+-- false -> no, undecided -> INVALID_CONFIG (the fallback asks a model, and none is named).
 CREATE FUNCTION pg_temp.tri(op text, rgt jsonb, x jsonb) RETURNS text LANGUAGE sql AS $$
 	SELECT CASE o WHEN 'yes' THEN 'true' WHEN 'no' THEN 'false'
-				  WHEN 'error AI_UNAVAILABLE' THEN 'undecided' ELSE o END
+				  WHEN 'error INVALID_CONFIG' THEN 'undecided' ELSE o END
 	FROM (SELECT pg_temp.outcome(pg_temp.cond_run(
 			jsonb_build_object('fallbackToAI', true, 'conditions', jsonb_build_array(
 				jsonb_strip_nulls(jsonb_build_object('left', '{{trigger.payload.x}}',
@@ -207,14 +207,14 @@ SELECT is(pg_temp.tri('not_in', '["a"]', NULL), 'undecided', 'missing left: not_
 -- a missing path inside longer text is missing too
 SELECT is(pg_temp.outcome(pg_temp.cond_run(
 	'{"fallbackToAI":true,"conditions":[{"left":"id-{{trigger.payload.nope}}","operator":"equals","right":"id-"}]}', '{}')),
-	'error AI_UNAVAILABLE', 'missing path inside text: undecided');
+	'error INVALID_CONFIG', 'missing path inside text: undecided');
 -- without fallbackToAI, undecided is false
 SELECT is(pg_temp.outcome(pg_temp.rules_run('[{"left":"{{trigger.payload.x}}","operator":"equals","right":"a"}]')), 'no',
 		  'undecided without fallbackToAI takes the false branch');
 SELECT is(pg_temp.outcome(pg_temp.rules_run('[{"left":"{{trigger.payload.x}}","operator":"not_equals","right":"a"}]')), 'no',
 		  'undecided not_equals is not true either');
 SELECT alike((pg_temp.cond_run('{"fallbackToAI":true,"conditions":[{"left":"{{trigger.payload.x}}","right":1}]}', '{}'))->'error'->>'message',
-			'%fallbackToAI%', 'AI_UNAVAILABLE names fallbackToAI');
+			'%fallbackToAI%', 'the undecided fallback without a model names fallbackToAI');
 -- a default makes the path resolve
 SELECT is(pg_temp.outcome(pg_temp.cond_run(
 	'{"fallbackToAI":true,"conditions":[{"left":"{{trigger.payload.x | 7}}","operator":"equals","right":7}]}', '{}')),
@@ -249,8 +249,8 @@ SELECT is(pg_temp.nested('{"a":2,"b":"x"}'), 'yes', 'nested: a>1 and (b=x or c e
 SELECT is(pg_temp.nested('{"a":2,"b":"y","c":null}'), 'yes', 'nested: true via c exists');
 SELECT is(pg_temp.nested('{"a":2,"b":"y"}'), 'no', 'nested: inner or false');
 SELECT is(pg_temp.nested('{"a":1,"b":"x"}'), 'no', 'nested: a>1 false');
-SELECT is(pg_temp.nested('{"b":"x"}'), 'error AI_UNAVAILABLE', 'nested: a missing and the rest true: undecided');
-SELECT is(pg_temp.nested('{"a":2}'), 'error AI_UNAVAILABLE', 'nested: b missing, c missing: or(undecided, false) is undecided');
+SELECT is(pg_temp.nested('{"b":"x"}'), 'error INVALID_CONFIG', 'nested: a missing and the rest true: undecided');
+SELECT is(pg_temp.nested('{"a":2}'), 'error INVALID_CONFIG', 'nested: b missing, c missing: or(undecided, false) is undecided');
 SELECT is(pg_temp.nested('{"a":2,"c":1}'), 'yes', 'nested: or(undecided, true) is true');
 SELECT is(pg_temp.nested('{"b":"y"}'), 'no', 'nested: and(undecided, or(false, false)) is false');
 SELECT is(pg_temp.nested('{"a":0}'), 'no', 'nested: and(false, undecided) is false');

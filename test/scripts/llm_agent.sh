@@ -144,6 +144,59 @@ eq "async 429" "$(q "$DB" -c "SELECT error_code FROM flowent.workflow_executions
 a=$(attempts); eq "async attempts" "${a%% *}" 2; at_least "async, Retry-After: 1" "$a" 0.95
 ok "429 with Retry-After (seconds or an HTTP date): the retry waits as long as the server asks, in synchronous and asynchronous runs; one asking longer than the run waits (60 s synchronous, an hour asynchronous) is not retried and the error says so"
 
+# ---- condition's AI fallback (issue 10, item 5): the model decides what the rules cannot
+# cond_wf NAME DATA: trigger -> condition (tier equals gold; DATA merged in) -> output yes / no
+cond_wf() {
+	q "$DB" -c "SELECT flowent.create_workflow('$1',
+		jsonb_build_array('{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}}'::jsonb,
+			jsonb_build_object('id', 'c', 'type', 'condition', 'data',
+				'{\"conditions\": [{\"left\": \"{{trigger.payload.tier}}\", \"operator\": \"equals\", \"right\": \"gold\"}]}'::jsonb || '$2'::jsonb),
+			'{\"id\":\"yes\",\"type\":\"output\",\"data\":{\"value\":\"yes\"}}'::jsonb,
+			'{\"id\":\"no\",\"type\":\"output\",\"data\":{\"value\":\"no\"}}'::jsonb),
+		'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"c\"},{\"id\":\"e2\",\"source\":\"c\",\"sourceHandle\":\"true\",\"target\":\"yes\"},
+		  {\"id\":\"e3\",\"source\":\"c\",\"sourceHandle\":\"false\",\"target\":\"no\"}]')"
+}
+calls() { curl -s "$API/../log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+q "$DB" -c "INSERT INTO flowent.model_prices (model, prompt_per_1k, completion_per_1k) VALUES ('judge', 1, 2)" >/dev/null
+WF=$(cond_wf judge "{\"fallbackToAI\": true, \"model\": \"judge\", \"baseUrl\": \"$API\", \"credential\": \"openai\"}")
+curl -s "$API/../log/clear" >/dev/null
+r=$(run "$WF" '{"tier": "gold", "note": "no"}')
+eq "the rules decide" "$(field "$r" "['output']") $(calls)" '"yes" 0'
+r=$(run "$WF" '{"note": "the customer said yes"}')
+eq "the model decides yes" "$(field "$r" "['output']") $(field "$r" "['totalTokens']") $(field "$r" "['totalCost']")" '"yes" 25 0.03'
+eq "its node log" "$(q "$DB" -c "SELECT concat_ws(' ', status, output->>'decidedBy', output->>'result', output->>'reasoning', output->>'model',
+		output->>'costUsd', tokens_used, cost_usd) FROM flowent.workflow_node_logs WHERE execution_id = '$(sval "$r" "['executionId']")' AND node_id = 'c'")" \
+	"success ai true the data says yes judge 0.030000 25 0.030000"
+req=$(curl -s "$API/../log")
+eq "asked in JSON mode with the key" "$(sval "$req" "[-1]['body']['response_format']['type']") $(sval "$req" "[-1]['authorization']")" \
+	"json_object Bearer sk-test-123"
+python3 -c "import json,sys
+m = json.loads(sys.argv[1])[-1]['body']['messages']
+asked = json.loads(m[1]['content'])
+assert m[0]['role'] == 'system' and 'decision' in m[0]['content'], m
+assert asked['conditions'] == [{'left': '{{trigger.payload.tier}}', 'operator': 'equals', 'right': 'gold'}], asked
+assert asked['combinator'] == 'and' and 'the customer said yes' in json.dumps(asked['data']), asked" "$req" ||
+	fail "the model was not told the rules and the data"
+eq "the model decides no" "$(field "$(run "$WF" '{"note": "nothing"}')" "['output']") $(calls)" '"no" 2'
+WF2=$(cond_wf judge-bad "{\"fallbackToAI\": true, \"model\": \"judge-bad\", \"baseUrl\": \"$API\", \"credential\": \"openai\"}")
+r=$(run "$WF2" '{}')
+eq "an answer without a decision" "$(sval "$r" "['error']['code']") | $(sval "$r" "['error']['message']")" \
+	'AI_RESPONSE_INVALID | node "c": the model'"'"'s answer has no boolean "decision" (expected {"decision": true or false, "reasoning"}): {"verdict": "maybe"}'
+WF2=$(cond_wf nomodel '{"fallbackToAI": true}')
+case "$(sval "$(run "$WF2" '{}')" "['error']['message']")" in
+	*'fallbackToAI is set: field "model" is required'*) ;; *) fail "fallbackToAI without a model: $(run "$WF2" '{}')" ;; esac
+eq "without fallbackToAI the undecided rule is false" "$(field "$(run "$(cond_wf nofallback '{}')" '{}')" "['output']")" '"no"'
+# asynchronous: the worker's curl loop asks the model; rules that decide ask nothing
+curl -s "$API/../log/clear" >/dev/null
+ID=$(q "$DB" -c "SELECT flowent.execute('$WF', '{\"note\": \"yes please\"}')")
+ID2=$(q "$DB" -c "SELECT flowent.execute('$WF', '{\"tier\": \"silver\"}')")
+poll "$DB" "SELECT count(*) = 2 FROM flowent.workflow_executions WHERE id IN ('$ID', '$ID2') AND status = 'success'" 30 ||
+	fail "the async condition runs did not finish: $(q "$DB" -c "SELECT string_agg(status || ' ' || coalesce(error, ''), '; ') FROM flowent.workflow_executions WHERE id IN ('$ID', '$ID2')")"
+eq "async" "$(q "$DB" -c "SELECT string_agg(e.output #>> '{}' || ' ' || coalesce(l.output->>'decidedBy', 'rules') || ' ' || coalesce(l.tokens_used::text, '-'), ', ' ORDER BY e.id = '$ID' DESC)
+	FROM flowent.workflow_executions e JOIN flowent.workflow_node_logs l ON l.execution_id = e.id AND l.node_id = 'c' WHERE e.id IN ('$ID', '$ID2')") $(calls)" \
+	"yes ai 25, no rules - 1"
+ok "condition's fallbackToAI: rules that decide ask nothing; undecided, the model (JSON mode, the rules and the data) decides the branch, its reasoning, tokens and cost in the node log; no decision AI_RESPONSE_INVALID, no model INVALID_CONFIG; the same in asynchronous runs through the worker"
+
 # ---- bad config, named: by the workflow's validation (schema), else by the node
 verr() { err "$DB" "SELECT flowent.run('$(agent "v$RANDOM" "$1")')"; }
 case "$(verr '{"prompt": "x"}')" in *'node "ai" (llm-agent): required field "model" is missing') ;; *) fail "no model: $(verr '{"prompt": "x"}')" ;; esac

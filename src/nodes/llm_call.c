@@ -1,0 +1,204 @@
+/*
+ * llm_call.c
+ *	  One call of an OpenAI-compatible chat-completions API (llm_call.h):
+ *	  POST <baseUrl>/chat/completions with {model, messages, temperature?,
+ *	  max_tokens?, response_format?}, the API key of the credential (a
+ *	  string, or an object with "apiKey") as a bearer token; the answer's
+ *	  text, usage and cost at flowent.model_price (the database's
+ *	  model_prices, else the list prices of model_list_prices; per 1K tokens;
+ *	  a model without a price costs 0).  The provider's errors map to stable
+ *	  codes with its message: 401/403 CREDENTIAL_INVALID; 429, 5xx and no
+ *	  connection AI_UNAVAILABLE (retryable); another refusal INVALID_CONFIG;
+ *	  a body that is no chat completion AI_RESPONSE_INVALID; TIMEOUT,
+ *	  OUTBOUND_REFUSED and LIMIT_EXCEEDED as for http-request.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "nodes/llm_call.h"
+#include "pg/context.h"
+#include "pg/jsonb_util.h"
+
+char	   *fl_llm_base_url = NULL;
+
+static FlHttpStatusRange any_status = {100, 599};
+
+void
+fl_llm_message(JB *b, const char *role, const char *content)
+{
+	jb_obj_begin(b);
+	jb_kv_str(b, "role", role);
+	jb_kv_str(b, "content", content);
+	jb_obj_end(b);
+}
+
+bool
+fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpRequest *req)
+{
+	const char *id = call->def->id;
+	const char *base = ask->base_url ? ask->base_url : (fl_llm_base_url ? fl_llm_base_url : "");
+	size_t		blen = strlen(base);
+	JB			b = {0};
+
+	if (ask->model == NULL || ask->model[0] == '\0')
+	{
+		fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"model\" must not be empty", id);
+		return false;
+	}
+	req->node_id = id;
+	req->method = pstrdup("POST");
+	req->max_response_bytes = fl_http_max_response_bytes;
+	req->idempotency_key = fl_http_idempotency_key(call);
+	req->accept = &any_status;	/* every status is mapped by fl_llm_answer */
+	req->naccept = 1;
+
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "model", ask->model);
+	jb_kv_jsonb(&b, "messages", ask->messages);
+	if (ask->temperature)
+	{
+		jb_key(&b, "temperature");
+		jb_val(&b, ask->temperature);
+	}
+	if (ask->max_tokens > 0)
+		jb_kv_int(&b, "max_tokens", ask->max_tokens);
+	if (ask->json)
+	{
+		jb_key(&b, "response_format");
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "type", "json_object");
+		jb_obj_end(&b);
+	}
+	jb_obj_end(&b);
+	req->body = jsonb_to_compact(jb_finish(&b));
+	req->body_len = strlen(req->body);
+	req->headers = fl_http_set_header(req->headers, "Content-Type", "application/json");
+
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	if (!fl_http_parse_url(call, res, "baseUrl", psprintf("%.*s/chat/completions", (int) blen, base), &req->url))
+		return false;
+
+	if (ask->credential)
+	{
+		JsonbValue	cred,
+					k;
+		char	   *key = NULL;
+
+		if (!fl_node_credential(call, res, ask->credential, &cred))
+			return false;
+		if (cred.type == jbvString)
+			key = jbv_cstring(&cred);
+		else if (jbv_is_object(&cred) && jbv_get_key(&cred, "apiKey", &k) && k.type == jbvString)
+			key = jbv_cstring(&k);
+		if (key == NULL || key[0] == '\0')
+		{
+			fl_fail(res, "INVALID_CONFIG", "node \"%s\": credential \"%s\" must be a string or an object with \"apiKey\"",
+					id, ask->credential);
+			return false;
+		}
+		req->headers = fl_http_set_header(req->headers, "Authorization", psprintf("Bearer %s", key));
+	}
+	return true;
+}
+
+/* The price of a model's usage, or NULL when the model has none. */
+static Numeric
+usage_cost(const char *model, int64 prompt_tokens, int64 completion_tokens)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {TEXTOID, INT8OID, INT8OID};
+	Datum		a[3];
+	bool		isnull;
+
+	a[0] = CStringGetTextDatum(model);
+	a[1] = Int64GetDatum(prompt_tokens);
+	a[2] = Int64GetDatum(completion_tokens);
+	if (fl_owner_query(&plan,
+					   "SELECT round(p.prompt_per_1k * $2 / 1000 + p.completion_per_1k * $3 / 1000, 6) "
+					   "FROM flowent.model_price p WHERE p.model = $1",
+					   3, types, a, NULL, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read model prices");
+	if (SPI_processed != 1)
+		return NULL;
+	return DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static int64
+usage_int(JsonbValue *usage, const char *key)
+{
+	JsonbValue	v;
+
+	if (usage && jbv_get_key(usage, key, &v) && v.type == jbvNumeric)
+		return DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+	return 0;
+}
+
+bool
+fl_llm_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
+			  FlNodeResult *res, bool json, FlLlmAnswer *a)
+{
+	const char *id = call->def->id;
+	Jsonb	   *body = NULL;
+	JsonbValue	choices,
+				choice,
+				msg,
+				content,
+				v,
+				usage;
+	bool		has_usage;
+
+	memset(a, 0, sizeof(*a));
+	if (!fl_http_api_answer(req, resp, code, res, "model API", "AI_UNAVAILABLE", &body))
+		return false;
+	if (body == NULL || !jb_get(body, "choices", &choices) || !jbv_is_array(&choices) ||
+		!jbv_get_index(&choices, 0, &choice) || !jbv_is_object(&choice) ||
+		!jbv_get_key(&choice, "message", &msg) || !jbv_is_object(&msg) ||
+		!jbv_get_key(&msg, "content", &content) || content.type != jbvString)
+	{
+		fl_fail(res, "AI_RESPONSE_INVALID", "node \"%s\": the model API's answer is not a chat completion "
+				"(expected choices[0].message.content): %s", id,
+				resp->body ? pnstrdup(resp->body, Min(resp->body_len, 200)) : "(empty)");
+		return false;
+	}
+	a->text = jbv_cstring(&content);
+	if (json && (a->json = fl_http_try_parse_json(a->text)) == NULL)
+	{
+		fl_fail(res, "AI_RESPONSE_INVALID", "node \"%s\": responseFormat is json, but the model's answer is not JSON: %.200s",
+				id, a->text);
+		return false;
+	}
+	a->model = jb_get(body, "model", &v) && v.type == jbvString ? jbv_cstring(&v) : jb_get_cstring(call->config, "model");
+	a->finish_reason = jbv_get_key(&choice, "finish_reason", &v) && v.type == jbvString ? jbv_cstring(&v) : NULL;
+	has_usage = jb_get(body, "usage", &usage) && jbv_is_object(&usage);
+	a->prompt_tokens = usage_int(has_usage ? &usage : NULL, "prompt_tokens");
+	a->completion_tokens = usage_int(has_usage ? &usage : NULL, "completion_tokens");
+	a->total_tokens = has_usage && usage_int(&usage, "total_tokens") > 0 ? usage_int(&usage, "total_tokens")
+		: a->prompt_tokens + a->completion_tokens;
+	a->cost = a->model ? usage_cost(a->model, a->prompt_tokens, a->completion_tokens) : NULL;
+	res->tokens = a->prompt_tokens + a->completion_tokens;
+	res->cost = a->cost;
+	return true;
+}
+
+void
+fl_llm_usage_fields(JB *b, const FlLlmAnswer *a)
+{
+	jb_kv_str(b, "model", a->model);
+	jb_key(b, "usage");
+	jb_obj_begin(b);
+	jb_kv_int(b, "promptTokens", a->prompt_tokens);
+	jb_kv_int(b, "completionTokens", a->completion_tokens);
+	jb_kv_int(b, "totalTokens", a->total_tokens);
+	jb_obj_end(b);
+	jb_key(b, "costUsd");
+	if (a->cost)
+		jb_numeric(b, a->cost);
+	else
+		jb_int(b, 0);
+	jb_kv_bool(b, "priced", a->cost != NULL);
+}
