@@ -8,6 +8,7 @@ PKGS=(
 	postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
 	libcurl4-openssl-dev libjansson-dev libtap-parser-sourcehandler-pgtap-perl
 	clang libclang-rt-14-dev libmicrohttpd-dev libwslay-dev libssl-dev curl wrk valgrind python3
+	python3-aiosmtpd
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -59,7 +59,11 @@ types(type, category, label, description, handles, schema) AS (VALUES
 		"combinator": {"type": "string", "enum": ["and", "or"], "default": "and",
 			"description": "How the rules combine: all (and) or any (or)."},
 		"fallbackToAI": {"type": "boolean", "default": false,
-			"description": "Let an AI model decide when a rule''s left side does not resolve."}}}'),
+			"description": "Let an AI model decide when a rule''s left side does not resolve."},
+		"model": {"type": "string", "description": "The model that decides for fallbackToAI (as llm-agent''s)."},
+		"credential": {"type": "string", "description": "Name of the credential with the model API''s key (a string or {apiKey})."},
+		"baseUrl": {"type": "string", "format": "uri",
+			"description": "The OpenAI-style API base, before /chat/completions; default flowent.llm_base_url."}}}'),
 
 ('switch', 'control', 'Switch', 'Follows the first case whose rule matches the value, else default.', '["default"]', '{
 	"required": ["value", "cases"],
@@ -246,7 +250,23 @@ types(type, category, label, description, handles, schema) AS (VALUES
 		"after": {"type": "string", "description": "The paging cursor of a previous answer (paging.next.after)."},
 		"baseUrl": {"type": "string", "format": "uri", "default": "https://api.hubapi.com", "description": "The HubSpot API."},
 		"credential": {"type": "string", "description": "Name of a credential with a private app''s token: a string, or {token} or {accessToken}."},
-		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}')
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+
+('email', 'action', 'Email', 'Sends an email over SMTP or SMTPS: {messageId, accepted}.', '["out"]', '{
+	"required": ["server", "from", "to"],
+	"properties": {
+		"server": {"type": "string", "format": "uri",
+			"description": "smtp://host:port (STARTTLS when offered) or smtps://host:port (TLS from the start)."},
+		"credential": {"type": "string", "description": "Name of a credential {username, password} for the server''s AUTH."},
+		"from": {"type": "string", "description": "The sender: name@example.com or Name <name@example.com>."},
+		"to": {"description": "A recipient or a list of recipients (addresses as for from)."},
+		"cc": {"description": "Copy recipients: an address or a list."},
+		"bcc": {"description": "Blind copy recipients: an address or a list (in the envelope only)."},
+		"replyTo": {"type": "string", "description": "Where replies go."},
+		"subject": {"type": "string", "description": "The subject (UTF-8; may hold {{…}})."},
+		"text": {"type": "string", "description": "The plain-text body."},
+		"html": {"type": "string", "description": "The HTML body (with text: multipart/alternative)."},
+		"timeoutMs": {"type": "integer", "description": "Fail with TIMEOUT when sending takes longer; default flowent.http_timeout_ms (30000)."}}}')
 )
 INSERT INTO flowent.node_types (type, category, label, description, handles, config_schema, cost_model,
 	builtin, handler)

@@ -15,7 +15,7 @@ static const FlNodeType *const builtins[] = {
 	&fl_node_merge, &fl_node_loop, &fl_node_filter, &fl_node_delay,
 	&fl_node_wait, &fl_node_approval, &fl_node_sub_workflow,
 	&fl_node_stop_error, &fl_node_database_query, &fl_node_notify,
-	&fl_node_http_request, &fl_node_webhook, &fl_node_llm_agent, &fl_node_web_search,
+	&fl_node_http_request, &fl_node_webhook, &fl_node_llm_agent, &fl_node_web_search, &fl_node_email,
 	&fl_node_hubspot_create_contact, &fl_node_hubspot_update_deal, &fl_node_hubspot_add_note,
 	&fl_node_hubspot_search_contacts,
 	NULL

@@ -125,6 +125,7 @@ extern const FlNodeType fl_node_http_request;
 extern const FlNodeType fl_node_webhook;
 extern const FlNodeType fl_node_llm_agent;
 extern const FlNodeType fl_node_web_search;
+extern const FlNodeType fl_node_email;
 extern const FlNodeType fl_node_hubspot_create_contact;
 extern const FlNodeType fl_node_hubspot_update_deal;
 extern const FlNodeType fl_node_hubspot_add_note;

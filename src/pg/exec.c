@@ -117,7 +117,7 @@ node_timers_stop(FlExec *ex, int timeout_ms)
 /* ---- node execution ---- */
 
 static const char *const retryable_codes[] = {
-	"SQL_ERROR", "TIMEOUT", "HTTP_ERROR", "CUSTOM_NODE_FAILED", "AI_UNAVAILABLE", NULL
+	"SQL_ERROR", "TIMEOUT", "HTTP_ERROR", "CUSTOM_NODE_FAILED", "AI_UNAVAILABLE", "EMAIL_UNAVAILABLE", NULL
 };
 
 static bool

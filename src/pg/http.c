@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "access/xact.h"
+#include "core/mail.h"
 #include "common/base64.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -54,9 +55,15 @@ fl_http_response_free(FlHttpResponse *resp)
 {
 	if (resp->req_headers)
 		curl_slist_free_all(resp->req_headers);
+	if (resp->mail_rcpts)
+		curl_slist_free_all(resp->mail_rcpts);
 	free(resp->body);
 	free(resp->hdr);
 	free(resp->effective_url);
+	free(resp->upload);
+	resp->mail_rcpts = NULL;
+	resp->upload = NULL;
+	resp->upload_len = resp->upload_pos = 0;
 	resp->req_headers = NULL;
 	resp->body = NULL;
 	resp->hdr = NULL;
@@ -243,6 +250,86 @@ prereq_cb(void *ud, char *primary_ip, char *local_ip, int primary_port, int loca
 #define SETOPT(opt, val) \
 	do { if ((rc = curl_easy_setopt(h, opt, val)) != CURLE_OK) return rc; } while (0)
 
+/* Every connection under the outbound policy (opensocket_cb, prereq_cb); errors into resp. */
+static CURLcode
+policy_setup(CURL *h, FlHttpResponse *resp)
+{
+	CURLcode	rc;
+
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, resp);
+	SETOPT(CURLOPT_PREREQFUNCTION, prereq_cb);
+	SETOPT(CURLOPT_PREREQDATA, resp);
+	SETOPT(CURLOPT_ERRORBUFFER, resp->errbuf);
+	resp->errbuf[0] = '\0';
+	return CURLE_OK;
+}
+
+/* A mail's message, read by curl as it uploads it. */
+static size_t
+upload_cb(char *buf, size_t size, size_t nitems, void *ud)
+{
+	FlHttpResponse *resp = ud;
+	size_t		n = Min(size * nitems, resp->upload_len - resp->upload_pos);
+
+	memcpy(buf, resp->upload + resp->upload_pos, n);
+	resp->upload_pos += n;
+	return n;
+}
+
+/*
+ * A mail (req->smtp): MAIL FROM, RCPT TO each recipient, the body as the
+ * message (curl escapes its dots); STARTTLS when an smtp:// server offers
+ * it; the connection under the outbound policy, as for HTTP.
+ */
+static CURLcode
+smtp_setup(CURL *h, FlHttpRequest *req, FlHttpResponse *resp)
+{
+	CURLcode	rc;
+	ListCell   *lc;
+
+	if (resp->mail_rcpts)
+		curl_slist_free_all(resp->mail_rcpts);
+	resp->mail_rcpts = NULL;
+	foreach(lc, req->smtp->rcpts)
+	{
+		struct curl_slist *n = curl_slist_append(resp->mail_rcpts, (const char *) lfirst(lc));
+
+		if (n == NULL)
+			return CURLE_OUT_OF_MEMORY;
+		resp->mail_rcpts = n;
+	}
+	free(resp->upload);
+	resp->upload = malloc(req->body_len + 1);
+	if (resp->upload == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	memcpy(resp->upload, req->body, req->body_len);
+	resp->upload_len = req->body_len;
+	resp->upload_pos = 0;
+
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_TIMEOUT_MS, (long) (req->timeout_ms > 0 ? req->timeout_ms : fl_http_timeout_ms));
+	if ((rc = policy_setup(h, resp)) != CURLE_OK)
+		return rc;
+	SETOPT(CURLOPT_MAIL_FROM, req->smtp->from);
+	SETOPT(CURLOPT_MAIL_RCPT, resp->mail_rcpts);
+	SETOPT(CURLOPT_READFUNCTION, upload_cb);
+	SETOPT(CURLOPT_READDATA, resp);
+	SETOPT(CURLOPT_UPLOAD, 1L);
+	SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t) resp->upload_len);
+	if (strncmp(req->url, "smtp://", 7) == 0)
+		SETOPT(CURLOPT_USE_SSL, (long) CURLUSESSL_TRY);
+	if (req->smtp->username)
+	{
+		SETOPT(CURLOPT_USERNAME, req->smtp->username);
+		SETOPT(CURLOPT_PASSWORD, req->smtp->password ? req->smtp->password : "");
+	}
+	return CURLE_OK;
+}
+
 CURLcode
 fl_http_easy_setup(CURL *h, FlHttpRequest *req, FlHttpResponse *resp)
 {
@@ -256,6 +343,8 @@ fl_http_easy_setup(CURL *h, FlHttpRequest *req, FlHttpResponse *resp)
 	resp->easy = h;
 	resp->max_body = req->max_response_bytes > 0 ? (size_t) req->max_response_bytes
 		: (size_t) fl_http_max_response_bytes;
+	if (req->smtp)
+		return smtp_setup(h, req, resp);
 
 	/* headers: the request's, then what we add unless it set them */
 	foreach(lc, req->headers)
@@ -300,12 +389,8 @@ fl_http_easy_setup(CURL *h, FlHttpRequest *req, FlHttpResponse *resp)
 	SETOPT(CURLOPT_WRITEDATA, resp);
 	SETOPT(CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(CURLOPT_HEADERDATA, resp);
-	SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
-	SETOPT(CURLOPT_OPENSOCKETDATA, resp);
-	SETOPT(CURLOPT_PREREQFUNCTION, prereq_cb);
-	SETOPT(CURLOPT_PREREQDATA, resp);
-	SETOPT(CURLOPT_ERRORBUFFER, resp->errbuf);
-	resp->errbuf[0] = '\0';
+	if ((rc = policy_setup(h, resp)) != CURLE_OK)
+		return rc;
 
 	if (strcmp(req->method, "GET") == 0 && !has_body)
 		SETOPT(CURLOPT_HTTPGET, 1L);
@@ -625,46 +710,23 @@ body_excerpt(FlHttpResponse *resp, bool *cut)
 static int64
 retry_after_ms(FlHttpResponse *resp)
 {
-	static const char name[] = "retry-after:";
-	const char *p = resp->hdr;
-	const char *end = resp->hdr ? resp->hdr + resp->hdr_len : NULL;
+	const char *v;
+	size_t		vlen;
+	long		secs;
 
-	if (p == NULL || (resp->status != 429 && resp->status != 503))
+	if (resp->hdr == NULL || (resp->status != 429 && resp->status != 503) ||
+		!fl_retry_after_header(resp->hdr, resp->hdr_len, &v, &vlen))
 		return 0;
-	while (p < end)
+	if (fl_retry_after_seconds(v, vlen, 86400, &secs))
+		return (int64) secs * 1000;
 	{
-		const char *eol = memchr(p, '\n', end - p);
-		size_t		len = (eol ? eol : end) - p;
+		char	   *date = pnstrdup(v, vlen);
+		time_t		at = curl_getdate(date, NULL);
+		time_t		now = time(NULL);
 
-		if (len > sizeof(name) - 1 && pg_strncasecmp(p, name, sizeof(name) - 1) == 0)
-		{
-			char		value[128];
-			size_t		vlen = len - (sizeof(name) - 1);
-			const char *v = p + sizeof(name) - 1;
-			char	   *stop;
-			long		secs;
-
-			while (vlen > 0 && (*v == ' ' || *v == '\t'))
-				v++, vlen--;
-			while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
-				vlen--;
-			if (vlen == 0 || vlen >= sizeof(value))
-				return 0;
-			memcpy(value, v, vlen);
-			value[vlen] = '\0';
-			secs = strtol(value, &stop, 10);
-			if (stop != value && *stop == '\0')
-				return secs > 0 ? (int64) Min(secs, 86400) * 1000 : 0;
-			{
-				time_t		at = curl_getdate(value, NULL);
-				time_t		now = time(NULL);
-
-				return at > now ? (int64) Min(at - now, 86400) * 1000 : 0;
-			}
-		}
-		p += len + 1;
+		pfree(date);
+		return at > now ? (int64) Min(at - now, 86400) * 1000 : 0;
 	}
-	return 0;
 }
 
 void
@@ -860,6 +922,7 @@ fl_http_perform_sync(FlHttpRequest *req, FlHttpResponse *resp)
 	fl_http_finish(h, resp);
 	/* drop references into resp and req before anything can longjmp */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 
 	if (code == CURLE_ABORTED_BY_CALLBACK && (QueryCancelPending || ProcDiePending))

@@ -59,6 +59,15 @@ typedef struct FlHttpStatusRange
  * fl_http_easy_setup() returns (and until fl_http_result() for the accepted
  * statuses and the node id used in messages).
  */
+/* The envelope of a mail (smtp:// or smtps:// URLs; the message is the body). */
+typedef struct FlSmtp
+{
+	char	   *from;			/* MAIL FROM address */
+	List	   *rcpts;			/* char *: RCPT TO addresses */
+	char	   *username;		/* NULL: no AUTH */
+	char	   *password;
+} FlSmtp;
+
 typedef struct FlHttpRequest
 {
 	const char *node_id;		/* for messages */
@@ -72,6 +81,7 @@ typedef struct FlHttpRequest
 	int64		max_response_bytes; /* cap on the body (and 4x on headers) */
 	FlHttpStatusRange *accept;	/* NULL: 2xx */
 	int			naccept;
+	FlSmtp	   *smtp;			/* a mail, not an HTTP request */
 } FlHttpRequest;
 
 /* What came back.  Buffers are malloc'd: free with fl_http_response_free. */
@@ -79,6 +89,10 @@ typedef struct FlHttpResponse
 {
 	CURL	   *easy;			/* the handle it was set up on */
 	struct curl_slist *req_headers; /* request headers (owned) */
+	struct curl_slist *mail_rcpts;	/* a mail's recipients (owned) */
+	char	   *upload;			/* a mail's message, as sent (malloc'd) */
+	size_t		upload_len;
+	size_t		upload_pos;
 	char	   *body;
 	size_t		body_len;
 	size_t		body_cap;

@@ -117,6 +117,15 @@ dispatch(const char *exec_id, const char *node_id, const char *iteration, FlHttp
 		t->req.accept = palloc(sizeof(FlHttpStatusRange) * req->naccept);
 		memcpy(t->req.accept, req->accept, sizeof(FlHttpStatusRange) * req->naccept);
 	}
+	if (req->smtp)
+	{
+		t->req.smtp = palloc0(sizeof(FlSmtp));
+		t->req.smtp->from = copy_str(req->smtp->from);
+		t->req.smtp->username = copy_str(req->smtp->username);
+		t->req.smtp->password = copy_str(req->smtp->password);
+		foreach(lc, req->smtp->rcpts)
+			t->req.smtp->rcpts = lappend(t->req.smtp->rcpts, copy_str(lfirst(lc)));
+	}
 	pending = lappend(pending, t);
 	MemoryContextSwitchTo(old);
 

@@ -119,7 +119,9 @@ for old_script in "$(pg_config --sharedir)"/extension/flowent--*.sql; do
 	[ "$(q $OLD -c "SELECT string_agg(status::text, ',' ORDER BY started_at) FROM flowent.workflow_executions WHERE workflow_id = '$wf'")" = success,suspended ] ||
 		fail "executions from $from lost"
 	echo "upgrade: ok: $from -> $current keeps executions; one suspended before the update finishes after it"
-	# the history moved into the partitions of its day, which are the database's tables
+	# from before 0.9: the history moved into the partitions of its day, which are the
+	# database's tables (later releases had that layout already)
+	[ "$(printf '%s\n' "$from" 0.9 | sort -V | head -n 1)" = 0.9 ] && continue
 	day=$(q $OLD -c "SELECT flowent._id_day('$waiting')")
 	moved=$(q $OLD -c "SELECT (SELECT count(*) FROM flowent.workflow_executions_${day//-/} WHERE workflow_id = '$wf') || ' ' ||
 		(SELECT count(*) FROM flowent.workflow_node_logs_${day//-/} l JOIN flowent.workflow_executions e ON e.id = l.execution_id
