@@ -115,6 +115,7 @@ ai_messages(FlNodeCall *call)
 	JB			q = {0};
 	JB			b = {0};
 	JsonbValue	v;
+	char	   *combinator;
 
 	jb_obj_begin(&q);
 	if (jb_get(call->config, "conditions", &v))
@@ -122,7 +123,8 @@ ai_messages(FlNodeCall *call)
 		jb_key(&q, "conditions");
 		jb_val(&q, &v);
 	}
-	jb_kv_str(&q, "combinator", jb_get_cstring(call->config, "combinator") ? jb_get_cstring(call->config, "combinator") : "and");
+	combinator = jb_get_cstring(call->config, "combinator");
+	jb_kv_str(&q, "combinator", combinator ? combinator : "and");
 	if (call->input)
 		jb_kv_jsonb(&q, "data", call->input);
 	jb_obj_end(&q);

@@ -237,6 +237,7 @@ email_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 			   *text,
 			   *html,
 			   *cred_name,
+			   *mid,
 			   *boundary;
 
 	memset(&req, 0, sizeof(req));
@@ -314,8 +315,9 @@ email_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 	}
 	smtp->from = psprintf("<%s>", from_addr);
 
+	mid = message_id(call, from_addr);
 	initStringInfo(&msg);
-	appendStringInfo(&msg, "Date: %s\r\nMessage-ID: %s\r\nFrom: ", mail_date(), message_id(call, from_addr));
+	appendStringInfo(&msg, "Date: %s\r\nMessage-ID: %s\r\nFrom: ", mail_date(), mid);
 	append_address(&msg, from_name, from_addr);
 	appendStringInfo(&msg, "\r\nTo: %s\r\n", to.data);
 	if (cc.len > 0)
@@ -325,8 +327,8 @@ email_prepare(FlNodeCall *call, FlHttpRequest *reqp, FlNodeResult *res)
 	appendStringInfoString(&msg, "Subject: ");
 	append_text(&msg, subject ? subject : "");
 	appendStringInfoString(&msg, "\r\nMIME-Version: 1.0\r\n");
-	boundary = psprintf("=_flowent_%s", strchr(message_id(call, from_addr), '<') + 1);
-	boundary[strcspn(boundary, "@")] = '\0';
+	/* the Message-ID's local part: unique, and never in a base64 body */
+	boundary = psprintf("=_flowent_%.*s", (int) strcspn(mid + 1, "@"), mid + 1);
 	if (text && html)
 		appendStringInfo(&msg, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n--%s\r\n", boundary, boundary);
 	if (text)

@@ -33,3 +33,19 @@ server_log() { python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.re
 clear_log() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "$BASE/log/clear"; }
 # requests_to PATH: how many requests the server got for PATH
 requests_to() { server_log | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["path"].split("?")[0] == sys.argv[1]))' "$1"; }
+
+# outbound_test_begin: for the scripts of the outbound nodes (llm-agent, web-search, HubSpot, email)
+# with their database DB: from here on, on exit, the fake servers they started (API_PID,
+# SERVER_PID) stop, the allow list is reset, DB is dropped and TMP (made now) removed.
+outbound_test_end() {
+	local pid
+	for pid in "${API_PID:-}" "${SERVER_PID:-}"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done
+	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
+	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	[ -z "${TMP:-}" ] || rm -rf "$TMP"
+}
+outbound_test_begin() {
+	trap outbound_test_end EXIT
+	outbound_test_end
+	TMP=$(mktemp -d)
+}

@@ -9,24 +9,14 @@
 set -euo pipefail
 
 DB=flowent_email
-TMP=
-SMTP_PID=
-cleanup() {
-	[ -z "$SMTP_PID" ] || kill "$SMTP_PID" 2>/dev/null || true
-	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
-	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-	[ -z "$TMP" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
-cleanup
-TMP=$(mktemp -d)
 NAME=email
 . "$(dirname "$0")/../lib/sql_checks.sh"
 . "$(dirname "$0")/../lib/fake_http.sh"
+outbound_test_begin
 
 /usr/bin/python3 "$(dirname "$0")/../fake/smtp_server.py" --port-file "$TMP/smtp.port" --out "$TMP/mail.jsonl" \
 	--user mailer --password 's3cret-pw' 2>"$TMP/smtp.log" &
-SMTP_PID=$!
+SERVER_PID=$!
 for _ in $(seq 1 100); do [ -s "$TMP/smtp.port" ] && break; sleep 0.05; done
 [ -s "$TMP/smtp.port" ] || fail "the SMTP server did not start"
 SMTP="smtp://127.0.0.1:$(cat "$TMP/smtp.port")"

@@ -13,19 +13,10 @@
 set -euo pipefail
 
 DB=flowent_llm_agent
-TMP=
-cleanup() {
-	[ -z "${API_PID:-}" ] || kill "$API_PID" 2>/dev/null || true
-	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
-	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-	[ -z "$TMP" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
-cleanup
-TMP=$(mktemp -d)
 NAME=llm_agent
 . "$(dirname "$0")/../lib/sql_checks.sh"
 . "$(dirname "$0")/../lib/fake_api.sh"
+outbound_test_begin
 
 start_fake_api --key sk-test-123
 API="$API/v1"
