@@ -305,7 +305,14 @@ CREATE TABLE flowent.budgets (
 	limit_usd numeric(12,6),
 	limit_tokens bigint,
 	created_at timestamptz NOT NULL DEFAULT now(),
-	UNIQUE (user_id, period)
+	UNIQUE (user_id, period),
+	-- what the period has spent and holds for calls in flight (16_budgets.sql)
+	spent_usd numeric(14,6) NOT NULL DEFAULT 0,
+	spent_tokens bigint NOT NULL DEFAULT 0,
+	reserved_usd numeric(14,6) NOT NULL DEFAULT 0,
+	reserved_tokens bigint NOT NULL DEFAULT 0,
+	period_start timestamptz NOT NULL DEFAULT '-infinity',
+	updated_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- Work for the background worker: executions to start or continue.

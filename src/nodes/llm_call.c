@@ -20,6 +20,7 @@
 #include "utils/numeric.h"
 
 #include "nodes/llm_call.h"
+#include "pg/budget.h"
 #include "pg/context.h"
 #include "pg/jsonb_util.h"
 
@@ -42,6 +43,7 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 	const char *id = call->def->id;
 	const char *base = ask->base_url ? ask->base_url : (fl_llm_base_url ? fl_llm_base_url : "");
 	size_t		blen = strlen(base);
+	int64		completion_bound;
 	JB			b = {0};
 
 	if (ask->model == NULL || ask->model[0] == '\0')
@@ -55,27 +57,6 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 	req->idempotency_key = fl_http_idempotency_key(call);
 	req->accept = &any_status;	/* every status is mapped by fl_llm_answer */
 	req->naccept = 1;
-
-	jb_obj_begin(&b);
-	jb_kv_str(&b, "model", ask->model);
-	jb_kv_jsonb(&b, "messages", ask->messages);
-	if (ask->temperature)
-	{
-		jb_key(&b, "temperature");
-		jb_val(&b, ask->temperature);
-	}
-	if (ask->max_tokens > 0)
-		jb_kv_int(&b, "max_tokens", ask->max_tokens);
-	if (ask->json)
-	{
-		jb_key(&b, "response_format");
-		jb_obj_begin(&b);
-		jb_kv_str(&b, "type", "json_object");
-		jb_obj_end(&b);
-	}
-	jb_obj_end(&b);
-	req->body = jsonb_to_compact(jb_finish(&b));
-	req->body_len = strlen(req->body);
 	req->headers = fl_http_set_header(req->headers, "Content-Type", "application/json");
 
 	while (blen > 0 && base[blen - 1] == '/')
@@ -103,6 +84,38 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 		}
 		req->headers = fl_http_set_header(req->headers, "Authorization", psprintf("Bearer %s", key));
 	}
+
+	/*
+	 * Last, when nothing else can fail: hold the most the call can cost.  No
+	 * tokenizer makes more tokens than the prompt has bytes, and the JSON
+	 * around each message outweighs its few tokens of overhead.  A held call
+	 * without maxTokens is bounded by flowent.llm_max_tokens.
+	 */
+	completion_bound = ask->max_tokens > 0 ? ask->max_tokens : fl_llm_max_tokens;
+	if (!fl_budget_reserve(call, res, ask->model, (int64) strlen(jsonb_to_compact(ask->messages)) + 3,
+						   completion_bound, &req->budget_held))
+		return false;
+
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "model", ask->model);
+	jb_kv_jsonb(&b, "messages", ask->messages);
+	if (ask->temperature)
+	{
+		jb_key(&b, "temperature");
+		jb_val(&b, ask->temperature);
+	}
+	if (ask->max_tokens > 0 || req->budget_held)
+		jb_kv_int(&b, "max_tokens", completion_bound);
+	if (ask->json)
+	{
+		jb_key(&b, "response_format");
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "type", "json_object");
+		jb_obj_end(&b);
+	}
+	jb_obj_end(&b);
+	req->body = jsonb_to_compact(jb_finish(&b));
+	req->body_len = strlen(req->body);
 	return true;
 }
 
@@ -138,9 +151,9 @@ usage_int(JsonbValue *usage, const char *key)
 	return 0;
 }
 
-bool
-fl_llm_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
-			  FlNodeResult *res, bool json, FlLlmAnswer *a)
+static bool
+read_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
+			FlNodeResult *res, bool json, FlLlmAnswer *a)
 {
 	const char *id = call->def->id;
 	Jsonb	   *body = NULL;
@@ -183,6 +196,31 @@ fl_llm_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLco
 	res->tokens = a->prompt_tokens + a->completion_tokens;
 	res->cost = a->cost;
 	return true;
+}
+
+/*
+ * The answer read, and the call's budget reservation settled: with its
+ * usage; with nothing when the provider refused it or it never left; in
+ * full when it may have been charged but says nothing of its usage.
+ */
+bool
+fl_llm_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
+			  FlNodeResult *res, bool json, FlLlmAnswer *a)
+{
+	bool		ok = read_answer(call, req, resp, code, res, json, a);
+
+	if (req->budget_held)
+	{
+		bool		never_sent = resp->refused || code == CURLE_COULDNT_CONNECT ||
+			code == CURLE_COULDNT_RESOLVE_HOST;
+		bool		refused = code == CURLE_OK && resp->status >= 400;
+
+		if (ok && a->total_tokens > 0)
+			fl_budget_settle(call, a->prompt_tokens + a->completion_tokens, a->cost, false);
+		else
+			fl_budget_settle(call, 0, NULL, !(never_sent || refused));
+	}
+	return ok;
 }
 
 void

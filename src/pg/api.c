@@ -15,9 +15,11 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "pg/context.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 #include "worker/worker.h"
@@ -93,6 +95,26 @@ check_option_types(Jsonb *options)
 	option_must_be(options, "mode", jbvString, "\"sync\" or \"async\"");
 	option_must_be(options, "triggerType", jbvString, "manual, schedule or webhook");
 	option_must_be(options, "breakpoints", jbvArray, "an array of node ids");
+	option_must_be(options, "maxCostUsd", jbvNumeric, "a number of USD");
+	option_must_be(options, "maxTokens", jbvNumeric, "a whole number of tokens");
+	if (jb_get(options, "maxCostUsd", &v) && v.type == jbvNumeric &&
+		DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(v.val.numeric),
+										 NumericGetDatum(int64_to_numeric(0)))))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.maxCostUsd must not be negative, got %s", jsonb_to_cstring(jbv_to_jsonb(&v)))));
+	if (jb_get(options, "maxTokens", &v) && v.type == jbvNumeric &&
+		(DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(v.val.numeric),
+										  NumericGetDatum(int64_to_numeric(0)))) ||
+		 !DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(v.val.numeric),
+										   DirectFunctionCall2(numeric_trunc, NumericGetDatum(v.val.numeric),
+															   Int32GetDatum(0))))))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("options.maxTokens must be a whole number of tokens, not negative, got %s",
+							   jsonb_to_cstring(jbv_to_jsonb(&v)))));
+	if (jb_get(options, "skipBudgetCheck", &v) && v.type == jbvBool && v.val.boolean && !fl_is_budget_admin())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("options.skipBudgetCheck is for members of flowent_budget_admin; user \"%s\" is not one",
+							   fl_current_user_id())));
 	if (jb_get(options, "breakpoints", &v) && jbv_is_array(&v))
 		for (int i = 0; jbv_get_index(&v, i, &el); i++)
 			if (el.type != jbvString)
@@ -129,13 +151,14 @@ check_options(Jsonb *options, const char *const *allowed)
 		if (!ok)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown option \"%s\"", key),
-							errhint("Known options: variables, skipBudgetCheck, isTest, version, breakpoints, mode, triggerType.")));
+							errhint("Known options: variables, skipBudgetCheck, maxCostUsd, maxTokens, isTest, version, breakpoints, mode, triggerType.")));
 	}
 	check_option_types(options);
 }
 
 static const char *const run_options[] = {
-	"variables", "skipBudgetCheck", "isTest", "version", "breakpoints", "mode", "triggerType", NULL
+	"variables", "skipBudgetCheck", "maxCostUsd", "maxTokens", "isTest", "version", "breakpoints", "mode",
+	"triggerType", NULL
 };
 
 /* The payload must fit flowent.max_payload_bytes. */

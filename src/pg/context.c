@@ -275,17 +275,31 @@ flowent_caller_id(PG_FUNCTION_ARGS)
 }
 
 /*
- * Is the acting user an administrator (a superuser, or a member of
- * flowent_admin)?  A gateway's end user is one only if a role of that name is.
+ * Is the acting user a superuser or a member of `role`?  A gateway's end
+ * user is one only if a role of that name is.
  */
-bool
-fl_is_admin(void)
+static bool
+acting_user_has(const char *role)
 {
-	Oid			admin = get_role_oid("flowent_admin", true);
+	Oid			r = get_role_oid(role, true);
 	const char *name = acting_user_if_set();
 	Oid			who = name ? get_role_oid(name, true) : GetUserId();
 
 	if (!OidIsValid(who))
 		return false;
-	return superuser_arg(who) || (OidIsValid(admin) && is_member_of_role(who, admin));
+	return superuser_arg(who) || (OidIsValid(r) && is_member_of_role(who, r));
+}
+
+/* Is the acting user an administrator (flowent_admin)? */
+bool
+fl_is_admin(void)
+{
+	return acting_user_has("flowent_admin");
+}
+
+/* May the acting user run past budgets (skipBudgetCheck: flowent_budget_admin)? */
+bool
+fl_is_budget_admin(void)
+{
+	return acting_user_has("flowent_budget_admin");
 }

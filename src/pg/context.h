@@ -39,5 +39,6 @@ extern void fl_owner_begin(FlOwner *o);
 extern void fl_owner_end(FlOwner *o);
 extern Oid	fl_owner_oid(void);
 extern bool fl_is_admin(void);
+extern bool fl_is_budget_admin(void);
 
 #endif

@@ -82,6 +82,7 @@ typedef struct FlHttpRequest
 	FlHttpStatusRange *accept;	/* NULL: 2xx */
 	int			naccept;
 	FlSmtp	   *smtp;			/* a mail, not an HTTP request */
+	bool		budget_held;	/* a budget reservation waits for its answer (budget.h) */
 } FlHttpRequest;
 
 /* What came back.  Buffers are malloc'd: free with fl_http_response_free. */

@@ -10,6 +10,7 @@
 #include "utils/guc.h"
 
 #include "nodes/fl_nodes.h"
+#include "pg/budget.h"
 #include "pg/engine.h"
 #include "pg/http.h"
 #include "worker/worker.h"
@@ -62,6 +63,10 @@ _PG_init(void)
 							   "The llm-agent's default baseUrl: an OpenAI-compatible API, up to before /chat/completions.",
 							   NULL, &fl_llm_base_url, "https://api.openai.com/v1",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("flowent.llm_max_tokens",
+							"The completion a model call without maxTokens may write when a budget or a run's cap holds it.",
+							NULL, &fl_llm_max_tokens, 4096, 1, 10000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	fl_context_init();
 	fl_registry_init();
 	fl_http_init();

@@ -43,7 +43,7 @@
 static int	my_slot = -1;
 static TimestampTz last_housekeeping = 0;
 static TimestampTz last_prune_look = 0;
-static TimestampTz last_partitions = 0;
+static TimestampTz last_upkeep = 0;
 static TimestampTz last_reap = 0;
 static int	my_index = -1;
 static bool queue_busy = false; /* queued work was held elsewhere: look again soon */
@@ -582,18 +582,20 @@ prune_if_due(void)
 }
 
 /*
- * History is partitioned by day: the partitions of today and the next two
- * days are made ahead (looked after when a worker starts and then every ten
- * seconds: a look is one catalog lookup), so that a day's runs find theirs.
+ * Looked after when a worker starts and then every ten seconds (each look is
+ * an index or catalog lookup when there is nothing to do): history is
+ * partitioned by day, and the partitions of today and the next two days are
+ * made ahead, so that a day's runs find theirs; budget reservations that no
+ * response settled count as spent once their execution is over.
  */
 static void
-add_partitions(void)
+upkeep(void)
 {
 	PG_TRY();
 	{
-		fl_unit_begin("flowent: making history partitions");
-		if (fl_spi("SELECT flowent._add_partitions()", false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not make the history partitions");
+		fl_unit_begin("flowent: making history partitions, settling budget reservations");
+		if (fl_spi("SELECT flowent._add_partitions(), flowent._budget_sweep()", false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not make the history partitions or settle budget reservations");
 		end_unit();
 	}
 	PG_CATCH();
@@ -675,8 +677,8 @@ fl_worker_main(Datum arg)
 	before_shmem_exit(worker_detach, (Datum) 0);
 	fl_http_multi_init();
 	recover_orphans();
-	add_partitions();
-	last_partitions = GetCurrentTimestamp();
+	upkeep();
+	last_upkeep = GetCurrentTimestamp();
 	look = true;
 
 	for (;;)
@@ -721,10 +723,10 @@ fl_worker_main(Datum arg)
 			recover_orphans();
 			last_housekeeping = now;
 		}
-		if (TimestampDifferenceExceeds(last_partitions, now, 10 * 1000))
+		if (TimestampDifferenceExceeds(last_upkeep, now, 10 * 1000))
 		{
-			add_partitions();
-			last_partitions = now;
+			upkeep();
+			last_upkeep = now;
 		}
 		/* looked at once a minute, or as often as the interval asks */
 		if (fl_prune_interval_s > 0 &&

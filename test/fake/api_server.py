@@ -22,6 +22,8 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   busy-long       429 with Retry-After: 3600
   busy-date       429 with Retry-After as an HTTP date 2 s ahead
   slow            answers after 3 s
+  metered         answers "ok" after 0.3 s; usage 30 prompt tokens + the request's max_tokens (10 when
+                  absent) completion tokens, as a provider that used every token it may
   unknown-model   404 {"error": {"message": "The model `unknown-model` does not exist"}}
 GET /brave/search?q=&count=   Brave's Web Search response (web.results: min(count, 3) of them); 401
                               in Brave's error format unless X-Subscription-Token is brave-key
@@ -197,6 +199,13 @@ class Handler(BaseHTTPRequestHandler):
                 "id": "chatcmpl-j", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}})
+        if model == "metered":
+            time.sleep(0.3)
+            completion = int((req or {}).get("max_tokens") or 10)
+            return self._send(200, {
+                "id": "chatcmpl-m", "object": "chat.completion", "created": int(time.time()), "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "length"}],
+                "usage": {"prompt_tokens": 30, "completion_tokens": completion, "total_tokens": 30 + completion}})
         if model == "json":
             content = '{"answer": 42, "exact": 0.1000000000000000000001}'
         elif model == "not-json":
