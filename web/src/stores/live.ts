@@ -1,0 +1,147 @@
+// Executions and their live events: node statuses, streamed text, the execution's status.
+import { create } from 'zustand';
+import { LiveSocket, wsUrl, type WsMessage } from '../api/ws';
+import type { ExecStatus, LiveEvent, NodeLog, NodeStatus } from '../api/types';
+import { get } from '../api/client';
+import type { ExecutionLogs } from '../api/types';
+import { useAuth } from './auth';
+
+export interface NodeRun {
+  status: NodeStatus;
+  output?: unknown;
+  durationMs?: number;
+  text?: string;
+  reason?: string;
+}
+
+export interface ExecLive {
+  status: ExecStatus;
+  lastSeq: number;
+  nodes: Record<string, NodeRun>;
+  events: LiveEvent[];
+  error?: { code?: string; message?: string; nodeId?: string } | null;
+}
+
+interface LiveState {
+  executions: Record<string, ExecLive>;
+  feedTick: number;
+  apply: (e: LiveEvent) => void;
+  applyLogs: (executionId: string, status: ExecStatus, logs: NodeLog[]) => void;
+  watch: (executionId: string) => void;
+  unwatch: (executionId: string) => void;
+  reset: (executionId: string) => void;
+}
+
+const empty = (): ExecLive => ({ status: 'pending', lastSeq: 0, nodes: {}, events: [] });
+
+const EVENT_STATUS: Record<string, NodeStatus> = {
+  'step:started': 'running',
+  'step:completed': 'success',
+  'step:failed': 'error',
+  'node:suspended': 'waiting',
+};
+
+/** Pure: the execution's state after one event. */
+export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
+  if (e.seq !== undefined && e.seq <= x.lastSeq && e.event !== 'step:progress') return x;
+  const next: ExecLive = { ...x, nodes: { ...x.nodes }, events: [...x.events.slice(-199), e] };
+  if (e.seq !== undefined && e.event !== 'step:progress') next.lastSeq = e.seq;
+  const id = e.nodeId;
+  const prev = id ? next.nodes[id] : undefined;
+  if (id && EVENT_STATUS[e.event]) {
+    next.nodes[id] = {
+      ...prev,
+      status: EVENT_STATUS[e.event],
+      ...(e.output !== undefined ? { output: e.output } : {}),
+      ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+      ...(e.reason ? { reason: String(e.reason) } : {}),
+    };
+  }
+  switch (e.event) {
+    case 'state:update':
+      if (id && e.status) next.nodes[id] = { ...prev, status: e.status as NodeStatus };
+      else if (!id && e.status) next.status = e.status as ExecStatus;
+      break;
+    case 'step:progress':
+      if (id) {
+        const add = typeof e.delta === 'string' ? e.delta : typeof e.text === 'string' ? e.text : '';
+        const text = typeof e.delta === 'string' ? (prev?.text ?? '') + add : add || prev?.text;
+        next.nodes[id] = { status: 'running', ...prev, text };
+      }
+      break;
+    case 'step:started':
+    case 'workflow:resumed':
+      next.status = 'running';
+      break;
+    case 'node:suspended':
+      next.status = 'suspended';
+      break;
+    case 'fatal:error':
+      next.error = (e.error as ExecLive['error']) ?? { nodeId: id, code: String(e.code ?? ''), message: String(e.message ?? '') };
+      break;
+    case 'workflow:complete':
+      next.status = (e.status as ExecStatus) ?? 'success';
+      break;
+  }
+  return next;
+}
+
+let socket: LiveSocket | null = null;
+function sock(): LiveSocket {
+  if (!socket) {
+    socket = new LiveSocket(() => wsUrl(useAuth.getState().token));
+    socket.on(onMessage);
+  }
+  return socket;
+}
+
+function onMessage(m: WsMessage): void {
+  const s = useLive.getState();
+  if ('event' in m && typeof m.event === 'string' && 'executionId' in m) s.apply(m as LiveEvent);
+  else if (m.type === 'feed') useLive.setState({ feedTick: s.feedTick + 1 });
+}
+
+export function joinFeed(): void {
+  sock().join('feed', () => ({ type: 'join:feed' }));
+}
+
+export const useLive = create<LiveState>((set, getState) => ({
+  executions: {},
+  feedTick: 0,
+  apply: (e) =>
+    set((s) => ({ executions: { ...s.executions, [e.executionId]: reduceEvent(s.executions[e.executionId] ?? empty(), e) } })),
+  applyLogs: (executionId, status, logs) =>
+    set((s) => {
+      const x = { ...(s.executions[executionId] ?? empty()) };
+      x.nodes = { ...x.nodes };
+      for (const l of logs) {
+        x.nodes[l.nodeId] = { ...x.nodes[l.nodeId], status: l.status, output: l.output, durationMs: l.durationMs ?? undefined };
+        if (l.seq > x.lastSeq) x.lastSeq = l.seq;
+      }
+      x.status = status;
+      return { executions: { ...s.executions, [executionId]: x } };
+    }),
+  watch: (executionId) => {
+    if (!getState().executions[executionId]) set((s) => ({ executions: { ...s.executions, [executionId]: empty() } }));
+    sock().join(`x:${executionId}`, () => ({
+      type: 'join:execution',
+      executionId,
+      since: getState().executions[executionId]?.lastSeq ?? 0,
+    }));
+    // The socket replays from `since`; the logs also cover a missed socket.
+    get<ExecutionLogs>(`/api/workflows/executions/${executionId}/logs`)
+      .then((r) => {
+        const cur = getState().executions[executionId];
+        const finished = cur && ['success', 'error', 'cancelled'].includes(cur.status);
+        getState().applyLogs(executionId, finished ? cur.status : r.status, r.logs);
+      })
+      .catch(() => undefined);
+  },
+  unwatch: (executionId) => sock().leave(`x:${executionId}`, { type: 'leave:execution', executionId }),
+  reset: (executionId) =>
+    set((s) => {
+      const e = { ...s.executions };
+      delete e[executionId];
+      return { executions: e };
+    }),
+}));
