@@ -196,7 +196,7 @@ export interface LiveEvent {
   executionId: string;
   workflowId: string;
   seq?: number;
-  nodeId?: string;
+  nodeId?: string | null;
   nodeType?: string;
   status?: string;
   durationMs?: number;

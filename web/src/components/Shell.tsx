@@ -60,8 +60,9 @@ export function Shell({ children }: { children: ReactNode }) {
           <NavLink to="/pipelines/analytics">{t('nav.analytics')}</NavLink>
         </nav>
         <div className="topbar-tools">
-          <button type="button" className="ghost" onClick={() => setPalette(true)} aria-label={t('nav.palette')}>
-            ⌘K
+          <button type="button" className="ghost" onClick={() => setPalette(true)} title={t('nav.palette')} aria-keyshortcuts="Control+K Meta+K">
+            <span aria-hidden="true">⌘K</span>
+            <span className="sr-only">{t('nav.palette')}</span>
           </button>
           <label className="sr-only" htmlFor="lang">
             {t('nav.language')}
@@ -73,8 +74,8 @@ export function Shell({ children }: { children: ReactNode }) {
           <button
             type="button"
             className="ghost"
-            aria-label={t('nav.theme')}
-            aria-pressed={theme === 'dark'}
+            title={t('nav.theme')}
+            data-testid="theme"
             onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
           >
             {theme === 'dark' ? t('nav.themeLight') : t('nav.themeDark')}

@@ -58,6 +58,7 @@ export function Canvas({ onNodeClick }: { onNodeClick: (id: string) => void }) {
         multiSelectionKeyCode={['Meta', 'Shift', 'Control']}
         deleteKeyCode={['Delete', 'Backspace']}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >

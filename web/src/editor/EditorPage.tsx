@@ -149,7 +149,8 @@ export default function EditorPage() {
     setState({ loading: true, error: null });
     try {
       const [p] = await Promise.all([get<PipelineDetail>(`/api/pipelines/${id}`), loadTypes()]);
-      useTestRun.getState().clear();
+      // a run of this pipeline goes on showing when one comes back to it
+      if (useTestRun.getState().workflowId !== id) useTestRun.getState().clear();
       load(p);
       setState({ loading: false, error: null });
     } catch (e) {

@@ -41,6 +41,19 @@ const EVENT_STATUS: Record<string, NodeStatus> = {
   'node:suspended': 'waiting',
 };
 
+/** Why a node waits: node:suspended carries it as output.kind (breakpoint, approval, delay, wait …). */
+function suspendReason(e: LiveEvent): string | undefined {
+  if (e.event !== 'node:suspended') return undefined;
+  const k = (e.output as { kind?: unknown } | null | undefined)?.kind ?? e.reason;
+  return typeof k === 'string' ? k : undefined;
+}
+
+function eventError(e: LiveEvent): ExecLive['error'] {
+  const err = e.error as { code?: string; message?: string; nodeId?: string } | string | null | undefined;
+  const o = typeof err === 'object' && err ? err : { message: typeof err === 'string' ? err : undefined };
+  return { nodeId: o.nodeId ?? e.nodeId ?? undefined, code: o.code ?? (e.errorCode as string | undefined) ?? undefined, message: o.message };
+}
+
 /** Pure: the execution's state after one event. */
 export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
   if (e.seq !== undefined && e.seq <= x.lastSeq && e.event !== 'step:progress') return x;
@@ -54,9 +67,10 @@ export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
       status: EVENT_STATUS[e.event],
       ...(e.output !== undefined ? { output: e.output } : {}),
       ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
-      ...(e.reason ? { reason: String(e.reason) } : {}),
+      ...(suspendReason(e) ? { reason: suspendReason(e) } : {}),
     };
   }
+  if (id && e.event === 'workflow:resumed') next.nodes[id] = { ...prev, status: 'running' };
   switch (e.event) {
     case 'state:update':
       if (id && e.status) next.nodes[id] = { ...prev, status: e.status as NodeStatus };
@@ -77,7 +91,10 @@ export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
       next.status = 'suspended';
       break;
     case 'fatal:error':
-      next.error = (e.error as ExecLive['error']) ?? { nodeId: id, code: String(e.code ?? ''), message: String(e.message ?? '') };
+      next.error = eventError(e);
+      break;
+    case 'step:failed':
+      if (!next.error) next.error = eventError(e);
       break;
     case 'workflow:complete':
       next.status = (e.status as ExecStatus) ?? 'success';
@@ -115,7 +132,14 @@ export const useLive = create<LiveState>((set, getState) => ({
       const x = { ...(s.executions[executionId] ?? empty()) };
       x.nodes = { ...x.nodes };
       for (const l of logs) {
-        x.nodes[l.nodeId] = { ...x.nodes[l.nodeId], status: l.status, output: l.output, durationMs: l.durationMs ?? undefined };
+        const kind = l.status === 'waiting' ? (l.output as { kind?: unknown } | null)?.kind : undefined;
+        x.nodes[l.nodeId] = {
+          ...x.nodes[l.nodeId],
+          status: l.status,
+          output: l.output,
+          durationMs: l.durationMs ?? undefined,
+          ...(typeof kind === 'string' ? { reason: kind } : {}),
+        };
         if (l.seq > x.lastSeq) x.lastSeq = l.seq;
       }
       x.status = status;

@@ -5,6 +5,7 @@ import type { ExecutionLogs, NodeLog } from '../api/types';
 import { useLive } from './live';
 
 interface TestRunState {
+  workflowId: string | null;
   executionId: string | null;
   logs: Record<string, NodeLog>;
   error: string | null;
@@ -16,19 +17,20 @@ interface TestRunState {
 }
 
 export const useTestRun = create<TestRunState>((set, getState) => {
-  const follow = (id: string) => {
+  const follow = (id: string, workflowId = getState().workflowId) => {
     const prev = getState().executionId;
     if (prev) useLive.getState().unwatch(prev);
-    set({ executionId: id, logs: {}, error: null });
+    set({ executionId: id, workflowId, logs: {}, error: null });
     useLive.getState().watch(id);
   };
   return {
+    workflowId: null,
     executionId: null,
     logs: {},
     error: null,
     start: async (workflowId, payload) => {
       const r = await post<{ executionId: string }>(`/api/workflows/${workflowId}/execute`, { payload, isTest: true, mode: 'async' });
-      follow(r.executionId);
+      follow(r.executionId, workflowId);
     },
     resume: async () => {
       const id = getState().executionId;
@@ -51,7 +53,7 @@ export const useTestRun = create<TestRunState>((set, getState) => {
     clear: () => {
       const id = getState().executionId;
       if (id) useLive.getState().unwatch(id);
-      set({ executionId: null, logs: {}, error: null });
+      set({ executionId: null, workflowId: null, logs: {}, error: null });
     },
   };
 });

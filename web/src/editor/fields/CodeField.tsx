@@ -3,11 +3,13 @@ import { useMemo } from 'react';
 import CodeMirror from '@uiw/react-codemirror';
 import { sql } from '@codemirror/lang-sql';
 import { json } from '@codemirror/lang-json';
+import { EditorView } from '@codemirror/view';
 import { useUi } from '../../stores/ui';
 
 export function CodeField({ value, onChange, lang, label, id, height = '120px' }: { value: string; onChange: (v: string) => void; lang: 'sql' | 'json'; label: string; id: string; height?: string }) {
   const theme = useUi((s) => s.theme);
-  const ext = useMemo(() => [lang === 'sql' ? sql() : json()], [lang]);
+  // the editable element itself carries the name (axe: aria-input-field-name)
+  const ext = useMemo(() => [lang === 'sql' ? sql() : json(), EditorView.contentAttributes.of({ 'aria-label': label })], [lang, label]);
   return (
     <div className="codefield" data-testid={`code-${id}`}>
       <CodeMirror
@@ -17,7 +19,6 @@ export function CodeField({ value, onChange, lang, label, id, height = '120px' }
         theme={theme}
         height={height}
         basicSetup={{ lineNumbers: false, foldGutter: false }}
-        aria-label={label}
       />
     </div>
   );
