@@ -34,7 +34,7 @@ export const FlowNode = memo(function FlowNode({ id, type, data, selected }: Nod
       </div>
       <div className="fnode-sub">
         <span>{meta?.label ?? type}</span>
-        {status ? <span className={`badge badge-${status}`}>{isKey(statusKey) ? t(statusKey) : status}{reason ? ` · ${reason}` : ''}</span> : null}
+        {status ? <span className={`badge badge-${status}`}>{isKey(statusKey) ? t(statusKey) : status}{reason && status === 'waiting' ? ` · ${reason}` : ''}</span> : null}
         {cost ? <span className="badge cost">{cost}</span> : null}
       </div>
       {errors?.length ? (
