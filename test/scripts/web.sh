@@ -14,19 +14,10 @@ DB=flowent_web_test
 ROLE=flowent_web_gw
 PORT=${WEB_PORT:-3911}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-TMP=$(mktemp -d)
-GW_PID=""
 fail() { echo "web: FAIL: $*"; exit 1; }
-cleanup() {
-	if [ -n "$GW_PID" ] && kill -0 "$GW_PID" 2>/dev/null; then
-		kill -TERM "$GW_PID"
-		for _ in $(seq 1 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$GW_PID" 2>/dev/null || true
-	fi
-	timeout 30 dropdb --if-exists --force "$DB" >/dev/null 2>&1 || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=../lib/web_gateway.sh
+. test/lib/web_gateway.sh
+trap web_gateway_stop EXIT
 
 command -v node >/dev/null || fail "node is missing: bash scripts/install-deps.sh"
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM is missing: bash scripts/install-deps.sh (Debian's chromium)"
@@ -38,33 +29,7 @@ else
 	echo "web: WEB_SKIP_BUILD is set: using the web/dist there is"
 fi
 [ -f web/dist/index.html ] || fail "web/dist/index.html was not built"
-make -s gateway
-
-dropdb --if-exists --force "$DB" >/dev/null 2>&1 || true
-createdb "$DB"
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION flowent;
-DO \$\$ BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE') THEN
-		CREATE ROLE $ROLE LOGIN IN ROLE flowent_gateway;
-	END IF;
-END \$\$;
-SQL
-[ "$(psql -X -At -d "$DB" -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ROLE'")" = f ] ||
-	fail "$ROLE must not be a superuser"
-BIN=$ROOT/src/gateway/flowent-gateway
-TOKEN=$("$BIN" token create --db "host=$PGHOST port=$PGPORT dbname=$DB user=postgres" --user webtester | tail -1)
-
-"$BIN" --db "host=$PGHOST port=$PGPORT dbname=$DB user=$ROLE application_name=flowent-web-test" \
-	--listen "127.0.0.1:$PORT" --web "$ROOT/web/dist" >"$TMP/gateway.log" 2>&1 &
-GW_PID=$!
-for _ in $(seq 1 100); do
-	curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-	kill -0 "$GW_PID" 2>/dev/null || { cat "$TMP/gateway.log"; fail "the gateway exited at start"; }
-	sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || fail "the gateway does not answer /health"
+web_gateway_start
 # every page route answers with the app (a reload or a shared link works)
 for p in /pipelines /pipelines/analytics /approvals /pipelines/00000000-0000-4000-8000-000000000000/editor; do
 	curl -fsS "http://127.0.0.1:$PORT$p" | grep -q '<div id="root">' || fail "$p does not answer with index.html"
@@ -76,7 +41,7 @@ WEB_BASE="http://127.0.0.1:$PORT" WEB_TOKEN="$TOKEN" CHROMIUM="$CHROMIUM" \
 	WEB_PSQL_DB="$DB" WEB_SHOTS="$ROOT/web/e2e/screenshots" \
 	node --test --test-concurrency=1 web/e2e/*.test.mjs || rc=$?
 if [ $rc -ne 0 ]; then
-	tail -n 30 "$TMP/gateway.log"
+	tail -n 30 "$WEB_GW_LOG"
 	fail "browser tests failed (screenshots in web/e2e/screenshots)"
 fi
 echo "web: OK"

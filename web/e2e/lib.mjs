@@ -14,7 +14,8 @@ mkdirSync(SHOTS, { recursive: true });
 export async function launch(viewport = { width: 1280, height: 800 }) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    // no background networking: this machine's closed network refuses it
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   // the gateway's CSP stays on: the app must work under it
   const context = await browser.newContext({ viewport, locale: 'en-US' });
