@@ -44,7 +44,7 @@ export function RunPanel({ workflowId, beforeRun }: { workflowId: string; before
           {t('editor.start')}
         </button>
         {live ? <StatusBadge status={live.status} /> : null}
-        <span data-testid="run-status" className="sr-only">
+        <span data-testid="run-status" className="sr-only" data-execution={executionId ?? ""}>
           {live?.status ?? ''}
         </span>
       </div>

@@ -26,6 +26,7 @@ interface LiveState {
   executions: Record<string, ExecLive>;
   feedTick: number;
   apply: (e: LiveEvent) => void;
+  applyMany: (es: LiveEvent[]) => void;
   applyLogs: (executionId: string, status: ExecStatus, logs: NodeLog[]) => void;
   watch: (executionId: string) => void;
   unwatch: (executionId: string) => void;
@@ -112,10 +113,27 @@ function sock(): LiveSocket {
   return socket;
 }
 
+// Events are applied once per animation frame, however many arrive: one store update (and one
+// render of the canvas) per frame, not per event.
+let pending: LiveEvent[] = [];
+let scheduled = false;
+function flush(): void {
+  scheduled = false;
+  const batch = pending;
+  pending = [];
+  useLive.getState().applyMany(batch);
+}
+
 function onMessage(m: WsMessage): void {
   const s = useLive.getState();
-  if ('event' in m && typeof m.event === 'string' && 'executionId' in m) s.apply(m as LiveEvent);
-  else if (m.type === 'feed') useLive.setState({ feedTick: s.feedTick + 1 });
+  if ('event' in m && typeof m.event === 'string' && 'executionId' in m) {
+    pending.push(m as LiveEvent);
+    if (!scheduled) {
+      scheduled = true;
+      if (typeof requestAnimationFrame === 'function' && !document.hidden) requestAnimationFrame(flush);
+      else setTimeout(flush, 16);
+    }
+  } else if (m.type === 'feed') useLive.setState({ feedTick: s.feedTick + 1 });
 }
 
 export function joinFeed(): void {
@@ -125,8 +143,14 @@ export function joinFeed(): void {
 export const useLive = create<LiveState>((set, getState) => ({
   executions: {},
   feedTick: 0,
-  apply: (e) =>
-    set((s) => ({ executions: { ...s.executions, [e.executionId]: reduceEvent(s.executions[e.executionId] ?? empty(), e) } })),
+  apply: (e) => getState().applyMany([e]),
+  applyMany: (es) =>
+    set((s) => {
+      if (!es.length) return {};
+      const executions = { ...s.executions };
+      for (const e of es) executions[e.executionId] = reduceEvent(executions[e.executionId] ?? empty(), e);
+      return { executions };
+    }),
   applyLogs: (executionId, status, logs) =>
     set((s) => {
       const x = { ...(s.executions[executionId] ?? empty()) };
