@@ -162,6 +162,28 @@ test('a breakpoint pauses the test run; continue goes on', async () => {
   assert.equal(await status('condition_1'), 'success');
 });
 
+test('re-run from a node; copy, paste and undo on the canvas', async () => {
+  const first = await page.locator('[data-testid="run-status"]').getAttribute('data-execution');
+  await page.click('.react-flow__node[data-id="human_approval_1"]');
+  await page.click('[data-testid="node-run"] button:has-text("Re-run from this node")');
+  await until(async () => (await page.locator('[data-testid="run-status"]').getAttribute('data-execution')) !== first, 'a new execution');
+  await until(async () => (await status('human_approval_1')) === 'waiting', 'the approval to wait again', 20000);
+  const rerun = await page.locator('[data-testid="run-status"]').getAttribute('data-execution');
+  const ctx = await api('GET', `/api/pipelines/context/${rerun}`);
+  assert.equal(ctx.json.status, 'suspended');
+  assert.deepEqual(ctx.json.waiting.map((w) => w.nodeId), ['human_approval_1']);
+  // copy and paste the selected node, then undo it
+  await page.click('.react-flow__node[data-id="output_1"]');
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  await page.waitForSelector('.react-flow__node[data-id="output_2"]');
+  await page.keyboard.press('Control+z');
+  await until(async () => (await page.locator('.react-flow__node[data-id="output_2"]').count()) === 0, 'undo to take the copy back');
+  await page.keyboard.press('Control+Shift+z');
+  await page.waitForSelector('.react-flow__node[data-id="output_2"]');
+  await page.keyboard.press('Control+z');
+});
+
 test('versions: a visual diff of two versions', async () => {
   await page.goto(`${BASE}/pipelines/${wfId}?tab=versions`);
   await page.selectOption('#v-from', '2');

@@ -92,8 +92,8 @@ export default function AnalyticsPage() {
                 <YAxis allowDecimals={false} />
                 <Tooltip />
                 <Legend />
-                <Bar dataKey="successes" name={t('analytics.successes')} stackId="a" fill="var(--ok)" />
-                <Bar dataKey="errors" name={t('analytics.failures')} stackId="a" fill="var(--err)" />
+                <Bar dataKey="successes" name={t('analytics.successes')} stackId="a" fill="var(--ok)" isAnimationActive={false} />
+                <Bar dataKey="errors" name={t('analytics.failures')} stackId="a" fill="var(--err)" isAnimationActive={false} />
               </BarChart>
             </Chart>
             <Chart title={t('analytics.successRate')}>
@@ -102,7 +102,7 @@ export default function AnalyticsPage() {
                 <XAxis dataKey="day" />
                 <YAxis domain={[0, 100]} unit="%" />
                 <Tooltip />
-                <Line dataKey="successPct" name={t('analytics.successRate')} stroke="var(--accent)" />
+                <Line dataKey="successPct" name={t('analytics.successRate')} stroke="var(--accent)" isAnimationActive={false} />
               </LineChart>
             </Chart>
             <Chart title={t('analytics.duration')}>
@@ -112,8 +112,8 @@ export default function AnalyticsPage() {
                 <YAxis />
                 <Tooltip />
                 <Legend />
-                <Line dataKey="p50" name="p50" stroke="var(--accent)" />
-                <Line dataKey="p95" name="p95" stroke="var(--warn)" />
+                <Line dataKey="p50" name="p50" stroke="var(--accent)" isAnimationActive={false} />
+                <Line dataKey="p95" name="p95" stroke="var(--warn)" isAnimationActive={false} />
               </LineChart>
             </Chart>
             <Chart title={t('analytics.cost')}>
@@ -124,8 +124,8 @@ export default function AnalyticsPage() {
                 <YAxis yAxisId="t" orientation="right" />
                 <Tooltip />
                 <Legend />
-                <Bar yAxisId="c" dataKey="cost" name="USD" fill="var(--accent)" />
-                <Bar yAxisId="t" dataKey="tokens" name={t('exec.tokens')} fill="var(--muted)" />
+                <Bar yAxisId="c" dataKey="cost" name="USD" fill="var(--accent)" isAnimationActive={false} />
+                <Bar yAxisId="t" dataKey="tokens" name={t('exec.tokens')} fill="var(--muted)" isAnimationActive={false} />
               </BarChart>
             </Chart>
           </div>
