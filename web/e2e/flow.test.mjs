@@ -182,6 +182,17 @@ test('re-run from a node; copy, paste and undo on the canvas', async () => {
   await page.keyboard.press('Control+Shift+z');
   await page.waitForSelector('.react-flow__node[data-id="output_2"]');
   await page.keyboard.press('Control+z');
+  // unsaved changes: leaving through the navigation asks first
+  assert.equal(await page.locator('[data-testid="unsaved"]').count(), 1);
+  let asked = '';
+  page.once('dialog', (d) => {
+    asked = d.message();
+    void d.dismiss();
+  });
+  await page.click('nav a:has-text("Pipelines")');
+  await until(() => asked, 'the unsaved-changes question');
+  assert.match(asked, /unsaved changes/);
+  assert.match(page.url(), /\/editor$/);
 });
 
 test('versions: a visual diff of two versions', async () => {

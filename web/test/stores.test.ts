@@ -83,3 +83,16 @@ describe('approvals store', () => {
     expect(useApprovals.getState().items).toEqual([]);
   });
 });
+
+describe('leave guard', async () => {
+  const { mayLeave, setLeaveQuestion } = await import('../src/stores/leaveGuard');
+  it('asks only while something is unsaved', () => {
+    const asked: string[] = [];
+    expect(mayLeave((q) => (asked.push(q), false))).toBe(true);
+    setLeaveQuestion('Leave?');
+    expect(mayLeave((q) => (asked.push(q), false))).toBe(false);
+    expect(mayLeave(() => true)).toBe(true);
+    setLeaveQuestion(null);
+    expect(asked).toEqual(['Leave?', ]);
+  });
+});

@@ -6,6 +6,7 @@ import { useAuth } from '../stores/auth';
 import { useApprovals } from '../stores/approvals';
 import { joinFeed, useLive } from '../stores/live';
 import { CommandPalette } from './CommandPalette';
+import { mayLeave } from '../stores/leaveGuard';
 import { Toasts } from './Toasts';
 
 export function Shell({ children }: { children: ReactNode }) {
@@ -45,7 +46,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <NavLink to="/pipelines" className="brand">
           {t('app.name')}
         </NavLink>
-        <nav aria-label={t('nav.main')}>
+        <nav aria-label={t('nav.main')} onClickCapture={(e) => (e.target as HTMLElement).closest('a') && !mayLeave() && e.preventDefault()}>
           <NavLink to="/pipelines" end>
             {t('nav.pipelines')}
           </NavLink>

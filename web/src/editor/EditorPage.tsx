@@ -18,6 +18,7 @@ import { ConfigPanel } from './ConfigPanel';
 import { RunPanel } from './RunPanel';
 import { useCostStore } from './cost';
 import { useShortcuts } from './shortcuts';
+import { setLeaveQuestion } from '../stores/leaveGuard';
 
 function Editor({ id }: { id: string }) {
   const t = useT();
@@ -38,6 +39,10 @@ function Editor({ id }: { id: string }) {
     }, 400);
     return () => clearTimeout(h);
   }, [nodes, edges]);
+  useEffect(() => {
+    setLeaveQuestion(dirty ? t('editor.leave') : null);
+    return () => setLeaveQuestion(null);
+  }, [dirty, t]);
   useEffect(() => {
     const onBefore = (e: BeforeUnloadEvent) => {
       if (useEditor.getState().dirty) e.preventDefault();
