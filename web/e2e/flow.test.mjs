@@ -130,6 +130,10 @@ test('approve from the inbox (count in the navigation); the run finishes live', 
   await page.fill('[data-testid="approval"] textarea', 'looks fine');
   await page.click('[data-testid="approval"] button:has-text("Approve")');
   await page.waitForSelector('text=No approvals are waiting for you.');
+  // the execution continues, live, right there
+  await page.waitForSelector('[data-testid="decided"] [data-testid="execution-viewer"][data-status="success"]', { timeout: 20000 });
+  await shot(page, '05b-approvals-decided');
+  await axe(page, '/approvals (decided)');
   await page.goBack();
   await until(async () => (await status('output_1')) === 'success', 'the output node to succeed', 20000);
   assert.equal(await status('human_approval_1'), 'success');
@@ -245,6 +249,24 @@ test('analytics shows the runs; the language switches to German', async () => {
   await axe(page, '/pipelines (German)');
   await page.selectOption('#lang', 'en');
   await page.waitForSelector('text=Total pipelines');
+});
+
+test('the template gallery: preview and clone', async () => {
+  await page.goto(`${BASE}/pipelines`);
+  await page.click('button:has-text("Templates")');
+  const card = page.locator('.modal [data-testid="template-card"]', { hasText: 'Ticket triage by priority' });
+  await card.locator('button:has-text("Preview")').click();
+  await card.locator('svg .mg-node').first().waitFor();
+  await shot(page, '13b-templates');
+  await axe(page, 'template gallery');
+  await card.locator('button:has-text("Use template")').click();
+  await page.waitForURL(/\/pipelines\/[0-9a-f-]+\/editor$/);
+  await page.waitForSelector('.react-flow__node');
+  const id = page.url().split('/')[4];
+  const p = await api('GET', `/api/pipelines/${id}`);
+  assert.equal(p.json.name, 'Ticket triage by priority');
+  assert.ok(p.json.nodes.length >= 3);
+  await page.goto(`${BASE}/pipelines`);
 });
 
 test('dark theme, the command palette, 1920x1080, sign-in page', async () => {

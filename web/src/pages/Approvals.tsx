@@ -6,9 +6,31 @@ import { useT, useUi } from '../stores/ui';
 import { toast } from '../stores/toasts';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { fmtDate, fmtJson } from '../lib/format';
-import type { Approval } from '../api/types';
+import type { Approval, PipelineDetail } from '../api/types';
+import { get } from '../api/client';
+import { ExecutionViewer } from '../components/ExecutionViewer';
 
-function ApprovalCard({ a }: { a: Approval }) {
+/** After a decision: the execution goes on, shown live. */
+function Decided({ a }: { a: Approval }) {
+  const t = useT();
+  const [p, setP] = useState<PipelineDetail | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    get<PipelineDetail>(`/api/pipelines/${a.workflowId}`).then(setP).catch(setError);
+  }, [a.workflowId]);
+  return (
+    <article className="card approval" data-testid="decided" data-execution={a.executionId}>
+      <h2 className="card-title">{a.title}</h2>
+      <p className="muted small">
+        {t('approvals.decided')} <Link to={`/pipelines/${a.workflowId}`}>{a.workflowName}</Link>
+      </p>
+      {error ? <ErrorState error={error} /> : null}
+      {p ? <ExecutionViewer executionId={a.executionId} nodes={p.nodes} /> : !error ? <Loading /> : null}
+    </article>
+  );
+}
+
+function ApprovalCard({ a, onDecided }: { a: Approval; onDecided: (a: Approval) => void }) {
   const t = useT();
   const lang = useUi((s) => s.lang);
   const decide = useApprovals((s) => s.decide);
@@ -18,6 +40,7 @@ function ApprovalCard({ a }: { a: Approval }) {
     setBusy(true);
     try {
       await decide(a, approved, comment);
+      onDecided(a);
       toast(t('approvals.decided'));
     } catch (e) {
       toast((e as Error).message, 'error');
@@ -62,6 +85,7 @@ function ApprovalCard({ a }: { a: Approval }) {
 export default function ApprovalsPage() {
   const t = useT();
   const { items, error, load } = useApprovals();
+  const [decided, setDecided] = useState<Approval[]>([]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -71,7 +95,12 @@ export default function ApprovalsPage() {
       {error ? <ErrorState error={error} onRetry={() => void load()} /> : null}
       {!items && !error ? <Loading /> : null}
       {items && items.length === 0 ? <Empty>{t('approvals.empty')}</Empty> : null}
-      <div className="stack">{items?.map((a) => <ApprovalCard key={a.id} a={a} />)}</div>
+      <div className="stack">
+        {items?.map((a) => <ApprovalCard key={a.id} a={a} onDecided={(x) => setDecided((d) => [x, ...d])} />)}
+        {decided.map((a) => (
+          <Decided key={a.id} a={a} />
+        ))}
+      </div>
     </div>
   );
 }
