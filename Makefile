@@ -66,3 +66,8 @@ fuzz: $(FUZZ_BINS)
 
 prove:
 	pg_prove --ext .sql -r test/pgtap/
+
+# ---- the web dashboard (web/, issue 12): npm ci from the lockfile, then build web/dist ----
+.PHONY: web
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build

@@ -9,7 +9,12 @@ PKGS=(
 	libcurl4-openssl-dev libjansson-dev libtap-parser-sourcehandler-pgtap-perl
 	clang libclang-rt-14-dev libmicrohttpd-dev libwslay-dev libssl-dev curl wrk valgrind python3
 	python3-aiosmtpd
+	chromium
 )
+# The dashboard (web/) builds with the machine's Node.js and npm (npm ci from web/package-lock.json,
+# in test/scripts/web.sh and make web); only where they are missing does Debian's nodejs/npm come in
+# (older: Vite 8 wants Node.js >= 20.19).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "install-deps: dpkg-query not found: this script supports Debian 12 only." >&2

@@ -35,6 +35,9 @@ echo "==> running the example \"Order triage\" with payload {\"amount\": 1500}"
 	ORDER BY created_at DESC
 	LIMIT 1"
 
+echo "==> dashboard (make web: npm ci and build web/dist, which the gateway serves)"
+make -s web
+
 echo "==> gateway (make gateway; scripts/gateway.sh start)"
 make -s gateway
 FLOWENT_GATEWAY_PORT=${FLOWENT_GATEWAY_PORT:-3000}
@@ -53,7 +56,7 @@ echo "Flowent is ready."
 echo "    psql:     psql -h $PGHOST -p $PGPORT -U postgres flowent"
 echo "    gateway:  $URL/  (log .gateway/gateway-$FLOWENT_GATEWAY_PORT.log; bash scripts/gateway.sh stop|start|status)"
 if [ -d web/dist ]; then
-	echo "    dashboard: $URL/#token=$TOKEN"
+	echo "    dashboard: $URL/#token=$TOKEN   (open it: it signs you in)"
 fi
 echo "    API token for user \"$USER_NAME\" (shown once; make more with: bash scripts/gateway.sh token NAME):"
 echo "        $TOKEN"

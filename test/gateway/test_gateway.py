@@ -186,6 +186,43 @@ def main():
     r = gw.req('GET', f'/api/workflows/{wf}/diff?from=x', alice)
     ok(r.status == 400 and 'from' in r.json['error']['message'], 'diff with from=x: 400 naming from', r)
 
+    # ---- routes the dashboard added: validate, resume (a breakpoint), table triggers
+    r = gw.req('POST', '/api/workflows/validate', alice,
+               body={'nodes': [{'id': 'c', 'type': 'condition', 'position': {'x': 0, 'y': 0}, 'data': {}}], 'edges': []})
+    codes = sorted(e['code'] for e in r.json.get('errors', [])) if r.status == 200 else []
+    ok(r.status == 200 and r.json['valid'] is False and codes == ['MISSING_REQUIRED_FIELD', 'NO_TRIGGER']
+       and any(e.get('nodeId') == 'c' for e in r.json['errors']), 'POST /api/workflows/validate: flowent.validate', r)
+    r = gw.req('POST', '/api/workflows/validate', alice, body=wf_body('v'))
+    ok(r.status == 200 and r.json == {'valid': True, 'errors': []}, 'validate of a good graph: valid', r)
+    r = gw.req('POST', '/api/workflows/validate', alice)
+    ok(r.status == 400, 'validate without a body: 400', r)
+    bp = wf_body('gw-breakpoint')
+    bp['nodes'][1]['data']['breakpoint'] = True
+    r = gw.req('POST', '/api/pipelines', alice, body=bp)
+    bp_wf = r.json['id']
+    r = gw.req('POST', f'/api/workflows/{bp_wf}/execute', alice, body={'payload': {'value': 2}, 'isTest': True, 'mode': 'sync'})
+    ok(r.status == 200 and r.json['status'] == 'suspended' and r.json.get('waitingNodeId') == 'x',
+       'a test run stops at a breakpoint', r)
+    bp_exec = r.json.get('executionId')
+    r = gw.req('POST', f'/api/workflows/executions/{bp_exec}/resume', bob, body={})
+    ok(r.status == 404, "resume of another user's execution: 404", r)
+    r = gw.req('POST', f'/api/workflows/executions/{bp_exec}/resume', alice)
+    ok(r.status == 200 and r.json['status'] == 'success' and r.json['resumedFromNodeId'] == 'x'
+       and r.json['output']['doubled'] == 4, 'POST /api/workflows/executions/:id/resume: flowent.resume continues it', r)
+    r = gw.req('POST', f'/api/workflows/executions/{bp_exec}/resume', alice, body={})
+    ok(r.status == 409, 'resume of a finished execution: 409', r)
+    r = gw.req('GET', f'/api/workflows/{bp_wf}/table-triggers', alice)
+    ok(r.status == 200 and r.json == {'triggers': []}, 'GET /api/workflows/:id/table-triggers: none yet', r)
+    psql("CREATE TABLE IF NOT EXISTS public.gw_dash_orders (id int, status text)")
+    psql(f"SELECT flowent.set_acting_user('alice'); SELECT flowent.on_change('{bp_wf}', 'public.gw_dash_orders', '{{insert}}')")
+    r = gw.req('GET', f'/api/workflows/{bp_wf}/table-triggers', alice)
+    ok(r.status == 200 and len(r.json['triggers']) == 1 and r.json['triggers'][0]['table'] == 'gw_dash_orders'
+       and r.json['triggers'][0]['events'] == ['insert'], 'table-triggers lists an on_change trigger', r)
+    r = gw.req('GET', f'/api/workflows/{bp_wf}/table-triggers', bob)
+    ok(r.status == 200 and r.json == {'triggers': []}, "table-triggers of another user's workflow: none seen", r)
+    r = gw.req('GET', '/api/workflows/nope/table-triggers', alice)
+    ok(r.status == 400, 'table-triggers with an id that is not a uuid: 400', r)
+
     # ---- runs: sync keeps numbers exact, async is queued; logs; context
     exact = 12345678901234567890.123456789
     r = gw.req('POST', f'/api/pipelines/{wf}/execute', alice,

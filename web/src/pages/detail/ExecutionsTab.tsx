@@ -1,0 +1,104 @@
+// The executions table: status, duration, trigger, cost; filter by status, pages of 20.
+import { useCallback, useEffect, useState } from 'react';
+import { get, query } from '../../api/client';
+import { useT, useUi } from '../../stores/ui';
+import { Empty, ErrorState, Loading } from '../../components/States';
+import { StatusBadge } from '../../components/StatusBadge';
+import { fmtCost, fmtDate, fmtDuration } from '../../lib/format';
+
+interface Row {
+  id: string;
+  status: string;
+  triggerType: string;
+  startedAt: string | null;
+  durationMs: number | null;
+  totalCost: number | null;
+  errorCode: string | null;
+}
+const PAGE = 20;
+
+export function ExecutionsTab({ workflowId, onOpen }: { workflowId: string; onOpen: (id: string) => void }) {
+  const t = useT();
+  const lang = useUi((s) => s.lang);
+  const [status, setStatus] = useState('');
+  const [page, setPage] = useState(0);
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      const r = await get<{ executions: Row[] }>(`/api/workflows/executions/recent${query({ workflowId, status, limit: 200 })}`);
+      setRows(r.executions);
+    } catch (e) {
+      setError(e);
+    }
+  }, [workflowId, status]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const shown = rows?.slice(page * PAGE, page * PAGE + PAGE) ?? [];
+  const pages = rows ? Math.max(1, Math.ceil(rows.length / PAGE)) : 1;
+  return (
+    <div>
+      <div className="toolbar">
+        <label htmlFor="ex-status">{t('exec.status')}</label>
+        <select id="ex-status" value={status} onChange={(e) => { setStatus(e.target.value); setPage(0); }}>
+          <option value="">{t('pipelines.all')}</option>
+          {['pending', 'running', 'success', 'error', 'suspended', 'cancelled'].map((s) => (
+            <option key={s} value={s}>
+              {t(`status.${s}` as 'status.success')}
+            </option>
+          ))}
+        </select>
+      </div>
+      {error ? <ErrorState error={error} onRetry={() => void load()} /> : null}
+      {!rows && !error ? <Loading /> : null}
+      {rows && rows.length === 0 ? <Empty>{t('exec.none')}</Empty> : null}
+      {shown.length ? (
+        <table data-testid="executions-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('exec.status')}</th>
+              <th scope="col">{t('exec.started')}</th>
+              <th scope="col">{t('exec.duration')}</th>
+              <th scope="col">{t('exec.trigger')}</th>
+              <th scope="col">{t('exec.cost')}</th>
+              <th scope="col">
+                <span className="sr-only">{t('action.open')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <StatusBadge status={r.status} /> {r.errorCode ? <code className="small">{r.errorCode}</code> : null}
+                </td>
+                <td>{fmtDate(r.startedAt, lang)}</td>
+                <td>{fmtDuration(r.durationMs)}</td>
+                <td>{r.triggerType}</td>
+                <td>{fmtCost(r.totalCost)}</td>
+                <td>
+                  <button type="button" className="small" onClick={() => onOpen(r.id)}>
+                    {t('action.open')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {rows && rows.length > PAGE ? (
+        <div className="row">
+          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+            {t('exec.prev')}
+          </button>
+          <span>{t('exec.page', { n: `${page + 1} / ${pages}` })}</span>
+          <button type="button" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
+            {t('exec.nextPage')}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
