@@ -245,3 +245,16 @@ CREATE VIEW flowent.budget_status WITH (security_invoker = true) AS
 		b.updated_at
 	FROM flowent.budgets b, LATERAL flowent._budget_roll(b) r;
 GRANT SELECT ON flowent.budget_status TO PUBLIC;
+
+-- 17_dashboard_api.sql, as a fresh install has it
+CREATE FUNCTION flowent.api_table_triggers(id uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE STRICT AS $$
+BEGIN
+	PERFORM 1 FROM flowent.workflows w WHERE w.id = api_table_triggers.id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'workflow % not found', api_table_triggers.id USING ERRCODE = '42704';
+	END IF;
+	RETURN jsonb_build_object('triggers', (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t."table"::text), '[]'::jsonb)
+		FROM flowent.table_triggers t WHERE t.workflow = api_table_triggers.id));
+END
+$$;

@@ -131,9 +131,7 @@ static const gw_route_def routes[] = {
 	"continue a suspended execution (a breakpoint, a wait) with {data}"},
 	{"POST", "/api/workflows/validate", "SELECT flowent.validate($1::jsonb->'nodes', $1::jsonb->'edges')", "b", 200, true, NULL,
 	"validate a graph {nodes, edges}: {valid, errors}"},
-	{"GET", "/api/workflows/:id/table-triggers",
-		"SELECT jsonb_build_object('triggers', coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.\"table\"::text), '[]')) "
-		"FROM flowent.table_triggers t WHERE t.workflow = $1::uuid", "i", 200, true, NULL,
+	{"GET", "/api/workflows/:id/table-triggers", "SELECT flowent.api_table_triggers($1::uuid)", "i", 200, true, NULL,
 	"the table triggers (flowent.on_change) that start this workflow"},
 	{"POST", "/api/workflows/:id/execute", "SELECT flowent.api_execute($1::uuid, $2::jsonb)", "io", 200, true, NULL,
 	"run a workflow"},

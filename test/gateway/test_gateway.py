@@ -219,7 +219,7 @@ def main():
     ok(r.status == 200 and len(r.json['triggers']) == 1 and r.json['triggers'][0]['table'] == 'gw_dash_orders'
        and r.json['triggers'][0]['events'] == ['insert'], 'table-triggers lists an on_change trigger', r)
     r = gw.req('GET', f'/api/workflows/{bp_wf}/table-triggers', bob)
-    ok(r.status == 200 and r.json == {'triggers': []}, "table-triggers of another user's workflow: none seen", r)
+    ok(r.status == 404, "table-triggers of another user's workflow: not found", r)
     r = gw.req('GET', '/api/workflows/nope/table-triggers', alice)
     ok(r.status == 400, 'table-triggers with an id that is not a uuid: 400', r)
 
