@@ -113,8 +113,8 @@ static const gw_route_def routes[] = {
 	{"POST", "/api/pipelines/:id/webhooks", "SELECT flowent.api_rotate_webhook_secret($1::uuid)", "i", 200, true, NULL,
 	"rotate the webhook secret (answered once)"},
 
-	{"POST", "/api/workflows/estimate", NULL, "", 501, true, not_yet,
-	"cost estimate (needs the AI nodes)"},
+	{"POST", "/api/workflows/estimate", "SELECT flowent.api_estimate($1::jsonb)", "b", 200, true, NULL,
+	"cost estimate {workflowId, payload}: {totalTokens, totalCost, nodes}"},
 	{"GET", "/api/workflows/approvals", "SELECT flowent.api_pending_approvals()", "", 200, true, NULL,
 	"approvals I may decide"},
 	{"GET", "/api/workflows/executions/recent", "SELECT flowent.api_recent_executions($1::jsonb)", "q", 200, true, NULL,

@@ -258,6 +258,12 @@ def main():
     ok(r.status == 409, 'cancel of a finished execution: 409', r)
     r = gw.req('GET', '/api/node-types', alice)
     ok(r.status == 200 and any(t['type'] == 'llm-agent' or t['type'] == 'trigger' for t in r.json['nodeTypes']), 'node types', r)
+    r = gw.req('POST', '/api/workflows/estimate', alice, body={'workflowId': wf, 'payload': {}})
+    ok(r.status == 200 and set(r.json) == {'totalTokens', 'totalCost', 'nodes'}, 'estimate: {totalTokens, totalCost, nodes}', r)
+    r = gw.req('POST', '/api/workflows/estimate', bob, body={'workflowId': wf})
+    ok(r.status == 404, "estimate of another user's workflow: 404", r)
+    r = gw.req('POST', '/api/workflows/estimate', alice, body={'workflowId': 'nope'})
+    ok(r.status == 400, 'estimate with a workflowId that is no uuid: 400', r)
     r = gw.req('POST', '/api/pipelines/generate', alice, body={'prompt': 'x'})
     ok(r.status == 501 and r.json['error']['code'] == 'NOT_IMPLEMENTED', '/generate: 501 until the AI nodes', r)
 
