@@ -68,17 +68,8 @@ note() { echo "[$(date +%T)] $*"; }
 gw_rss() { ps -o rss= -p "$GWPID" | awk '{printf "%.1f", $1 / 1024}'; }
 gw_cpu() { awk '{print $14 + $15}' "/proc/$GWPID/stat"; }   # utime + stime, ticks
 
-dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-createdb "$DB"
-q <<SQL
-CREATE EXTENSION flowent;
-DO \$\$ BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE') THEN
-		CREATE ROLE $ROLE LOGIN IN ROLE flowent_gateway;
-	END IF;
-END \$\$;
-SQL
-[ "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ROLE'")" = f ] || { echo "$ROLE must not be a superuser" >&2; exit 1; }
+. "$ROOT/test/lib/gateway_db.sh"
+gateway_db "$DB" "$ROLE"
 token() { "$GW" token create --db "$ADMIN" --user "$1" | tail -n 1; }
 ALICE=$(token alice)    # owns the 1,000 pipelines
 BOB=$(token bob)        # owns the peers' flow (webhooks, WebSockets)

@@ -49,10 +49,6 @@ exceeded(FlNodeCall *call, FlNodeResult *res, Jsonb *answer)
 	bool		usd = unit && strcmp(unit, "usd") == 0;
 	const char *what = usd ? " USD" : " tokens";
 	JB			b = {0};
-	JsonbValue	v;
-	JsonbIterator *it;
-	JsonbValue	k;
-	JsonbIteratorToken tok;
 
 	if (scope && strcmp(scope, "run") == 0)
 		fl_fail(res, "BUDGET_EXCEEDED",
@@ -68,20 +64,7 @@ exceeded(FlNodeCall *call, FlNodeResult *res, Jsonb *answer)
 	jb_obj_begin(&b);
 	jb_kv_str(&b, "nodeId", call->def->id);
 	jb_kv_str(&b, "userId", call->ex->user_id);
-	jbv_from_jsonb(answer, &v);
-	it = JsonbIteratorInit(v.val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-	{
-		JsonbValue	val;
-
-		if (tok != WJB_KEY)
-			continue;
-		JsonbIteratorNext(&it, &val, true);
-		if (strcmp(jbv_cstring(&k), "ok") == 0)
-			continue;
-		jb_key(&b, jbv_cstring(&k));
-		jb_val(&b, &val);
-	}
+	jb_kv_merge(&b, answer, "ok");
 	jb_obj_end(&b);
 	res->error_details = jb_finish(&b);
 }

@@ -463,31 +463,13 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 			{
 				JB			b = {0};
 				Jsonb	   *info;
-				JsonbValue	v;
 
 				jb_obj_begin(&b);
 				jb_kv_str(&b, "kind", res->wait_kind);
 				if (res->approval_id)
 					jb_kv_str(&b, "approvalId", res->approval_id);
 				if (res->suspend_info)
-				{
-					JsonbIterator *it;
-					JsonbValue	k;
-					JsonbIteratorToken tok;
-
-					jbv_from_jsonb(res->suspend_info, &v);
-					it = JsonbIteratorInit(v.val.binary.data);
-					while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-					{
-						JsonbValue	val;
-
-						if (tok != WJB_KEY)
-							continue;
-						JsonbIteratorNext(&it, &val, true);
-						jb_key(&b, jbv_cstring(&k));
-						jb_val(&b, &val);
-					}
-				}
+					jb_kv_merge(&b, res->suspend_info, NULL);
 				jb_obj_end(&b);
 				info = jb_finish(&b);
 				{

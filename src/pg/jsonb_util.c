@@ -561,3 +561,26 @@ fl_is_uuid(const char *s)
 	}
 	return digits == 32 && (!braces || *s == '}');
 }
+
+void
+jb_kv_merge(JB *b, Jsonb *obj, const char *skip)
+{
+	JsonbValue	v,
+				k,
+				val;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+
+	jbv_from_jsonb(obj, &v);
+	it = JsonbIteratorInit(v.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &val, true);
+		if (skip && strcmp(jbv_cstring(&k), skip) == 0)
+			continue;
+		jb_key(b, jbv_cstring(&k));
+		jb_val(b, &val);
+	}
+}

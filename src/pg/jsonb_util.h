@@ -61,6 +61,8 @@ extern void jb_kv_str(JB *b, const char *key, const char *s);
 extern void jb_kv_int(JB *b, const char *key, int64 v);
 extern void jb_kv_bool(JB *b, const char *key, bool v);
 extern void jb_kv_jsonb(JB *b, const char *key, Jsonb *j);
+/* Add every key of object obj (but `skip`, if given) to the object being built. */
+extern void jb_kv_merge(JB *b, Jsonb *obj, const char *skip);
 extern Jsonb *jb_finish(JB *b);
 
 extern Jsonb *jsonb_null(void);

@@ -2,6 +2,7 @@
 # role (not a superuser), a token for user `webtester`, and a gateway serving web/dist on its own
 # port. Needs fail(), ROOT, DB, ROLE, PORT and the cluster's PG* variables; sets TOKEN and GW_PID;
 # web_gateway_stop stops the gateway and drops the database. The log is $WEB_GW_LOG.
+. "$(dirname "${BASH_SOURCE[0]}")/gateway_db.sh"
 WEB_GW_LOG=$(mktemp /tmp/flowent_web_gw.XXXXXX)
 GW_PID=""
 
@@ -19,19 +20,7 @@ web_gateway_stop() {
 web_gateway_start() {
 	local bin=$ROOT/src/gateway/flowent-gateway
 	make -s gateway
-	dropdb --if-exists --force "$DB" >/dev/null 2>&1 || true
-	createdb "$DB"
-	psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION flowent;
-DO \$\$ BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE') THEN
-		CREATE ROLE $ROLE LOGIN IN ROLE flowent_gateway;
-	END IF;
-END \$\$;
-SQL
-	[ "$(psql -X -At -d "$DB" -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ROLE'")" = f ] ||
-		fail "$ROLE must not be a superuser"
+	gateway_db "$DB" "$ROLE" || fail "no gateway database"
 	TOKEN=$("$bin" token create --db "host=$PGHOST port=$PGPORT dbname=$DB user=postgres" --user webtester | tail -1)
 	"$bin" --db "host=$PGHOST port=$PGPORT dbname=$DB user=$ROLE application_name=flowent-web" \
 		--listen "127.0.0.1:$PORT" --web "$ROOT/web/dist" >"$WEB_GW_LOG" 2>&1 &

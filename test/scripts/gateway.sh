@@ -22,18 +22,8 @@ if [ -z "${GW_BIN:-}" ]; then
 	make -s gateway-asan >/dev/null
 	GW_BIN=$ROOT/src/gateway/flowent-gateway-asan
 fi
-dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-createdb "$DB"
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" <<SQL
-CREATE EXTENSION flowent;
-DO \$\$ BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ROLE') THEN
-		CREATE ROLE $ROLE LOGIN IN ROLE flowent_gateway;
-	END IF;
-END \$\$;
-SQL
-[ "$(psql -X -At -d "$DB" -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$ROLE'")" = f ] ||
-	fail "$ROLE must not be a superuser"
+. test/lib/gateway_db.sh
+gateway_db "$DB" "$ROLE" || fail "no gateway database"
 
 cat >"$TMP/restart.sh" <<EOF2
 cd "$ROOT" && bash scripts/cluster.sh restart >/dev/null
