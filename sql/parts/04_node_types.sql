@@ -28,7 +28,9 @@ types(type, category, label, description, handles, schema) AS (VALUES
 	"required": [],
 	"properties": {
 		"triggerType": {"type": "string", "enum": ["manual", "schedule", "webhook", "table"], "default": "manual",
-			"description": "What starts the workflow: a manual run, a pg_cron schedule, a signed webhook or a row written in a watched table (flowent.on_change)."}}}'),
+			"description": "What starts the workflow: a manual run, a pg_cron schedule, a signed webhook or a row written in a watched table (flowent.on_change)."},
+		"schema": {"type": "object",
+			"description": "A JSON Schema of the payload; an llm-agent offering this workflow as a tool gives it to the model as the tool''s parameters."}}}'),
 
 ('output', 'control', 'Output', 'Sets the execution''s output: the value given, else the node''s input.', '[]', '{
 	"required": [],
@@ -197,8 +199,12 @@ types(type, category, label, description, handles, schema) AS (VALUES
 			"description": "Name of a credential with the API key: a string or {apiKey}; sent as a bearer token."},
 		"baseUrl": {"type": "string", "format": "uri",
 			"description": "The API up to before /chat/completions, e.g. https://api.openai.com/v1; default flowent.llm_base_url."},
+		"tools": {"type": "array", "items": {"type": "object"},
+			"description": "Workflows the model may call: [{workflowId, name?, description?, parameters?}]; each call runs the workflow with the arguments as its payload, and its output goes back to the model."},
+		"maxSteps": {"type": "integer", "default": 5,
+			"description": "Most model calls of one run of the node (with tools); the last is told to answer."},
 		"timeoutMs": {"type": "integer",
-			"description": "Fail with TIMEOUT when the call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
+			"description": "Fail with TIMEOUT when a call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
 
 ('web-search', 'action', 'Web Search', 'Searches the web with Brave, DuckDuckGo or Google: [{title, url, snippet}].', '["out"]', '{
 	"required": ["provider", "query"],

@@ -25,15 +25,18 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT l.seq || ' ' || jsonb_build_object(
-		'event', CASE l.status WHEN 'success' THEN 'step:completed' WHEN 'error' THEN 'step:failed'
-			WHEN 'skipped' THEN 'state:update' WHEN 'waiting' THEN 'node:suspended' ELSE 'step:started' END,
+		-- a step of a node that works in steps (an agent's model calls): "<iteration>#<step>"
+		'event', CASE WHEN l.iteration LIKE '%#%' THEN 'step:progress'
+			ELSE CASE l.status WHEN 'success' THEN 'step:completed' WHEN 'error' THEN 'step:failed'
+			WHEN 'skipped' THEN 'state:update' WHEN 'waiting' THEN 'node:suspended' ELSE 'step:started' END END,
 		'executionId', api_execution_events.execution_id,
 		'workflowId', e.workflow_id,
 		'seq', l.seq,
 		'nodeId', l.node_id,
 		'nodeType', l.node_type,
 		'iteration', nullif(l.iteration, ''),
-		'status', CASE WHEN l.status IN ('started', 'running') THEN 'running' ELSE l.status::text END,
+		'status', CASE WHEN l.status IN ('started', 'running') OR l.iteration LIKE '%#%' THEN 'running'
+			ELSE l.status::text END,
 		'durationMs', l.duration_ms,
 		'ts', to_char(coalesce(l.completed_at, l.started_at) AT TIME ZONE 'UTC', fmt),
 		'outputBytes', octet_length(l.output::text),

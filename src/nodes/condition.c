@@ -202,11 +202,11 @@ condition_ai_result(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, 
 
 	if (!fl_llm_answer(call, req, resp, code, res, true, &a))
 		return;
-	if (!jb_get(a.json, "decision", &decision) || decision.type != jbvBool)
+	if (a.json == NULL || !jb_get(a.json, "decision", &decision) || decision.type != jbvBool)
 	{
 		fl_fail(res, "AI_RESPONSE_INVALID",
 				"node \"%s\": the model's answer has no boolean \"decision\" (expected {\"decision\": true or false, \"reasoning\"}): %.200s",
-				call->def->id, a.text);
+				call->def->id, a.text ? a.text : "(tool calls only)");
 		return;
 	}
 	jb_obj_begin(&b);

@@ -35,6 +35,7 @@ typedef struct FlNodeResult
 	const char *wait_kind;
 	char	   *approval_id;
 	Jsonb	   *suspend_info;	/* merged into the node:suspended event */
+	struct FlHttpRequest *http_request; /* a request a worker sends, the node waiting on it */
 	/* accounting */
 	int64		tokens;
 	Numeric		cost;
@@ -49,6 +50,7 @@ typedef struct FlNodeCall
 	Jsonb	   *input;
 	Jsonb	   *resume_data;	/* set when a suspended node continues */
 	int			attempt;
+	void	   *state;			/* the executor's own, kept from one attempt to the next */
 } FlNodeCall;
 
 /* flags */
@@ -103,6 +105,13 @@ extern bool fl_cfg_bool(FlNodeCall *call, FlNodeResult *res, const char *field,
 extern bool fl_cfg_value(FlNodeCall *call, const char *field, JsonbValue *out);
 extern bool fl_node_credential(FlNodeCall *call, FlNodeResult *res, const char *name, JsonbValue *out);
 extern bool fl_contains_template(const char *s);
+
+/*
+ * Run workflow wf_text (a uuid) as a child execution of this node with the
+ * payload: its result ({status, executionId, output, error, waiting}), or
+ * NULL with res failed (not visible, archived, invalid, too deep).
+ */
+extern Jsonb *fl_run_child_workflow(FlNodeCall *call, FlNodeResult *res, const char *wf_text, Jsonb *payload);
 
 /* the builtin executors, one per file in src/nodes */
 extern const FlNodeType fl_node_trigger;

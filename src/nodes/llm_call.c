@@ -55,6 +55,8 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 	req->method = pstrdup("POST");
 	req->max_response_bytes = fl_http_max_response_bytes;
 	req->idempotency_key = fl_http_idempotency_key(call);
+	if (ask->step > 0)
+		req->idempotency_key = psprintf("%s:step:%d", req->idempotency_key, ask->step);
 	req->accept = &any_status;	/* every status is mapped by fl_llm_answer */
 	req->naccept = 1;
 	req->headers = fl_http_set_header(req->headers, "Content-Type", "application/json");
@@ -106,6 +108,12 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 	}
 	if (ask->max_tokens > 0 || req->budget_held)
 		jb_kv_int(&b, "max_tokens", completion_bound);
+	if (ask->tools)
+	{
+		jb_kv_jsonb(&b, "tools", ask->tools);
+		if (ask->no_tools)
+			jb_kv_str(&b, "tool_choice", "none");
+	}
 	if (ask->json)
 	{
 		jb_key(&b, "response_format");
@@ -152,6 +160,15 @@ usage_int(JsonbValue *usage, const char *key)
 }
 
 static bool
+answer_invalid(const char *id, FlHttpResponse *resp, FlNodeResult *res)
+{
+	fl_fail(res, "AI_RESPONSE_INVALID", "node \"%s\": the model API's answer is not a chat completion "
+			"(expected choices[0].message.content or tool_calls): %s", id,
+			resp->body ? pnstrdup(resp->body, Min(resp->body_len, 200)) : "(empty)");
+	return false;
+}
+
+static bool
 read_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode code,
 			FlNodeResult *res, bool json, FlLlmAnswer *a)
 {
@@ -170,16 +187,15 @@ read_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode
 		return false;
 	if (body == NULL || !jb_get(body, "choices", &choices) || !jbv_is_array(&choices) ||
 		!jbv_get_index(&choices, 0, &choice) || !jbv_is_object(&choice) ||
-		!jbv_get_key(&choice, "message", &msg) || !jbv_is_object(&msg) ||
-		!jbv_get_key(&msg, "content", &content) || content.type != jbvString)
-	{
-		fl_fail(res, "AI_RESPONSE_INVALID", "node \"%s\": the model API's answer is not a chat completion "
-				"(expected choices[0].message.content): %s", id,
-				resp->body ? pnstrdup(resp->body, Min(resp->body_len, 200)) : "(empty)");
-		return false;
-	}
-	a->text = jbv_cstring(&content);
-	if (json && (a->json = fl_http_try_parse_json(a->text)) == NULL)
+		!jbv_get_key(&choice, "message", &msg) || !jbv_is_object(&msg))
+		return answer_invalid(id, resp, res);
+	if (jbv_get_key(&msg, "tool_calls", &v) && jbv_is_array(&v) && jbv_array_size(&v) > 0)
+		a->tool_calls = jbv_to_jsonb(&v);
+	if (jbv_get_key(&msg, "content", &content) && content.type == jbvString)
+		a->text = jbv_cstring(&content);
+	else if (a->tool_calls == NULL)
+		return answer_invalid(id, resp, res);
+	if (json && a->text && (a->json = fl_http_try_parse_json(a->text)) == NULL)
 	{
 		fl_fail(res, "AI_RESPONSE_INVALID", "node \"%s\": responseFormat is json, but the model's answer is not JSON: %.200s",
 				id, a->text);

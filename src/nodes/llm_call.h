@@ -20,13 +20,17 @@ typedef struct FlLlmAsk
 	JsonbValue *temperature;	/* NULL: the model's */
 	int64		max_tokens;		/* 0: the model's */
 	bool		json;			/* response_format json_object */
+	Jsonb	   *tools;			/* NULL, or the OpenAI tools array */
+	bool		no_tools;		/* tool_choice none: the model must answer */
+	int			step;			/* 0: a single call; else the agent's step (its Idempotency-Key) */
 } FlLlmAsk;
 
 /* What came back. */
 typedef struct FlLlmAnswer
 {
-	char	   *text;
+	char	   *text;			/* NULL when the model only calls tools */
 	Jsonb	   *json;			/* the text parsed, when asked for json */
+	Jsonb	   *tool_calls;		/* NULL, or [{id, type, function: {name, arguments}}] */
 	char	   *model;
 	char	   *finish_reason;
 	int64		prompt_tokens;

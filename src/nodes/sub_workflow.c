@@ -68,36 +68,31 @@ child_outcome(FlNodeCall *call, FlNodeResult *res, Jsonb *child)
 	}
 }
 
-static void
-sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
+Jsonb *
+fl_run_child_workflow(FlNodeCall *call, FlNodeResult *res, const char *wf_text, Jsonb *payload)
 {
 	FlExec	   *ex = call->ex;
-	char	   *wf_text;
 	pg_uuid_t  *child_id;
 	FlWorkflow *child;
-	JsonbValue	payload;
-	Jsonb	   *result;
 
-	if (!fl_cfg_string(call, res, "workflowId", true, &wf_text))
-		return;
 	if (!fl_is_uuid(wf_text))
 	{
 		fl_fail(res, "INVALID_CONFIG", "node \"%s\": field \"workflowId\" must be a workflow id (a uuid), got \"%s\"",
 				call->def->id, wf_text);
-		return;
+		return NULL;
 	}
 	child_id = DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(wf_text)));
 	if (memcmp(child_id, &ex->wf->id, sizeof(pg_uuid_t)) == 0)
 	{
 		fl_fail(res, "INVALID_CONFIG", "node \"%s\": a workflow cannot run itself as a sub-workflow",
 				call->def->id);
-		return;
+		return NULL;
 	}
 	if (ex->depth + 1 > fl_max_depth)
 	{
 		fl_fail(res, "LIMIT_EXCEEDED", "node \"%s\": sub-workflows nest deeper than flowent.max_depth (%d)",
 				call->def->id, fl_max_depth);
-		return;
+		return NULL;
 	}
 	/*
 	 * The child must be visible to the execution's user, whoever runs this
@@ -108,26 +103,38 @@ sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
 	{
 		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s does not exist or is not visible to %s",
 				call->def->id, wf_text, ex->user_id);
-		return;
+		return NULL;
 	}
 	if (child->archived)
 	{
 		fl_fail(res, "SUB_WORKFLOW_FAILED", "node \"%s\": workflow %s is archived", call->def->id, wf_text);
-		return;
+		return NULL;
 	}
 	if (!child->valid)
 	{
 		fl_fail(res, "VALIDATION_FAILED", "node \"%s\": sub-workflow %s is not valid: %s",
 				call->def->id, wf_text, child->issues.items[0].message);
 		res->error_details = fl_issues_to_jsonb(child);
-		return;
+		return NULL;
 	}
+	fl_store_execution_insert(ex);	/* the child refers to it */
+	return fl_run_workflow(child, payload, jsonb_from_cstring("{}", 2), "manual", ex, call->def->id, NULL);
+}
+
+static void
+sub_workflow_execute(FlNodeCall *call, FlNodeResult *res)
+{
+	char	   *wf_text;
+	JsonbValue	payload;
+	Jsonb	   *result;
+
+	if (!fl_cfg_string(call, res, "workflowId", true, &wf_text))
+		return;
 	if (!fl_cfg_value(call, "payload", &payload))
 		jbv_from_jsonb(call->input, &payload);
-	fl_store_execution_insert(ex);	/* the child refers to it */
-	result = fl_run_workflow(child, jbv_to_jsonb(&payload), jsonb_from_cstring("{}", 2), "manual",
-							 ex, call->def->id, NULL);
-	child_outcome(call, res, result);
+	result = fl_run_child_workflow(call, res, wf_text, jbv_to_jsonb(&payload));
+	if (result)
+		child_outcome(call, res, result);
 }
 
 /* The child finished: its result arrives as the resume data. */

@@ -279,6 +279,8 @@ extern void fl_store_timer(FlExec *ex, int node, const char *kind, TimestampTz f
 						   Jsonb *payload);
 
 /* events.c */
+extern void fl_log_node_step(FlExec *ex, int n, int step, Jsonb *output, TimestampTz started,
+							 int64 tokens, Numeric cost);
 extern void fl_emit(FlExec *ex, const char *event, int node, const char *status,
 					Jsonb *output, int duration_ms, Jsonb *extra);
 extern void fl_send_event(const char *exec_id, const char *wf_id, int seq,

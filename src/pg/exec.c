@@ -495,6 +495,32 @@ fl_finish_node(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res,
 	}
 }
 
+/*
+ * One step of a node that works in steps (an agent's model call and the
+ * tools it asked for): a step:progress event and a node-log row of its own
+ * with the step's tokens and cost, in the iteration "<iteration>#<step>",
+ * which no continuation reads as the node's.
+ */
+void
+fl_log_node_step(FlExec *ex, int n, int step, Jsonb *output, TimestampTz started,
+				 int64 tokens, Numeric cost)
+{
+	char		saved[sizeof(ex->iteration)];
+	JB			e = {0};
+
+	if (ex->secrets != NIL)
+		output = fl_scrub_jsonb(ex, output);
+	memcpy(saved, ex->iteration, sizeof(saved));
+	snprintf(ex->iteration, sizeof(ex->iteration), "%s#%d", saved, step);
+	jb_obj_begin(&e);
+	jb_kv_int(&e, "step", step);
+	jb_kv_int(&e, "tokens", tokens);
+	jb_obj_end(&e);
+	fl_emit(ex, "step:progress", n, "running", output, -1, jb_finish(&e));
+	fl_store_node_log(ex, n, "success", NULL, output, NULL, NULL, NULL, started, 1, tokens, cost);
+	memcpy(ex->iteration, saved, sizeof(saved));
+}
+
 /* Resolve the node's data (strictly) unless it resolves its own fields. */
 bool
 fl_node_config(FlExec *ex, int n, FlNodeCall *call, FlNodeResult *res)
@@ -580,11 +606,15 @@ suspend_for_retry(FlExec *ex, int n, FlNodeResult *res, int next, int64 wait_ms)
 {
 	JB			b = {0};
 	char	   *last_error = pstrdup(res->error_message ? res->error_message : "");
+	Jsonb	   *kept = res->suspend_info;
 
 	fl_store_timer(ex, n, "retry", TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms), NULL);
 	jb_obj_begin(&b);
 	jb_kv_int(&b, "attempt", next);
 	jb_kv_str(&b, "lastError", last_error);
+	/* what the node keeps for its next attempt (an agent's conversation) */
+	if (kept)
+		jb_kv_merge(&b, kept, "attempt");
 	jb_obj_end(&b);
 	memset(res, 0, sizeof(*res));
 	res->outcome = FL_SUSPEND;
@@ -691,7 +721,8 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	FlPrior    *p = resuming ? fl_prior_of(ex, n) : NULL;
 	char	   *kind = p ? jb_get_cstring(p->output, "kind") : NULL;
 	bool		retrying = kind && strcmp(kind, FL_WAIT_RETRY) == 0;
-	int			attempt = retrying ? waiting_attempt(ex, n) : 1;
+	bool		answered = kind && strcmp(kind, FL_WAIT_HTTP) == 0;
+	int			attempt = retrying || answered ? waiting_attempt(ex, n) : 1;
 	int64		wait;
 
 	if (retrying)
@@ -725,6 +756,19 @@ execute_node(FlExec *ex, int n, bool resuming, Jsonb *resume_data)
 	}
 	if (res.outcome == FL_SUCCESS && res.output == NULL)
 		res.output = jsonb_null();
+	/* a node that made its own request waits on it (an agent's next model call) */
+	if (res.outcome == FL_SUSPEND && res.http_request)
+	{
+		JB			b = {0};
+
+		fl_http_dispatcher(ex->id_str, nd->id, ex->iteration, res.http_request);
+		jb_obj_begin(&b);
+		jb_kv_int(&b, "attempt", attempt);
+		if (res.suspend_info)
+			jb_kv_merge(&b, res.suspend_info, "attempt");
+		jb_obj_end(&b);
+		res.suspend_info = jb_finish(&b);
+	}
 	if (res.outcome == FL_SUSPEND && res.wait_kind == NULL)
 	{
 		/* re-sent to a worker: the node keeps waiting as logged */

@@ -22,9 +22,17 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   busy-long       429 with Retry-After: 3600
   busy-date       429 with Retry-After as an HTTP date 2 s ahead
   slow            answers after 3 s
+  sleep-S         answers as echo after S seconds (e.g. sleep-2)
   metered         answers "ok" after 0.3 s; usage 30 prompt tokens + the request's max_tokens (10 when
                   absent) completion tokens, as a provider that used every token it may
   unknown-model   404 {"error": {"message": "The model `unknown-model` does not exist"}}
+  agent           a tool-calling model scripted by the first user message, JSON {"calls": [[{name,
+                  arguments}], ...], "stubborn": bool}: while fewer answers with tool_calls than
+                  calls are in the conversation (and tool_choice is not "none", unless stubborn),
+                  the next calls (arguments as a JSON text; "arguments" given as a string is sent
+                  as it is); then content "final: " + the tool messages' contents joined by " | ";
+                  usage: prompt 10 per message, completion 5; with "failOnce": N and "key": K, the
+                  first request for step N of script K answers 500
 GET /brave/search?q=&count=   Brave's Web Search response (web.results: min(count, 3) of them); 401
                               in Brave's error format unless X-Subscription-Token is brave-key
 GET /ddg/?q=&format=json      DuckDuckGo's Instant Answer response: an abstract and related topics, one
@@ -50,6 +58,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOG = []
 LOCK = threading.Lock()
 KEY = "sk-test"
+FAILED = set()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -194,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, "<html>maintenance</html>", ctype="text/html")
         if model == "slow":
             time.sleep(3)
+        if model and model.startswith("sleep-"):
+            time.sleep(float(model[6:]))
         if model in ("judge", "judge-bad"):
             said_yes = "yes" in (msgs[-1]["content"] if msgs else "")
             content = json.dumps({"decision": said_yes, "reasoning": "the data says " + ("yes" if said_yes else "no")}
@@ -209,6 +220,8 @@ class Handler(BaseHTTPRequestHandler):
                 "id": "chatcmpl-m", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "length"}],
                 "usage": {"prompt_tokens": 30, "completion_tokens": completion, "total_tokens": 30 + completion}})
+        if model == "agent":
+            return self._agent(req, msgs)
         if model == "json":
             content = '{"answer": 42, "exact": 0.1000000000000000000001}'
         elif model == "not-json":
@@ -224,7 +237,44 @@ class Handler(BaseHTTPRequestHandler):
                       "total_tokens": prompt_tokens + completion_tokens}})
 
 
+    def _agent(self, req, msgs):
+        script = {}
+        for m in msgs:
+            if m.get("role") == "user":
+                try:
+                    script = json.loads(m.get("content") or "{}")
+                except ValueError:
+                    script = {}
+                break
+        calls = script.get("calls") or []
+        done = sum(1 for m in msgs if m.get("role") == "assistant" and m.get("tool_calls"))
+        forced = req.get("tool_choice") == "none" and not script.get("stubborn")
+        if script.get("failOnce") == done + 1:
+            with LOCK:
+                first = (script.get("key"), done + 1) not in FAILED
+                FAILED.add((script.get("key"), done + 1))
+            if first:
+                return self._send(500, {"error": {"message": "the model is overloaded"}})
+        usage = {"prompt_tokens": 10 * len(msgs), "completion_tokens": 5, "total_tokens": 10 * len(msgs) + 5}
+        if done < len(calls) and req.get("tools") and not forced:
+            tcs = [{"id": "call_%d_%d" % (done + 1, i), "type": "function",
+                    "function": {"name": c["name"],
+                                 "arguments": c["arguments"] if isinstance(c.get("arguments"), str)
+                                 else json.dumps(c.get("arguments", {}))}}
+                   for i, c in enumerate(calls[done])]
+            message = {"role": "assistant", "content": None, "tool_calls": tcs}
+            finish = "tool_calls"
+        else:
+            results = [m.get("content") or "" for m in msgs if m.get("role") == "tool"]
+            message = {"role": "assistant", "content": "final: " + " | ".join(results)}
+            finish = "stop"
+        return self._send(200, {
+            "id": "chatcmpl-a", "object": "chat.completion", "created": int(time.time()), "model": "agent",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
+
+
 class Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # hundreds of clients connect at once (bench/llm_concurrent.sh)
     def handle_error(self, request, client_address):
         pass  # a client that hung up (the timeout test) is no error of the server's
 
