@@ -23,3 +23,7 @@ poll() {
 	done
 	return 1
 }
+# field JSON PATH: the value at PATH (a Python subscript, e.g. "['output']['text']") as sorted
+# JSON; sval JSON PATH: a string there as it is
+field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
+sval() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval('d' + sys.argv[2]))" "$1" "$2"; }

@@ -39,7 +39,6 @@ as_err() {
 	if out=$(psql -X -At -q -v ON_ERROR_STOP=1 -U "$1" -d "$DB" -c "$2" 2>&1); then fail "expected an error from: $2 (got $out)"; fi
 	sed -n 's/^psql:[^E]*ERROR:  //p; s/^ERROR:  //p' <<<"$out" | head -n 1
 }
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
 calls() { python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions')))" < <(curl -s "$API/../log"); }
 # agent ROLE NAME [NODES]: alice's workflow trigger -> ai (llm-agent, metered, maxTokens 10) [-> ai2] -> output
 agent() {

@@ -38,8 +38,6 @@ mailer() {
 		'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"m\"},{\"id\":\"e2\",\"source\":\"m\",\"target\":\"o\"}]')"
 }
 run() { q "$DB" -c "SELECT flowent.run('$1', '${2:-{\}}')"; }
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
-sval() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
 err_of() { local r; r=$(run "$(mailer "e$RANDOM" "$1")"); echo "$(sval "$r" "['error']['code']") | $(sval "$r" "['error']['message']")"; }
 # the last message the server took, parsed: python's email package reads it back
 last_mail() {

@@ -37,9 +37,6 @@ agent() {
 		'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"ai\"},{\"id\":\"e2\",\"source\":\"ai\",\"target\":\"o\"}]')"
 }
 run() { q "$DB" -c "SELECT flowent.run('$1', '${2:-{\}}')"; }
-# field JSON PATH: the value at PATH (a Python subscript) as sorted JSON; sval: a string as it is
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
-sval() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
 
 # ---- a call: the request as sent and the output with its cost
 curl -s "$API/../log/clear" >/dev/null

@@ -26,8 +26,6 @@ CREATE EXTENSION flowent;
 SELECT flowent.set_credential('openai', '{"apiKey": "sk-tools-77"}');
 INSERT INTO flowent.model_prices (model, prompt_per_1k, completion_per_1k) VALUES ('agent', 1, 2);
 SQL
-field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(eval('d' + sys.argv[2]), sort_keys=True))" "$1" "$2"; }
-sval() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval('d' + sys.argv[2]))" "$1" "$2"; }
 log() { curl -s "$API/log"; }
 clear_log() { curl -s "$API/log/clear" >/dev/null; }
 
