@@ -203,6 +203,7 @@ BEGIN
 	DELETE FROM flowent.workflow_approval_requests a USING gone g WHERE a.execution_id = g.id;
 	DELETE FROM flowent.timers t USING gone g WHERE t.execution_id = g.id;
 	DELETE FROM flowent.run_queue q USING gone g WHERE q.execution_id = g.id;
+	DELETE FROM flowent.node_progress p USING gone g WHERE p.execution_id = g.id;
 	RETURN NULL;
 END
 $$;

@@ -203,6 +203,8 @@ types(type, category, label, description, handles, schema) AS (VALUES
 			"description": "Workflows the model may call: [{workflowId, name?, description?, parameters?}]; each call runs the workflow with the arguments as its payload, and its output goes back to the model."},
 		"maxSteps": {"type": "integer", "default": 5,
 			"description": "Most model calls of one run of the node (with tools); the last is told to answer."},
+		"stream": {"type": "boolean", "default": true,
+			"description": "In asynchronous runs, ask for the answer as a stream and show its text as it is written (step:progress events); the output is the same."},
 		"timeoutMs": {"type": "integer",
 			"description": "Fail with TIMEOUT when a call takes longer; default flowent.http_timeout_ms (30000)."}}}'),
 

@@ -463,7 +463,8 @@ BEGIN
 		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
 	END IF;
 	PERFORM flowent._check_keys('body', b,
-		ARRAY['payload', 'variables', 'skipBudgetCheck', 'isTest', 'version', 'breakpoints', 'mode']);
+		ARRAY['payload', 'variables', 'skipBudgetCheck', 'maxCostUsd', 'maxTokens', 'preflight', 'isTest', 'version',
+		      'breakpoints', 'mode']);
 	v_mode := coalesce(flowent._json_string(b -> 'mode', 'body.mode'), 'async');
 	IF v_mode NOT IN ('sync', 'async') THEN
 		RAISE EXCEPTION 'body.mode must be "sync" or "async", got %', (b -> 'mode')::text

@@ -264,3 +264,42 @@ BEGIN
 	RETURN flowent.estimate((body ->> 'workflowId')::uuid, coalesce(body -> 'payload', '{}'));
 END
 $$;
+
+-- The pre-flight check of a run with options.preflight (flowent.run,
+-- flowent.execute): its estimate against the run's caps (maxCostUsd,
+-- maxTokens) and the acting user's remaining budgets, before anything
+-- starts.  Over one: BUDGET_EXCEEDED (53400) with the estimate and the limit.
+CREATE FUNCTION flowent._preflight(workflow_id uuid, payload jsonb, options jsonb) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	e jsonb := flowent.estimate(workflow_id, coalesce(payload, '{}'));
+	cost numeric := trim_scale((e ->> 'totalCost')::numeric);
+	tokens bigint := (e ->> 'totalTokens')::bigint;
+	b record;
+	why text;
+BEGIN
+	IF options ? 'maxCostUsd' AND cost > (options ->> 'maxCostUsd')::numeric THEN
+		why := format('its estimate is %s USD, and options.maxCostUsd is %s', cost, options ->> 'maxCostUsd');
+	ELSIF options ? 'maxTokens' AND tokens > (options ->> 'maxTokens')::numeric THEN
+		why := format('its estimate is %s tokens, and options.maxTokens is %s', tokens, options ->> 'maxTokens');
+	ELSIF NOT coalesce((options ->> 'skipBudgetCheck')::boolean, false) THEN
+		FOR b IN SELECT s.period, s.remaining_usd, s.remaining_tokens FROM flowent.budget_status s
+			WHERE s.user_id = flowent.current_user_id() ORDER BY s.period
+		LOOP
+			IF b.remaining_usd IS NOT NULL AND cost > b.remaining_usd THEN
+				why := format('its estimate is %s USD, and the %s budget of user "%s" has %s USD left',
+					cost, b.period, flowent.current_user_id(), trim_scale(b.remaining_usd));
+			ELSIF b.remaining_tokens IS NOT NULL AND tokens > b.remaining_tokens THEN
+				why := format('its estimate is %s tokens, and the %s budget of user "%s" has %s tokens left',
+					tokens, b.period, flowent.current_user_id(), b.remaining_tokens);
+			END IF;
+			EXIT WHEN why IS NOT NULL;
+		END LOOP;
+	END IF;
+	IF why IS NOT NULL THEN
+		RAISE EXCEPTION 'BUDGET_EXCEEDED: the run of workflow % does not start: %', workflow_id, why
+			USING ERRCODE = '53400', DETAIL = e::text,
+				HINT = 'Run it without options.preflight to let each model call''s reservation decide.';
+	END IF;
+END
+$$;

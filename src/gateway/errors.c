@@ -27,6 +27,8 @@ static const struct
 	{"57014", 504, "TIMEOUT"},
 	{"40001", 503, "UNAVAILABLE"},
 	{"40P01", 503, "UNAVAILABLE"},
+	{"53400", 429, "BUDGET_EXCEEDED"},	/* a model call over a budget (flowent.generate) */
+	{"58000", 502, "UPSTREAM_FAILED"},	/* an outside service failed (flowent.generate's model) */
 	{"22", 400, "INVALID_INPUT"},
 	{"23", 409, "CONFLICT"},
 	{"08", 503, "UNAVAILABLE"},

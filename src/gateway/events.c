@@ -24,6 +24,7 @@
 #include "gateway/util.h"
 
 #define EVENTS_SQL "SELECT flowent.api_execution_events($1::uuid, $2::int, $3::int)"
+#define PROGRESS_SQL "SELECT flowent.api_node_progress($1::uuid, $2, $3)"
 
 typedef struct ev
 {
@@ -33,6 +34,11 @@ typedef struct ev
 	bool		needs_output;
 	bool		complete;		/* workflow:complete */
 	bool		skipped;		/* events:skipped: catch up from the node logs */
+	/* a live step:progress (no seq, no node-log row): its text is read from node_progress */
+	bool		progress;
+	bool		needs_progress;
+	char	   *node_id;		/* of a progress event waiting for its text */
+	char	   *iteration;
 } ev;
 
 typedef struct topic topic;
@@ -86,6 +92,8 @@ static void
 ev_free(ev *e)
 {
 	free(e->json);
+	free(e->node_id);
+	free(e->iteration);
 	free(e);
 }
 
@@ -201,6 +209,7 @@ send_to(sub *s, ev *e)
 		*c = *e;
 		c->next = NULL;
 		c->json = gw_strdup(e->json);
+		c->node_id = c->iteration = NULL;	/* read at the head of the queue, before this */
 		if (s->held_tail)
 			s->held_tail->next = c;
 		else
@@ -212,6 +221,12 @@ send_to(sub *s, ev *e)
 	{
 		s->sink->send(s->sink, e->json, strlen(e->json), -1, false);
 		catch_up(s, s->last_seq);
+		return;
+	}
+	if (e->progress)
+	{
+		/* partial output between two seqs: in no order with them, and never caught up */
+		s->sink->send(s->sink, e->json, strlen(e->json), -1, false);
 		return;
 	}
 	if (s->topic->kind == T_EXECUTION && e->seq <= s->last_seq)
@@ -291,6 +306,32 @@ fetched(void *arg, gw_result *r)
 		pump(t);
 }
 
+/* The text of the progress event at the head of the queue has been read. */
+static void
+fetched_progress(void *arg, gw_result *r)
+{
+	fetch_job  *j = arg;
+	topic	   *t = j->t;
+	ev		   *e = t->q;
+
+	release(j->s);
+	free(j);
+	t->fetching = false;
+	if (e && e->needs_progress)
+	{
+		e->needs_progress = false;	/* not visible, or the answer is in: sent as it came */
+		if (r->ok && r->value)
+		{
+			free(e->json);
+			e->json = gw_strdup(r->value);
+		}
+	}
+	if (t->subs == NULL)
+		topic_drop_if_empty(t);
+	else
+		pump(t);
+}
+
 static void
 pump(topic *t)
 {
@@ -298,6 +339,27 @@ pump(topic *t)
 	{
 		ev		   *e = t->q;
 
+		if (e->needs_progress)
+		{
+			sub		   *reader = NULL;
+
+			for (sub *s = t->subs; s && !reader; s = s->next)
+				if (s->authorized)
+					reader = s;
+			if (reader)
+			{
+				fetch_job  *j = gw_alloc(sizeof(*j));
+				const char *p[3] = {t->id, e->node_id, e->iteration ? e->iteration : ""};
+
+				j->t = t;
+				j->s = reader;
+				reader->jobs++;
+				t->fetching = true;
+				gw_pool_submit(reader->sink->token, PROGRESS_SQL, 3, p, fetched_progress, j);
+				return;
+			}
+			e->needs_progress = false;
+		}
 		if (e->needs_output)
 		{
 			sub		   *reader = NULL;
@@ -692,6 +754,16 @@ queue_event(json_t *e)
 		x->complete = strcmp(name, "workflow:complete") == 0;
 		x->skipped = strcmp(name, "events:skipped") == 0;
 		x->needs_output = ob > 0 && (strcmp(name, "step:completed") == 0 || strcmp(name, "node:suspended") == 0);
+		if (strcmp(name, "step:progress") == 0 && json_is_true(json_object_get(e, "live")))
+		{
+			const char *node = json_string_value(json_object_get(e, "nodeId"));
+			const char *iter = json_string_value(json_object_get(e, "iteration"));
+
+			x->progress = true;
+			x->needs_progress = node != NULL;
+			x->node_id = node ? gw_strdup(node) : NULL;
+			x->iteration = iter ? gw_strdup(iter) : NULL;
+		}
 		if (t->q_tail)
 			t->q_tail->next = x;
 		else

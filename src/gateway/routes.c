@@ -40,7 +40,6 @@ typedef struct gw_route_def
 static void health(gw_req *r, char **params);
 static void metrics(gw_req *r, char **params);
 static void openapi(gw_req *r, char **params);
-static void not_yet(gw_req *r, char **params);
 
 static void
 ws(gw_req *r, char **params)
@@ -90,8 +89,8 @@ static const gw_route_def routes[] = {
 	"clone a template {templateId, name?}"},
 	{"GET", "/api/pipelines/analytics", "SELECT flowent.api_analytics($1::jsonb)", "q", 200, true, NULL,
 	"analytics (from, to, workflowId)"},
-	{"POST", "/api/pipelines/generate", NULL, "", 501, true, not_yet,
-	"generate a pipeline from a sentence (needs the AI nodes)"},
+	{"POST", "/api/pipelines/generate", "SELECT flowent.api_generate($1::jsonb)", "b", 200, true, NULL,
+	"generate a pipeline from a sentence {prompt, model?, credential?, baseUrl?, save?, name?}: {nodes, edges, explanation}"},
 	{"GET", "/api/pipelines/context/:id", "SELECT flowent.api_execution_context($1::uuid)", "i", 200, true, NULL,
 	"an execution's context"},
 	{"GET", "/api/pipelines/:id", "SELECT flowent.api_get_pipeline($1::uuid)", "i", 200, true, NULL,
@@ -198,14 +197,6 @@ openapi(gw_req *r, char **params)
 
 	(void) params;
 	gw_req_respond(r, 200, "application/json", t, strlen(t));
-}
-
-static void
-not_yet(gw_req *r, char **params)
-{
-	(void) params;
-	gw_req_error(r, 501, "NOT_IMPLEMENTED",
-				 "this route needs the AI nodes, which this Flowent does not have yet", NULL);
 }
 
 static bool

@@ -30,10 +30,15 @@
  * the node on its request (the worker's curl multi loop sends it), and a
  * tool whose child suspends suspends the node until the child ends.  What
  * the agent has done is kept in the waiting node's info ("agent"), so a
- * continuation, a retry timer or another worker goes on from there.
+ * continuation, a retry timer or another worker goes on from there.  There
+ * the answer is asked for as a stream (unless `stream` is false): the
+ * worker stores the text so far as it arrives (http_multi.c), and the
+ * streamed chunks put together are the same answer (llm_stream.c).
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -54,6 +59,7 @@ typedef struct AgentConfig
 	JsonbValue	temperature;
 	FlLlmTools	tools;
 	int			max_steps;
+	bool		stream;
 } AgentConfig;
 
 /* What the agent has done: kept across attempts and suspensions. */
@@ -102,7 +108,8 @@ agent_config(FlNodeCall *call, FlNodeResult *res, AgentConfig *cfg)
 		!fl_cfg_string(call, res, "baseUrl", false, &base) ||
 		!fl_cfg_string(call, res, "credential", false, &cred_name) ||
 		!fl_cfg_int(call, res, "maxTokens", 0, 1, 10000000, &max_tokens) ||
-		!fl_cfg_int(call, res, "maxSteps", MAX_STEPS_DEFAULT, 1, MAX_STEPS_LIMIT, &max_steps))
+		!fl_cfg_int(call, res, "maxSteps", MAX_STEPS_DEFAULT, 1, MAX_STEPS_LIMIT, &max_steps) ||
+		!fl_cfg_bool(call, res, "stream", true, &cfg->stream))
 		return false;
 	if (format && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
 	{
@@ -460,6 +467,8 @@ step_request(FlNodeCall *call, FlNodeResult *res, AgentConfig *cfg, Agent *ag, F
 		jb_arr_end(&b);
 		ask.messages = jb_finish(&b);
 	}
+	/* streamed where a worker sends it: it reports the text as it comes */
+	ask.stream = cfg->stream && !call->ex->sync && fl_http_dispatcher != NULL;
 	if (cfg->tools.n > 0)
 	{
 		ask.tools = cfg->tools.defs;
@@ -530,6 +539,22 @@ succeed(FlNodeCall *call, FlNodeResult *res, AgentConfig *cfg, Agent *ag, FlLlmA
 	res->cost = ag->cost;
 }
 
+/* The text a worker stored while the answer streamed in: the answer has it now. */
+static void
+forget_progress(FlNodeCall *call)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+	Datum		a[3];
+
+	a[0] = UUIDPGetDatum(&call->ex->id);
+	a[1] = CStringGetTextDatum(call->def->id);
+	a[2] = CStringGetTextDatum(call->ex->iteration);
+	fl_owner_plan(&plan, "DELETE FROM flowent.node_progress WHERE execution_id = $1 AND node_id = $2 AND iteration = $3",
+				  3, types);
+	fl_owner_exec(plan, a, NULL, SPI_OK_DELETE);
+}
+
 /* A step's answer: the final one, or tool calls to run. */
 static StepEnd
 step_answer(FlNodeCall *call, FlNodeResult *res, AgentConfig *cfg, Agent *ag, FlHttpRequest *req,
@@ -537,6 +562,8 @@ step_answer(FlNodeCall *call, FlNodeResult *res, AgentConfig *cfg, Agent *ag, Fl
 {
 	FlLlmAnswer a;
 
+	if (req->stream)
+		forget_progress(call);
 	if (!fl_llm_answer(call, req, resp, code, res, cfg->ask.json, &a))
 		return STEP_FAILED;
 	ag->step++;

@@ -20,6 +20,7 @@
 #include "utils/numeric.h"
 
 #include "nodes/llm_call.h"
+#include "nodes/llm_stream.h"
 #include "pg/budget.h"
 #include "pg/context.h"
 #include "pg/jsonb_util.h"
@@ -114,6 +115,16 @@ fl_llm_request(FlNodeCall *call, FlNodeResult *res, const FlLlmAsk *ask, FlHttpR
 		if (ask->no_tools)
 			jb_kv_str(&b, "tool_choice", "none");
 	}
+	if (ask->stream)
+	{
+		/* the usage comes in a last chunk: the cost stays exact */
+		jb_kv_bool(&b, "stream", true);
+		jb_key(&b, "stream_options");
+		jb_obj_begin(&b);
+		jb_kv_bool(&b, "include_usage", true);
+		jb_obj_end(&b);
+		req->stream = true;
+	}
 	if (ask->json)
 	{
 		jb_key(&b, "response_format");
@@ -185,6 +196,23 @@ read_answer(FlNodeCall *call, FlHttpRequest *req, FlHttpResponse *resp, CURLcode
 	memset(a, 0, sizeof(*a));
 	if (!fl_http_api_answer(req, resp, code, res, "model API", "AI_UNAVAILABLE", &body))
 		return false;
+	if (req->stream && body == NULL && resp->body)
+	{
+		FlLlmStream s;
+
+		fl_llm_stream_init(&s);
+		(void) fl_llm_stream_feed(&s, resp->body, resp->body_len, true);
+		body = fl_llm_stream_completion(&s);
+		if (body && jb_get(body, "error", &v) && jbv_is_object(&v))
+		{
+			Jsonb	   *err = jbv_to_jsonb(&v);
+			char	   *msg = jb_get_cstring(err, "message");
+
+			fl_fail(res, "AI_UNAVAILABLE", "node \"%s\": the model API reported an error in its stream: %s",
+					id, msg ? msg : jsonb_to_compact(err));
+			return false;
+		}
+	}
 	if (body == NULL || !jb_get(body, "choices", &choices) || !jbv_is_array(&choices) ||
 		!jbv_get_index(&choices, 0, &choice) || !jbv_is_object(&choice) ||
 		!jbv_get_key(&choice, "message", &msg) || !jbv_is_object(&msg))

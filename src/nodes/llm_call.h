@@ -23,6 +23,7 @@ typedef struct FlLlmAsk
 	Jsonb	   *tools;			/* NULL, or the OpenAI tools array */
 	bool		no_tools;		/* tool_choice none: the model must answer */
 	int			step;			/* 0: a single call; else the agent's step (its Idempotency-Key) */
+	bool		stream;			/* stream: true (the worker reports the text as it comes) */
 } FlLlmAsk;
 
 /* What came back. */

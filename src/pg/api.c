@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(flowent_resume);
 PG_FUNCTION_INFO_V1(flowent_cancel);
 PG_FUNCTION_INFO_V1(flowent_rerun);
 PG_FUNCTION_INFO_V1(flowent_execute);
+PG_FUNCTION_INFO_V1(flowent_run_node);
 
 static MemoryContext run_cxt = NULL;
 static int	run_depth = 0;
@@ -92,6 +93,7 @@ check_option_types(Jsonb *options)
 	option_must_be(options, "variables", jbvObject, "an object");
 	option_must_be(options, "skipBudgetCheck", jbvBool, "true or false");
 	option_must_be(options, "isTest", jbvBool, "true or false");
+	option_must_be(options, "preflight", jbvBool, "true or false");
 	option_must_be(options, "mode", jbvString, "\"sync\" or \"async\"");
 	option_must_be(options, "triggerType", jbvString, "manual, schedule or webhook");
 	option_must_be(options, "breakpoints", jbvArray, "an array of node ids");
@@ -149,17 +151,43 @@ check_options(Jsonb *options, const char *const *allowed)
 			if (strcmp(allowed[i], key) == 0)
 				ok = true;
 		if (!ok)
+		{
+			StringInfoData known;
+
+			initStringInfo(&known);
+			for (int i = 0; allowed[i]; i++)
+				appendStringInfo(&known, "%s%s", i ? ", " : "", allowed[i]);
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown option \"%s\"", key),
-							errhint("Known options: variables, skipBudgetCheck, maxCostUsd, maxTokens, isTest, version, breakpoints, mode, triggerType.")));
+							errhint("Known options: %s.", known.data)));
+		}
 	}
 	check_option_types(options);
 }
 
 static const char *const run_options[] = {
 	"variables", "skipBudgetCheck", "maxCostUsd", "maxTokens", "isTest", "version", "breakpoints", "mode",
-	"triggerType", NULL
+	"triggerType", "preflight", NULL
 };
+
+/*
+ * options.preflight: refuse a run whose estimate (flowent.estimate) is over
+ * its caps or the user's remaining budgets before it starts.
+ */
+static void
+preflight(pg_uuid_t *id, Jsonb *payload, Jsonb *options)
+{
+	Oid			types[3] = {UUIDOID, JSONBOID, JSONBOID};
+	Datum		a[3];
+
+	if (!jb_get_bool(options, "preflight", false))
+		return;
+	a[0] = UUIDPGetDatum(id);
+	a[1] = JsonbPGetDatum(payload);
+	a[2] = JsonbPGetDatum(options);
+	if (fl_spi_args("SELECT flowent._preflight($1, $2, $3)", 3, types, a, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check the run's estimate");
+}
 
 /* The payload must fit flowent.max_payload_bytes. */
 static void
@@ -252,6 +280,7 @@ flowent_run(PG_FUNCTION_ARGS)
 	version = option_version(options);
 	trigger_type = option_trigger_type(options);
 	spi_begin();
+	preflight(id, payload, options);
 	PG_TRY();
 	{
 		/* a top-level run allocates in the kept context; nested ones in their caller's */
@@ -280,6 +309,27 @@ flowent_run(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 	PG_RETURN_JSONB_P(res);
+}
+
+/*
+ * flowent._run_node(node jsonb, payload jsonb): one node run on its own
+ * (fl_run_node_alone).
+ */
+Datum
+flowent_run_node(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *node = arg_jsonb(fcinfo, 0, "null");
+	Jsonb	   *payload = arg_jsonb(fcinfo, 1, "{}");
+	Jsonb	   *out;
+
+	if (!JB_ROOT_IS_OBJECT(node) || JB_ROOT_IS_SCALAR(node))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("node must be a node object {id, type, data}")));
+	spi_begin();
+	check_payload(payload);
+	out = fl_run_node_alone(node, payload);
+	SPI_finish();
+	PG_RETURN_JSONB_P(out);
 }
 
 /* Is the execution visible to the caller (row-level security)? */
@@ -701,6 +751,7 @@ flowent_execute(PG_FUNCTION_ARGS)
 	wf = fl_workflow_load(id, version,
 						  version == 0 && strcmp(trigger_type, "manual") != 0);
 	fl_workflow_check_startable(wf);
+	preflight(id, payload, options);
 	exec_id = fl_queue_execution(wf, payload, options, trigger_type);
 	fl_wake_at_commit();
 	result = DirectFunctionCall1(uuid_in, CStringGetDatum(exec_id));

@@ -224,6 +224,7 @@ extern void fl_set_current_item(FlExec *ex, Jsonb *item, int index);
 extern void fl_clear_current_item(FlExec *ex);
 
 /* exec.c */
+extern Jsonb *fl_run_node_alone(Jsonb *node, Jsonb *payload);
 extern Jsonb *fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 							  const char *trigger_type, FlExec *parent,
 							  const char *parent_node_id, char **exec_id_out);
@@ -285,6 +286,8 @@ extern void fl_emit(FlExec *ex, const char *event, int node, const char *status,
 					Jsonb *output, int duration_ms, Jsonb *extra);
 extern void fl_send_event(const char *exec_id, const char *wf_id, int seq,
 						  const char *payload, int len);
+extern void fl_send_progress_event(const char *exec_id, const char *wf_id, const char *node_id,
+								   const char *node_type, const char *iteration, int64 bytes);
 extern void fl_send_complete_event(const char *exec_id, const char *wf_id, int seq,
 								   const char *status, const char *error_code);
 extern bool fl_events_paused(void);

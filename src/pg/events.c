@@ -170,6 +170,35 @@ fl_send_complete_event(const char *exec_id, const char *wf_id, int seq,
 }
 
 /*
+ * The step:progress event of a node whose partial output a worker has just
+ * stored (flowent.node_progress, e.g. a streamed answer): "live" and
+ * without a seq, as it has no node-log row; outputBytes is the size so far.
+ */
+void
+fl_send_progress_event(const char *exec_id, const char *wf_id, const char *node_id,
+					   const char *node_type, const char *iteration, int64 bytes)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"event\":\"step:progress\"");
+	append_str(&buf, ",\"executionId\":", exec_id);
+	append_str(&buf, ",\"workflowId\":", wf_id);
+	appendStringInfoString(&buf, ",\"seq\":null");
+	append_str(&buf, ",\"nodeId\":", node_id);
+	append_str(&buf, ",\"nodeType\":", node_type);
+	if (iteration && iteration[0])
+		append_str(&buf, ",\"iteration\":", iteration);
+	appendStringInfoString(&buf, ",\"status\":\"running\",\"durationMs\":null,\"ts\":");
+	appendStringInfoString(&buf, now_text());
+	append_int(&buf, ",\"outputBytes\":", bytes);
+	appendStringInfoString(&buf, ",\"live\":true}");
+	if (buf.len <= FL_EVENT_MAX)
+		fl_send_event(exec_id, wf_id, 0, buf.data, buf.len);
+	pfree(buf.data);
+}
+
+/*
  * Send one event when the transaction commits: handed over to the events
  * process of this database when it runs (no NOTIFY lock in this
  * transaction), else as a NOTIFY of this transaction (the slow path, e.g.

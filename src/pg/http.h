@@ -83,6 +83,7 @@ typedef struct FlHttpRequest
 	int			naccept;
 	FlSmtp	   *smtp;			/* a mail, not an HTTP request */
 	bool		budget_held;	/* a budget reservation waits for its answer (budget.h) */
+	bool		stream;			/* the answer comes as server-sent events (llm_stream.h) */
 } FlHttpRequest;
 
 /* What came back.  Buffers are malloc'd: free with fl_http_response_free. */

@@ -196,6 +196,73 @@ fl_run_workflow(FlWorkflow *wf, Jsonb *payload, Jsonb *options,
 	return fl_exec_finish(ex);
 }
 
+/*
+ * One node run on its own, in no execution: synchronously, as the calling
+ * user with that user's credentials, budgets and outbound rules, its
+ * templates resolved against a run with this trigger payload and nothing
+ * else; nothing is stored and no event is sent.  {status, output} or {status, error: {code, message, details}},
+ * with the node's tokens and costUsd (flowent._run_node, which
+ * flowent.generate asks the model with).
+ */
+Jsonb *
+fl_run_node_alone(Jsonb *node, Jsonb *payload)
+{
+	JB			b = {0};
+	Jsonb	   *nodes;
+	FlWorkflow *wf;
+	FlExec	   *ex;
+	FlNodeCall	call;
+	FlNodeResult res;
+
+	jb_arr_begin(&b);
+	jb_jsonb(&b, node);
+	jb_arr_end(&b);
+	nodes = jb_finish(&b);
+	wf = fl_workflow_build(nodes, jsonb_from_cstring("[]", 2), CurrentMemoryContext);
+	/* the node's own issues count; a lone node has no trigger, by design */
+	for (int i = 0; i < wf->issues.n; i++)
+		if (wf->issues.items[i].node_id != NULL)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("the node is not valid: %s", wf->issues.items[i].message)));
+	if (wf->nnodes != 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("the node is not valid: %s",
+							   wf->issues.n > 0 ? wf->issues.items[0].message : "expected one node")));
+	ex = fl_exec_create(wf, payload, jsonb_from_cstring("{}", 2), "manual");
+	wf->owner = ex->user_id;	/* the caller's credentials */
+	wf->run_as = GetUserId();
+	new_execution_id(ex);
+	ex->events_off = true;
+	fl_node_call_init(ex, 0, &call, &res);
+	if (fl_node_config(ex, 0, &call, &res))
+		wf->nodes[0].info->impl->execute(&call, &res);
+	if (res.outcome == FL_SUSPEND)
+		fl_fail(&res, "INVALID_CONFIG", "node \"%s\": a %s node cannot run on its own: it waits",
+				wf->nodes[0].id, wf->nodes[0].type);
+	jb_obj_begin(&b);
+	jb_kv_str(&b, "status", res.outcome == FL_SUCCESS ? "success" : "error");
+	if (res.outcome == FL_SUCCESS)
+		jb_kv_jsonb(&b, "output", fl_scrub_jsonb(ex, res.output ? res.output : jsonb_null()));
+	else
+	{
+		jb_key(&b, "error");
+		jb_obj_begin(&b);
+		jb_kv_str(&b, "code", res.error_code);
+		jb_kv_str(&b, "message", fl_scrub_text(ex, res.error_message));
+		if (res.error_details)
+			jb_kv_jsonb(&b, "details", fl_scrub_jsonb(ex, res.error_details));
+		jb_obj_end(&b);
+	}
+	jb_kv_int(&b, "tokens", res.tokens);
+	jb_key(&b, "costUsd");
+	if (res.cost)
+		jb_numeric(&b, res.cost);
+	else
+		jb_int(&b, 0);
+	jb_obj_end(&b);
+	return jb_finish(&b);
+}
+
 static uint8 *downstream_of(const fl_graph *g, int from);
 
 /*

@@ -27,6 +27,7 @@
 
 #include "pg/engine.h"
 #include "pg/http_async.h"
+#include "nodes/llm_stream.h"
 #include "pg/jsonb_util.h"
 #include "worker/worker.h"
 
@@ -40,7 +41,12 @@ typedef struct Transfer
 	FlHttpResponse resp;
 	CURL	   *easy;
 	bool		started;
+	FlLlmStream *stream;		/* a streamed answer: its text so far is reported */
+	TimestampTz reported_at;
 } Transfer;
+
+/* how often a streamed answer's text so far is stored and announced, at most */
+#define PROGRESS_INTERVAL_MS 100
 
 static CURLM *multi = NULL;
 static MemoryContext transfer_cxt = NULL;
@@ -125,6 +131,11 @@ dispatch(const char *exec_id, const char *node_id, const char *iteration, FlHttp
 		t->req.smtp->password = copy_str(req->smtp->password);
 		foreach(lc, req->smtp->rcpts)
 			t->req.smtp->rcpts = lappend(t->req.smtp->rcpts, copy_str(lfirst(lc)));
+	}
+	if (req->stream)
+	{
+		t->stream = palloc(sizeof(FlLlmStream));
+		fl_llm_stream_init(t->stream);
 	}
 	pending = lappend(pending, t);
 	MemoryContextSwitchTo(old);
@@ -399,6 +410,90 @@ complete_finished(void)
 	return done_any;
 }
 
+/* Store a streamed answer's text so far and announce it (inside a unit). */
+static void
+store_progress(Transfer *t)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[4] = {UUIDOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		a[4];
+	bool		isnull;
+
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("INSERT INTO flowent.node_progress AS p (execution_id, node_id, iteration, text) "
+									"SELECT $1, $2, $3, $4 FROM flowent.workflow_executions e "
+									"WHERE e.id = $1 AND e.status = 'suspended' "
+									"ON CONFLICT (execution_id, node_id, iteration) DO UPDATE "
+									"SET text = EXCLUDED.text, updated_at = clock_timestamp() "
+									"RETURNING (SELECT e.workflow_id::text FROM flowent.workflow_executions e WHERE e.id = $1)",
+									4, types);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plan = p;
+	}
+	a[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(t->exec_id));
+	a[1] = CStringGetTextDatum(t->node_id);
+	a[2] = CStringGetTextDatum(t->iteration);
+	a[3] = CStringGetTextDatum(t->stream->text.data);
+	if (SPI_execute_plan(plan, a, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not store the progress of node \"%s\"", t->node_id);
+	if (SPI_processed == 1)
+		fl_send_progress_event(t->exec_id, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+							   t->node_id, "llm-agent", t->iteration, t->stream->text.len);
+	(void) isnull;
+}
+
+/*
+ * The text so far of the streamed answers that grew, stored and announced
+ * (step:progress) in one transaction, at most every PROGRESS_INTERVAL_MS
+ * per transfer.
+ */
+static void
+report_progress(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	List	   *due = NIL;
+	ListCell   *lc;
+
+	foreach(lc, inflight)
+	{
+		Transfer   *t = lfirst(lc);
+
+		if (t->stream && t->started && t->resp.body_len > t->stream->pos && !t->stream->done &&
+			TimestampDifferenceExceeds(t->reported_at, now, PROGRESS_INTERVAL_MS))
+			due = lappend(due, t);
+	}
+	if (due == NIL)
+		return;
+	PG_TRY();
+	{
+		fl_unit_begin("flowent: reporting streamed answers");
+		foreach(lc, due)
+		{
+			Transfer   *t = lfirst(lc);
+			MemoryContext old = MemoryContextSwitchTo(t->cxt);
+			bool		grew = fl_llm_stream_feed(t->stream, t->resp.body, t->resp.body_len, false);
+
+			MemoryContextSwitchTo(old);
+			t->reported_at = now;
+			if (grew)
+				store_progress(t);
+		}
+		fl_unit_commit();
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	list_free(due);
+}
+
 /*
  * Sleep until one of curl's sockets is ready, curl's timer is due, the latch
  * is set or timeout_ms passed, and drive the transfers that can move; the
@@ -454,6 +549,7 @@ fl_http_multi_wait(long timeout_ms)
 	(void) run_due_timer();
 	CHECK_FOR_INTERRUPTS();
 	(void) complete_finished();
+	report_progress();
 	return latch;
 }
 

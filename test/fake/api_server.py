@@ -23,6 +23,14 @@ the request has "Authorization: Bearer KEY" (default "sk-test"); else by the mod
   busy-date       429 with Retry-After as an HTTP date 2 s ahead
   slow            answers after 3 s
   sleep-S         answers as echo after S seconds (e.g. sleep-2)
+  stream-slow     answers as echo; streamed, a chunk every 0.25 s
+  generator       flowent.generate's model: without the node types in the system message, an answer
+                  that is no workflow; a request whose first user message says "hopeless" always, and
+                  "broken" before a repair, a workflow with an edge to a node that does not exist;
+                  else trigger -> set-variable -> output; usage 100 + 50
+A request with "stream": true gets each answer as OpenAI streams it (text/event-stream, chunked):
+chat.completion.chunk events of 4 characters of content, tool calls in two pieces each, the
+finish_reason, the usage when stream_options.include_usage, then [DONE].
   metered         answers "ok" after 0.3 s; usage 30 prompt tokens + the request's max_tokens (10 when
                   absent) completion tokens, as a provider that used every token it may
   unknown-model   404 {"error": {"message": "The model `unknown-model` does not exist"}}
@@ -72,6 +80,9 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status, body, ctype="application/json", extra=()):
+        if status == 200 and isinstance(body, dict) and body.get("object") == "chat.completion" \
+                and getattr(self, "stream_req", None):
+            return self._stream(body, self.stream_req)
         if not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         if isinstance(body, str):
@@ -83,6 +94,45 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+
+    def _stream(self, body, req):
+        """A chat completion as OpenAI streams it: chunks of a few characters of content (and of
+        each tool call's arguments), the finish_reason, then the usage when asked, then [DONE]."""
+        delay = 0.25 if body.get("model") == "stream-slow" else 0
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def event(obj):
+            data = ("data: " + (obj if isinstance(obj, str) else json.dumps(obj)) + "\n\n").encode("utf-8")
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        def chunk(delta, finish=None):
+            event({"id": body["id"], "object": "chat.completion.chunk", "created": body["created"],
+                   "model": body["model"], "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+        msg = body["choices"][0]["message"]
+        chunk({"role": "assistant", "content": ""})
+        content = msg.get("content") or ""
+        for i in range(0, len(content), 4):
+            if delay:
+                time.sleep(delay)
+            chunk({"content": content[i:i + 4]})
+        for n, tc in enumerate(msg.get("tool_calls") or []):
+            args = tc["function"]["arguments"]
+            half = len(args) // 2
+            chunk({"tool_calls": [{"index": n, "id": tc["id"], "type": "function",
+                                   "function": {"name": tc["function"]["name"], "arguments": args[:half]}}]})
+            chunk({"tool_calls": [{"index": n, "function": {"arguments": args[half:]}}]})
+        chunk({}, body["choices"][0]["finish_reason"])
+        if (req.get("stream_options") or {}).get("include_usage"):
+            event({"id": body["id"], "object": "chat.completion.chunk", "created": body["created"],
+                   "model": body["model"], "choices": [], "usage": body["usage"]})
+        event("[DONE]")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def do_GET(self):
         u = urllib.parse.urlsplit(self.path)
@@ -186,6 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
         model = (req or {}).get("model")
         msgs = (req or {}).get("messages") or []
+        self.stream_req = req if (req or {}).get("stream") else None
         if model == "down":
             return self._send(500, {"error": {"message": "the model is overloaded"}})
         if model == "busy":
@@ -222,6 +273,8 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 30, "completion_tokens": completion, "total_tokens": 30 + completion}})
         if model == "agent":
             return self._agent(req, msgs)
+        if model == "generator":
+            return self._generator(msgs)
         if model == "json":
             content = '{"answer": 42, "exact": 0.1000000000000000000001}'
         elif model == "not-json":
@@ -271,6 +324,27 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(200, {
             "id": "chatcmpl-a", "object": "chat.completion", "created": int(time.time()), "model": "agent",
             "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
+
+
+    def _generator(self, msgs):
+        system = next((m.get("content") or "" for m in msgs if m.get("role") == "system"), "")
+        users = [m.get("content") or "" for m in msgs if m.get("role") == "user"]
+        repair = bool(users) and users[-1].startswith("That pipeline is not valid")
+        wf = {"nodes": [{"id": "start", "type": "trigger", "data": {}},
+                        {"id": "greet", "type": "set-variable",
+                         "data": {"name": "greeting", "value": "hello {{trigger.payload.name}}"}},
+                        {"id": "done", "type": "output", "data": {"value": "{{variables.greeting}}"}}],
+              "edges": [{"id": "e1", "source": "start", "target": "greet"},
+                        {"id": "e2", "source": "greet", "target": "done"}],
+              "explanation": "Greets the name it is given."}
+        if "- human-approval (" not in system or "- llm-agent (" not in system:
+            wf = {"nodes": "the node types were not in the system message"}
+        elif "hopeless" in users[0] or ("broken" in users[0] and not repair):
+            wf["edges"].append({"id": "e3", "source": "done", "target": "ghost"})
+        return self._send(200, {
+            "id": "chatcmpl-g", "object": "chat.completion", "created": int(time.time()), "model": "generator",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(wf)}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}})
 
 
 class Server(ThreadingHTTPServer):

@@ -264,8 +264,8 @@ def main():
     ok(r.status == 404, "estimate of another user's workflow: 404", r)
     r = gw.req('POST', '/api/workflows/estimate', alice, body={'workflowId': 'nope'})
     ok(r.status == 400, 'estimate with a workflowId that is no uuid: 400', r)
-    r = gw.req('POST', '/api/pipelines/generate', alice, body={'prompt': 'x'})
-    ok(r.status == 501 and r.json['error']['code'] == 'NOT_IMPLEMENTED', '/generate: 501 until the AI nodes', r)
+    r = gw.req('POST', '/api/pipelines/generate', alice, body={'description': 'x'})
+    ok(r.status == 400 and 'prompt' in r.json['error']['message'], '/generate without a prompt: 400 naming it', r)
 
     # ---- templates and analytics
     r = gw.req('GET', '/api/pipelines/templates?starterKit=true', bob)

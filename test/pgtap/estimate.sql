@@ -3,8 +3,10 @@
 -- flowent.model_price; loops times their items (from the payload, else maxIterations, else
 -- once, said in a note); the dearest branch of a condition; side-by-side branches all, a node
 -- after their merge once; tools times maxSteps; a sub-workflow's own estimate; bad input named.
+-- options.preflight: a run whose estimate is over its caps or the user's remaining budget does
+-- not start (BUDGET_EXCEEDED, 53400), before any call.
 BEGIN;
-SELECT plan(10);
+SELECT plan(17);
 
 INSERT INTO flowent.model_prices (model, prompt_per_1k, completion_per_1k) VALUES ('m', 1, 2), ('dear', 10, 20);
 CREATE FUNCTION pg_temp.ai(id text, model text, prompt text, max_tokens int) RETURNS jsonb LANGUAGE sql AS $$
@@ -74,6 +76,28 @@ SELECT is(flowent.estimate((SELECT id FROM w6)) ->> 'totalTokens', '109', 'a sub
 
 SELECT throws_ok(format('SELECT flowent.estimate(%L, ''[1]'')', (SELECT id FROM w1)), '22023',
 	'estimate: payload must be a JSON object, got array', 'a payload that is no object is named');
+
+-- the pre-flight check of runs
+SELECT throws_ok(format('SELECT flowent.run(%L, ''{"name": "12345678"}'', ''{"preflight": true, "maxCostUsd": 0.1}'')', (SELECT id FROM w1)),
+	'53400', format('BUDGET_EXCEEDED: the run of workflow %s does not start: its estimate is 0.211 USD, and options.maxCostUsd is 0.1', (SELECT id FROM w1)),
+	'preflight: an estimate over options.maxCostUsd stops the run before it starts');
+SELECT throws_ok(format('SELECT flowent.execute(%L, ''{"name": "12345678"}'', ''{"preflight": true, "maxTokens": 50}'')', (SELECT id FROM w1)),
+	'53400', format('BUDGET_EXCEEDED: the run of workflow %s does not start: its estimate is 111 tokens, and options.maxTokens is 50', (SELECT id FROM w1)),
+	'preflight: flowent.execute too, against options.maxTokens');
+SELECT is((SELECT count(*) FROM flowent.workflow_executions WHERE workflow_id = (SELECT id FROM w1)), 0::bigint,
+	'a refused run leaves no execution');
+SELECT flowent.set_budget(flowent.current_user_id(), 'day', 0.1, NULL);
+SELECT throws_like(format('SELECT flowent.run(%L, ''{"name": "12345678"}'', ''{"preflight": true}'')', (SELECT id FROM w1)),
+	'BUDGET_EXCEEDED: % its estimate is 0.211 USD, and the day budget of user "' || flowent.current_user_id() || '" has 0.1% USD left',
+	'preflight: an estimate over what the user''s budget has left');
+SELECT lives_ok(format('SELECT flowent._preflight(%L, ''{"name": "12345678"}'', ''{"skipBudgetCheck": true}'')', (SELECT id FROM w1)),
+	'preflight: skipBudgetCheck skips the user''s budgets');
+CREATE TEMP TABLE w0 AS SELECT flowent.create_workflow('free', '[{"id":"t","type":"trigger","data":{}},{"id":"o","type":"output","data":{"value":1}}]',
+	'[{"id":"e","source":"t","target":"o"}]') AS id;
+SELECT is(flowent.run((SELECT id FROM w0), '{}', '{"preflight": true, "maxCostUsd": 0}') ->> 'status', 'success',
+	'preflight: a run within its caps starts');
+SELECT throws_ok(format('SELECT flowent.run(%L, ''{}'', ''{"preflight": "yes"}'')', (SELECT id FROM w0)), '22023', NULL,
+	'preflight must be a boolean');
 
 SELECT * FROM finish();
 ROLLBACK;
