@@ -16,6 +16,11 @@ UPDATE flowent.node_types SET config_schema = jsonb_set(config_schema, '{propert
 		"description": "Workflows the model may call: [{workflowId, name?, description?, parameters?}]; each call runs the workflow with the arguments as its payload, and its output goes back to the model."},
 	"maxSteps": {"type": "integer", "default": 5,
 		"description": "Most model calls of one run of the node (with tools); the last is told to answer."},
+	"retry": {"type": "object",
+		"description": "Retry a failed attempt: {maxAttempts, backoffMs}. Without it a call that fails with AI_UNAVAILABLE or TIMEOUT is made 3 times in all, 1 s and 2 s apart (longer when Retry-After asks).",
+		"properties": {
+			"maxAttempts": {"type": "integer", "default": 3, "description": "Attempts in all, the first one included."},
+			"backoffMs": {"type": "integer", "default": 1000, "description": "Milliseconds to wait before the next attempt (doubling)."}}},
 	"stream": {"type": "boolean", "default": true,
 		"description": "In asynchronous runs, ask for the answer as a stream and show its text as it is written (step:progress events); the output is the same."},
 	"timeoutMs": {"type": "integer",

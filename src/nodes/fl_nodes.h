@@ -88,6 +88,10 @@ typedef struct FlNodeType
 	 * with their suspension info to go on from where they waited.
 	 */
 	void		(*drive) (FlExec *ex, int node, Jsonb *resume_info);
+
+	/* without a `retry` of its own: attempts in all (0: one) and the backoff before the second */
+	int			default_attempts;
+	int			default_backoff_ms;
 } FlNodeType;
 
 extern const FlNodeType *fl_builtin_node_type(const char *type);

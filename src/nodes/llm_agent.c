@@ -703,4 +703,7 @@ const FlNodeType fl_node_llm_agent = {
 	.sql_error_code = NULL,
 	.execute = agent_run,
 	.resume = agent_run,
+	/* 429, 5xx, no connection, a timeout: twice more, after 1 s and 2 s (or Retry-After) */
+	.default_attempts = 3,
+	.default_backoff_ms = 1000,
 };

@@ -272,7 +272,16 @@ parse_common(FlWorkflow *wf, FlNodeDef *nd)
 	nd->timeout_ms = -1;
 	nd->on_error = FL_ONERROR_STOP;
 	jbv_from_jsonb(nd->data, &data);
-	if (jbv_get_key(&data, "retry", &v) && v.type != jbvNull)
+	if (!(jbv_get_key(&data, "retry", &v) && v.type != jbvNull))
+	{
+		/* a type that calls a flaky service retries unless told otherwise (llm-agent) */
+		if (nd->info && nd->info->impl && nd->info->impl->default_attempts > 0)
+		{
+			nd->retry_max = nd->info->impl->default_attempts;
+			nd->retry_backoff_ms = nd->info->impl->default_backoff_ms;
+		}
+	}
+	else
 	{
 		if (!jbv_is_object(&v))
 			fl_issue_add(&wf->issues, "INVALID_FIELD_TYPE", nd->id, NULL, "retry",

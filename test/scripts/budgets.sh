@@ -143,8 +143,8 @@ ok "skipBudgetCheck: refused for a user without flowent_budget_admin; a budget a
 # ---- a call that timed out may have been charged: spent in full; a provider's refusal costs nothing
 q "$DB" -c "UPDATE flowent.budgets SET spent_tokens = 0 WHERE user_id = 'budget_alice'" >/dev/null
 WF3=$(as budget_alice -c "SELECT flowent.create_workflow('slow', '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
-	{\"id\":\"ai\",\"type\":\"llm-agent\",\"data\":{\"model\":\"slow\",\"baseUrl\":\"$API\",\"credential\":\"k\",\"prompt\":\"go\",\"maxTokens\":10,\"timeoutMs\":300}},
-	{\"id\":\"d\",\"type\":\"llm-agent\",\"data\":{\"model\":\"down\",\"baseUrl\":\"$API\",\"credential\":\"k\",\"prompt\":\"go\",\"maxTokens\":10,\"onError\":\"continue\"}}]',
+	{\"id\":\"ai\",\"type\":\"llm-agent\",\"data\":{\"model\":\"slow\",\"baseUrl\":\"$API\",\"credential\":\"k\",\"prompt\":\"go\",\"maxTokens\":10,\"timeoutMs\":300,\"retry\":{\"maxAttempts\":1}}},
+	{\"id\":\"d\",\"type\":\"llm-agent\",\"data\":{\"model\":\"down\",\"baseUrl\":\"$API\",\"credential\":\"k\",\"prompt\":\"go\",\"maxTokens\":10,\"onError\":\"continue\",\"retry\":{\"maxAttempts\":1}}}]',
 	'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"d\"},{\"id\":\"e2\",\"source\":\"d\",\"target\":\"ai\"}]')")
 r=$(as budget_alice -c "SELECT flowent.run('$WF3')")
 eq "timeout" "$(field "$r" "['error']['code']") $(status budget_alice day)" '"TIMEOUT" 45 0 175'

@@ -104,4 +104,7 @@ ok "POST /api/pipelines/generate answers the pipeline (saved as the caller's dra
 
 leaks=$(q "$DB" -c "SELECT count(*) FROM flowent.workflows WHERE nodes::text LIKE '%sk-gen-9%' OR description LIKE '%sk-gen-9%'")
 eq "no key" "$leaks" 0
+srvlog="$(q "$DB" -c "SELECT current_setting('data_directory')")/log/postgresql.log"
+if [ -r "$srvlog" ] && grep -q 'sk-gen-9' "$srvlog"; then fail "the API key is in the server log: $(grep -m1 'sk-gen-9' "$srvlog" | cut -c1-200)"; fi
+ok "the API key is not in the server log"
 echo "generate: all checks passed"

@@ -83,6 +83,14 @@ curl -s "$API/../log/clear" >/dev/null
 eq "500" "$(err_of '{"model": "down", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 3}}')" \
 	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 500: the model is overloaded'
 eq "... retried" "$(field "$(curl -s "$API/../log")" "[-1]['body']['model']") $(curl -s "$API/../log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" '"down" 3'
+# without a retry of its own a model call is made 3 times, 1 s and 2 s apart; maxAttempts 1: once
+curl -s "$API/../log/clear" >/dev/null
+err_of '{"model": "down", "credential": "openai", "prompt": "x"}' >/dev/null
+gaps=$(curl -s "$API/../log" | python3 -c 'import json,sys; l=json.load(sys.stdin); print(len(l), all(b["at"] - a["at"] >= w for a, b, w in zip(l, l[1:], (0.95, 1.95))))')
+eq "default retries" "$gaps" "3 True"
+curl -s "$API/../log/clear" >/dev/null
+err_of '{"model": "down", "credential": "openai", "prompt": "x", "retry": {"maxAttempts": 1}}' >/dev/null
+eq "maxAttempts 1" "$(curl -s "$API/../log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1
 eq "429" "$(err_of '{"model": "busy", "credential": "openai", "prompt": "x"}')" \
 	'error AI_UNAVAILABLE | node "ai": the model API answered HTTP 429: Rate limit reached'
 eq "404" "$(err_of '{"model": "unknown-model", "credential": "openai", "prompt": "x"}')" \
@@ -105,7 +113,7 @@ case "$(err_of "{\"model\": \"echo\", \"credential\": \"openai\", \"prompt\": \"
 	"error AI_UNAVAILABLE | node \"ai\": the model API at http://127.0.0.1:9/v1/chat/completions could not be reached"*) ;;
 	*) fail "unreachable" ;;
 esac
-ok "401 CREDENTIAL_INVALID, 500 and 429 AI_UNAVAILABLE (retried: 3 attempts), 404 INVALID_CONFIG, no completion / HTML / not JSON AI_RESPONSE_INVALID, TIMEOUT, unreachable AI_UNAVAILABLE, each with the provider's message"
+ok "401 CREDENTIAL_INVALID, 500 and 429 AI_UNAVAILABLE (retried: 3 attempts, by default 1 s and 2 s apart), 404 INVALID_CONFIG, no completion / HTML / not JSON AI_RESPONSE_INVALID, TIMEOUT, unreachable AI_UNAVAILABLE, each with the provider's message"
 
 # ---- 429 with Retry-After: a retry waits as long as the server asks (the node's backoff is 0)
 # attempts GAP: the number of requests the server saw and the seconds from the first to the last

@@ -132,4 +132,7 @@ print("llm_stream: gateway: %d live texts, growing: %s" % (len(texts), " | ".joi
 PY
 ok "through the gateway a subscriber gets step:progress with the text so far, growing, then the step's output"
 dropdb --if-exists "$GWDB" >/dev/null 2>&1 || true
+srvlog="$(q "$DB" -c "SELECT current_setting('data_directory')")/log/postgresql.log"
+if [ -r "$srvlog" ] && grep -q 'sk-stream-5' "$srvlog"; then fail "the API key is in the server log: $(grep -m1 'sk-stream-5' "$srvlog" | cut -c1-200)"; fi
+ok "the API key is not in the server log"
 echo "llm_stream: all checks passed"

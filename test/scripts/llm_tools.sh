@@ -168,4 +168,7 @@ leaks=$(q "$DB" -c "SELECT count(*) FROM flowent.workflow_node_logs WHERE input:
 leaks=$((leaks + $(q "$DB" -c "SELECT count(*) FROM flowent.workflow_executions WHERE output::text LIKE '%sk-tools-77%' OR error LIKE '%sk-tools-77%'")))
 eq "no key stored" "$leaks" 0
 ok "the API key is in no node log (step rows and waiting info included), output or error"
+srvlog="$(q "$DB" -c "SELECT current_setting('data_directory')")/log/postgresql.log"
+if [ -r "$srvlog" ] && grep -q 'sk-tools-77' "$srvlog"; then fail "the API key is in the server log: $(grep -m1 'sk-tools-77' "$srvlog" | cut -c1-200)"; fi
+ok "the API key is not in the server log"
 echo "llm_tools: all checks passed"
