@@ -332,6 +332,31 @@ fetched_progress(void *arg, gw_result *r)
 		pump(t);
 }
 
+/*
+ * Read what the event at the head of the queue lacks (sql with 3
+ * parameters) as one of the topic's authorized subscribers, the queue
+ * waiting meanwhile; false when none may read it.
+ */
+static bool
+fetch_for(topic *t, const char *sql, const char **params, void (*done) (void *, gw_result *))
+{
+	sub		   *reader = NULL;
+	fetch_job  *j;
+
+	for (sub *s = t->subs; s && !reader; s = s->next)
+		if (s->authorized)
+			reader = s;
+	if (reader == NULL)
+		return false;
+	j = gw_alloc(sizeof(*j));
+	j->t = t;
+	j->s = reader;
+	reader->jobs++;
+	t->fetching = true;
+	gw_pool_submit(reader->sink->token, sql, 3, params, done, j);
+	return true;
+}
+
 static void
 pump(topic *t)
 {
@@ -341,48 +366,22 @@ pump(topic *t)
 
 		if (e->needs_progress)
 		{
-			sub		   *reader = NULL;
+			const char *p[3] = {t->id, e->node_id, e->iteration ? e->iteration : ""};
 
-			for (sub *s = t->subs; s && !reader; s = s->next)
-				if (s->authorized)
-					reader = s;
-			if (reader)
-			{
-				fetch_job  *j = gw_alloc(sizeof(*j));
-				const char *p[3] = {t->id, e->node_id, e->iteration ? e->iteration : ""};
-
-				j->t = t;
-				j->s = reader;
-				reader->jobs++;
-				t->fetching = true;
-				gw_pool_submit(reader->sink->token, PROGRESS_SQL, 3, p, fetched_progress, j);
+			if (fetch_for(t, PROGRESS_SQL, p, fetched_progress))
 				return;
-			}
 			e->needs_progress = false;
 		}
 		if (e->needs_output)
 		{
-			sub		   *reader = NULL;
+			char		since[16],
+						cap[16];
+			const char *p[3] = {t->id, since, cap};
 
-			for (sub *s = t->subs; s && !reader; s = s->next)
-				if (s->authorized)
-					reader = s;
-			if (reader)
-			{
-				fetch_job  *j = gw_alloc(sizeof(*j));
-				char		since[16],
-							cap[16];
-				const char *p[3] = {t->id, since, cap};
-
-				snprintf(since, sizeof(since), "%d", e->seq - 1);
-				snprintf(cap, sizeof(cap), "%d", GW_OUTPUT_CAP);
-				j->t = t;
-				j->s = reader;
-				reader->jobs++;
-				t->fetching = true;
-				gw_pool_submit(reader->sink->token, EVENTS_SQL, 3, p, fetched, j);
+			snprintf(since, sizeof(since), "%d", e->seq - 1);
+			snprintf(cap, sizeof(cap), "%d", GW_OUTPUT_CAP);
+			if (fetch_for(t, EVENTS_SQL, p, fetched))
 				return;
-			}
 			e->needs_output = false;
 		}
 		t->q = e->next;

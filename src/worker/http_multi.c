@@ -156,9 +156,7 @@ release_lease_alone(const char *exec_id)
 	}
 	PG_CATCH();
 	{
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		fl_unit_abandon();
 	}
 	PG_END_TRY();
 }
@@ -486,9 +484,7 @@ report_progress(void)
 	}
 	PG_CATCH();
 	{
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		fl_unit_abandon();
 	}
 	PG_END_TRY();
 	list_free(due);
@@ -584,9 +580,7 @@ fl_http_multi_reap_cancelled(void)
 	}
 	PG_CATCH();
 	{
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		fl_unit_abandon();
 	}
 	PG_END_TRY();
 }

@@ -188,12 +188,19 @@ fl_unit_failed(const char *exec_id)
 	}
 	PG_CATCH();
 	{
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		fl_unit_abandon();
 	}
 	PG_END_TRY();
 	FreeErrorData(ed);
+}
+
+/* A unit that failed where the loop goes on: its error logged, its transaction gone. */
+void
+fl_unit_abandon(void)
+{
+	EmitErrorReport();
+	FlushErrorState();
+	AbortCurrentTransaction();
 }
 
 /*

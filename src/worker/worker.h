@@ -84,6 +84,7 @@ extern int	fl_worker_attach(Datum arg, const char *appname, int *index);
 extern void fl_unit_begin(const char *what);
 extern void fl_unit_commit(void);
 extern void fl_unit_failed(const char *exec_id);
+extern void fl_unit_abandon(void);
 
 /* lease.c */
 extern bool fl_lease_try(const char *exec_id);
