@@ -4,14 +4,17 @@
 # 127.0.0.1 whose model "sleep-S" answers after S seconds; the cluster's workers (flowent.workers,
 # 2 by default) send them through their curl multi loops. Prints the wall time from the commit
 # until all N have succeeded, and its ratio to one such execution alone (the baseline: the
-# latency of one call), so ~1.0x means no call waited for another.
-#   N=200 SECONDS_PER_CALL=2 bash bench/llm_concurrent.sh
+# latency of one call), so ~1.0x means no call waited for another. The answers stream (the
+# llm-agent's default in asynchronous runs: the workers store each one's text as it comes);
+# STREAM=false asks for whole answers.
+#   N=200 SECONDS_PER_CALL=2 STREAM=true bash bench/llm_concurrent.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/cluster.sh env)"
 export PGHOST PGPORT PGUSER
 N=${N:-200}
 S=${SECONDS_PER_CALL:-2}
+STREAM=${STREAM:-true}
 DB=flowent_bench_llm
 NAME=bench_llm
 . test/lib/sql_checks.sh
@@ -24,7 +27,7 @@ CREATE EXTENSION flowent;
 SELECT flowent.set_credential('k', '"sk-test"');
 SQL
 WF=$(q "$DB" -c "SELECT flowent.create_workflow('slow', '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},
-	{\"id\":\"ai\",\"type\":\"llm-agent\",\"data\":{\"model\":\"sleep-$S\",\"baseUrl\":\"$API/v1\",\"credential\":\"k\",\"prompt\":\"call {{trigger.payload.i}}\",\"timeoutMs\":120000}},
+	{\"id\":\"ai\",\"type\":\"llm-agent\",\"data\":{\"model\":\"sleep-$S\",\"baseUrl\":\"$API/v1\",\"credential\":\"k\",\"prompt\":\"call {{trigger.payload.i}}\",\"timeoutMs\":120000,\"stream\":$STREAM}},
 	{\"id\":\"o\",\"type\":\"output\",\"data\":{\"value\":\"{{ai.text}}\"}}]',
 	'[{\"id\":\"e1\",\"source\":\"t\",\"target\":\"ai\"},{\"id\":\"e2\",\"source\":\"ai\",\"target\":\"o\"}]')")
 workers=$(q "$DB" -c "SHOW flowent.workers")
@@ -43,4 +46,4 @@ wall() {	# wall COUNT: seconds from queueing COUNT executions until all have suc
 one=$(wall 1)
 many=$(wall "$N")
 printf "%-52s %7.2f s\n" "1 execution, one ${S}-s model call (baseline)" "$one"
-printf "%-52s %7.2f s  (%.2fx the baseline; %d workers)\n" "$N executions at once, each one ${S}-s model call" "$many" "$(awk -v m="$many" -v o="$one" 'BEGIN { print m / o }')" "$workers"
+printf "%-52s %7.2f s  (%.2fx the baseline; %d workers, stream %s)\n" "$N executions at once, each one ${S}-s model call" "$many" "$(awk -v m="$many" -v o="$one" 'BEGIN { print m / o }')" "$workers" "$STREAM"
