@@ -42,6 +42,8 @@ outbound_test_end() {
 	for pid in "${API_PID:-}" "${SERVER_PID:-}"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.http_allow_hosts" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 	timeout 30 dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	# a gateway's database of the script (GWDB), once the gateway (SERVER_PID) is gone
+	[ -z "${GWDB:-}" ] || timeout 30 dropdb --if-exists --force "$GWDB" >/dev/null 2>&1 || true
 	[ -z "${TMP:-}" ] || rm -rf "$TMP"
 }
 outbound_test_begin() {

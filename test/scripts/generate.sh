@@ -99,7 +99,11 @@ WF=$(head -n 1 <<<"$r" | python3 -c "import json,sys; print(json.load(sys.stdin)
 eq "carol's draft" "$(q "$GWDB" -c "SELECT user_id || ' ' || status FROM flowent.workflows WHERE id = '$WF'")" "carol draft"
 r=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"prompt": "x", "model": "down", "baseUrl": "'"$V1"'", "credential": "openai"}' "http://127.0.0.1:$GWPORT/api/pipelines/generate")
 eq "gateway error" "$(tail -n 1 <<<"$r") $(head -n 1 <<<"$r" | python3 -c "import json,sys; print(json.load(sys.stdin)['error']['code'])")" "502 UPSTREAM_FAILED"
-dropdb --if-exists "$GWDB" >/dev/null 2>&1 || true
+# the gateway goes first: its connections would keep the database (and its workers) alive
+kill "$SERVER_PID" 2>/dev/null || true
+while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
+SERVER_PID=""
+dropdb --if-exists --force "$GWDB" >/dev/null || fail "could not drop $GWDB"
 ok "POST /api/pipelines/generate answers the pipeline (saved as the caller's draft); a failing model is 502"
 
 leaks=$(q "$DB" -c "SELECT count(*) FROM flowent.workflows WHERE nodes::text LIKE '%sk-gen-9%' OR description LIKE '%sk-gen-9%'")

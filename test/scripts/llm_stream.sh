@@ -131,7 +131,11 @@ assert done and done[0]["output"]["text"] == answer, done
 print("llm_stream: gateway: %d live texts, growing: %s" % (len(texts), " | ".join(texts[:3])))
 PY
 ok "through the gateway a subscriber gets step:progress with the text so far, growing, then the step's output"
-dropdb --if-exists "$GWDB" >/dev/null 2>&1 || true
+# the gateway goes first: its connections would keep the database (and its workers) alive
+kill "$SERVER_PID" 2>/dev/null || true
+while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
+SERVER_PID=""
+dropdb --if-exists --force "$GWDB" >/dev/null || fail "could not drop $GWDB"
 srvlog="$(q "$DB" -c "SELECT current_setting('data_directory')")/log/postgresql.log"
 if [ -r "$srvlog" ] && grep -q 'sk-stream-5' "$srvlog"; then fail "the API key is in the server log: $(grep -m1 'sk-stream-5' "$srvlog" | cut -c1-200)"; fi
 ok "the API key is not in the server log"
