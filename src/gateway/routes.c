@@ -117,7 +117,7 @@ static const gw_route_def routes[] = {
 	{"GET", "/api/workflows/approvals", "SELECT flowent.api_pending_approvals()", "", 200, true, NULL,
 	"approvals I may decide"},
 	{"GET", "/api/workflows/executions/recent", "SELECT flowent.api_recent_executions($1::jsonb)", "q", 200, true, NULL,
-	"latest executions (limit, workflowId, status)"},
+	"latest executions (limit, offset, workflowId, status): {executions, hasMore}"},
 	{"POST", "/api/workflows/executions/:id/approve", "SELECT flowent.api_approve_execution($1::uuid, $2::jsonb)", "ib", 200, true, NULL,
 	"decide an execution's approval {approved, comment}"},
 	{"POST", "/api/workflows/executions/:id/cancel", "SELECT flowent.api_cancel($1::uuid, $2::jsonb)", "io", 200, true, NULL,
@@ -138,6 +138,8 @@ static const gw_route_def routes[] = {
 	"publish the latest version (answers webhookSecret)"},
 	{"GET", "/api/workflows/:id/versions", "SELECT flowent.api_versions($1::uuid)", "i", 200, true, NULL,
 	"versions"},
+	{"GET", "/api/workflows/:id/versions/:version", "SELECT flowent.api_version($1::uuid, $2)", "iu", 200, true, NULL,
+	"one version's graph {version, name, nodes, edges, message, createdBy, createdAt, published}"},
 	{"GET", "/api/workflows/:id/diff", "SELECT flowent.api_diff($1::uuid, $2::jsonb)", "iq", 200, true, NULL,
 	"diff of two versions (from, to)"},
 

@@ -179,6 +179,14 @@ def main():
     r = gw.req('GET', f'/api/workflows/{wf}/versions', alice)
     ok(r.status == 200 and [v['version'] for v in r.json['versions']] == [2, 1] or
        sorted(v['version'] for v in r.json['versions']) == [1, 2], 'versions', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/versions/1', alice)
+    ok(r.status == 200 and r.json['version'] == 1 and isinstance(r.json['nodes'], list), 'one version with its graph', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/versions/9', alice)
+    ok(r.status == 404 and 'no version 9' in r.json['error']['message'], 'a version that does not exist: 404', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/versions/one', alice)
+    ok(r.status == 400 and 'version' in r.json['error']['message'], 'a version that is no number: 400 naming it', r)
+    r = gw.req('GET', f'/api/workflows/{wf}/versions/1', bob)
+    ok(r.status == 404, "another user's version: 404", r)
     r = gw.req('GET', f'/api/workflows/{wf}/diff?from=1&to=2', alice)
     ok(r.status == 200, 'diff of two versions', r)
     r = gw.req('GET', f'/api/workflows/{wf}/diff?from=1', alice)
@@ -246,6 +254,8 @@ def main():
     ok(r.status == 200 and r.json['executionId'] == sync_exec and r.json['status'] == 'success', 'execution context', r)
     r = gw.req('GET', '/api/workflows/executions/recent?limit=5', alice)
     ok(r.status == 200 and any(e['id'] == sync_exec for e in r.json['executions']), 'recent executions', r)
+    r = gw.req('GET', '/api/workflows/executions/recent?limit=1&offset=1', alice)
+    ok(r.status == 200 and len(r.json['executions']) == 1 and r.json['hasMore'] in (True, False), 'recent executions page on with offset', r)
     r = gw.req('GET', '/api/workflows/executions/recent', bob)
     ok(r.status == 200 and not any(e['id'] == sync_exec for e in r.json['executions']), "bob's recent executions leave alice's out", r)
     for _ in range(100):

@@ -6,7 +6,7 @@
 -- user only what they may see, and refuses bad tokens and bad input with
 -- the SQLSTATE the gateway turns into an HTTP status.
 BEGIN;
-SELECT plan(209);
+SELECT plan(219);
 
 CREATE ROLE gw_test LOGIN IN ROLE flowent_gateway;
 CREATE ROLE gw_outsider LOGIN;
@@ -369,6 +369,14 @@ SELECT is(jsonb_array_length(flowent.api_recent_executions(jsonb_build_object('w
 	'workflowId filters');
 SELECT is(flowent.api_recent_executions('{"status": "error"}') #>> '{executions,0,workflowName}', 'GWT-fails',
 	'status filters');
+SELECT is(flowent.api_recent_executions('{"limit": 2}') -> 'hasMore', 'true', 'a page short of all of them: hasMore');
+SELECT is(jsonb_path_query_array(flowent.api_recent_executions('{"limit": 2, "offset": "2"}'), '$.executions[*].id')
+	|| jsonb_path_query_array(flowent.api_recent_executions('{"limit": 2, "offset": 4}'), '$.executions[*].id'),
+	jsonb_path_query_array(flowent.api_recent_executions('{"limit": 5}'), '$.executions[2 to 4].id'),
+	'offset pages on, in order, with nothing left out or twice');
+SELECT is(flowent.api_recent_executions('{"limit": 2, "offset": 4}') -> 'hasMore', 'false', '... and the last page says so');
+SELECT is(flowent.api_recent_executions('{"offset": 99}'), '{"executions": [], "hasMore": false}', 'past the end: none');
+SELECT is(pg_temp.err($$SELECT flowent.api_recent_executions('{"offset": -1}')$$) ->> 'code', '22023', 'a negative offset: 22023');
 SELECT is(pg_temp.err($$SELECT flowent.api_recent_executions('{"workflowId": "nope"}')$$) ->> 'message',
 	'params.workflowId must be a UUID, got "nope"', 'a bad workflowId: 22023');
 SELECT is(pg_temp.err($$SELECT flowent.api_recent_executions('{"status": "done"}')$$) ->> 'code', '22023',
@@ -377,7 +385,7 @@ SELECT flowent.gateway_login(:'tb') \g /dev/null
 SELECT is(jsonb_path_query_array(flowent.api_recent_executions(), '$.executions[*].workflowName'), '["GWT-team"]',
 	'bob, editor of the team pipeline, sees its run only');
 SELECT flowent.gateway_login(:'tc') \g /dev/null
-SELECT is(flowent.api_recent_executions(), '{"executions": []}', 'carol, a viewer, sees no runs');
+SELECT is(flowent.api_recent_executions(), '{"executions": [], "hasMore": false}', 'carol, a viewer, sees no runs');
 
 -- approvals
 SELECT flowent.gateway_login(:'ta') \g /dev/null
@@ -463,6 +471,15 @@ SELECT is((flowent.api_versions(:'p_team') #> '{versions,0}') - 'createdAt',
 	'{"version": 2, "name": "GWT-team", "createdBy": "bob", "message": null, "published": false}',
 	'... who saved them, and whether published');
 SELECT throws_ok(format('SELECT flowent.api_versions(%L)', :'p_priv'), '42704', NULL, 'not alice''s private ones');
+SELECT is(flowent.api_version(:'p_team', '1') -> 'nodes', (SELECT nodes FROM flowent.workflow_versions WHERE workflow_id = :'p_team' AND version = 1),
+	'api_version: the graph of version 1 as saved');
+SELECT is((flowent.api_version(:'p_team', '2') - 'createdAt' - 'nodes' - 'edges' - 'workflowId'),
+	'{"version": 2, "name": "GWT-team", "createdBy": "bob", "message": null, "published": false}', '... with who saved it');
+SELECT throws_ok(format('SELECT flowent.api_version(%L, %L)', :'p_team', '3'), '42704',
+	format('workflow %s has no version 3', :'p_team'), 'a version that does not exist: 42704');
+SELECT throws_ok(format('SELECT flowent.api_version(%L, %L)', :'p_team', 'x1'), '22023',
+	'version: expected a version number (1, 2, ...) in the path, got "x1"', 'a version that is no number: 22023');
+SELECT throws_ok(format('SELECT flowent.api_version(%L, %L)', :'p_priv', '1'), '42704', NULL, 'api_version: not alice''s private ones');
 SELECT is(flowent.api_diff(:'p_team') - 'workflowId',
 	'{"fromVersion": 1, "toVersion": 2, "nodes": {"added": [], "removed": [], "changed": []},
 	  "edges": {"added": [], "removed": [], "changed": []}, "summary": {"added": 0, "removed": 0, "changed": 0}}',

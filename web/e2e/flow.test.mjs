@@ -232,6 +232,31 @@ test('the other tabs of a pipeline: executions, settings', async () => {
   await axe(page, '/pipelines/:id settings');
 });
 
+test('executions page on the server, twenty at a time', async () => {
+  const nodes = [
+    { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { label: 'Start' } },
+    { id: 'end', type: 'output', position: { x: 0, y: 120 }, data: { label: 'End' } },
+  ];
+  const wf = await api('POST', '/api/pipelines', { name: 'E2E paging', nodes, edges: [{ id: 'e', source: 'start', target: 'end' }] });
+  assert.equal(wf.status, 201);
+  const ids = [];
+  for (let i = 0; i < 23; i++) {
+    const r = await api('POST', `/api/pipelines/${wf.json.id}/execute`, { payload: { i } });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    ids.push(r.json.executionId);
+  }
+  await page.goto(`${BASE}/pipelines/${wf.json.id}?tab=executions`);
+  const rows = page.locator('[data-testid="executions-table"] tbody tr');
+  await until(async () => (await rows.count()) === 20, 'the first page of 20');
+  assert.equal(await page.locator('[data-testid="exec-prev"]').isDisabled(), true);
+  await page.click('[data-testid="exec-next"]');
+  await until(async () => (await rows.count()) === 3, 'the second page: the 3 oldest runs');
+  assert.equal(await page.locator('[data-testid="exec-next"]').isDisabled(), true);
+  await page.click('[data-testid="exec-prev"]');
+  await until(async () => (await rows.count()) === 20, 'back to the first page');
+  await api('DELETE', `/api/pipelines/${wf.json.id}`);
+});
+
 test('analytics shows the runs; the language switches to German', async () => {
   await page.click('nav a:has-text("Analytics")');
   await until(async () => Number(await page.locator('[data-testid="an-executions"]').textContent()) >= 2, 'two executions counted');

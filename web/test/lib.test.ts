@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { insertVariable, pathsOf, variableOffers } from '../src/lib/variables';
-import { markGraph, revert, type DiffResult } from '../src/lib/diff';
+import { markGraph, type DiffResult } from '../src/lib/diff';
 import { describeCron } from '../src/lib/cron';
 import { upstream, outputHandles } from '../src/lib/graph';
 import { wizardGraph } from '../src/lib/wizard';
@@ -83,15 +83,6 @@ describe('version diff', () => {
     const g = markGraph(v2, d12);
     expect(Object.fromEntries(g.nodes.map((n) => [n.id, n.mark]))).toEqual({ t: 'changed', n: 'added', old: 'removed' });
     expect(Object.fromEntries(g.edges.map((e) => [e.id, e.mark]))).toEqual({ e2: 'added', e1: 'removed' });
-  });
-
-  it('rebuilds the older graph from the newer one and the diff', () => {
-    const v1 = revert(v2, d12);
-    expect(v1.nodes.map((n) => n.id)).toEqual(['t', 'old']);
-    expect(v1.nodes[0].data).toEqual({ label: 'T1', triggerType: 'manual' });
-    expect(v1.edges.map((e) => e.id)).toEqual(['e1']);
-    // and the newer graph is left alone
-    expect(v2.nodes[0].data).toEqual({ label: 'T2' });
   });
 });
 

@@ -186,6 +186,12 @@ export interface VersionRow {
   published: boolean;
 }
 
+export interface VersionGraph extends VersionRow {
+  workflowId: string;
+  nodes: FlowNodeJson[];
+  edges: FlowEdgeJson[];
+}
+
 export interface ValidationResult {
   valid: boolean;
   errors: { code: string; nodeId?: string; edgeId?: string; field?: string; message: string }[];

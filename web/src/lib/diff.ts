@@ -1,4 +1,4 @@
-// Version diffs (flowent.diff's shape) and rebuilding an older version's graph from the latest.
+// Version diffs (flowent.diff's shape) marked on a version's graph.
 import type { FlowEdgeJson, FlowNodeJson } from '../api/types';
 
 export interface FieldChange {
@@ -19,42 +19,6 @@ export type Mark = 'added' | 'removed' | 'changed' | 'same';
 export interface MarkedGraph {
   nodes: (FlowNodeJson & { mark: Mark })[];
   edges: (FlowEdgeJson & { mark: Mark })[];
-}
-
-function setPath(obj: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
-  const [head, ...rest] = path.split('.');
-  const out = { ...obj };
-  if (rest.length === 0) {
-    if (value === null || value === undefined) delete out[head];
-    else out[head] = structuredClone(value);
-    return out;
-  }
-  const child = out[head] && typeof out[head] === 'object' && !Array.isArray(out[head]) ? (out[head] as Record<string, unknown>) : {};
-  out[head] = setPath(child, rest.join('.'), value);
-  return out;
-}
-
-function revertItem<T extends { id: string }>(item: T, changes: FieldChange[]): T {
-  let o = item as unknown as Record<string, unknown>;
-  for (const c of changes) o = setPath(o, c.field, c.from);
-  return o as unknown as T;
-}
-
-/** The graph of `d.fromVersion`, given the graph of `d.toVersion` and their diff. */
-export function revert(graph: { nodes: FlowNodeJson[]; edges: FlowEdgeJson[] }, d: DiffResult): { nodes: FlowNodeJson[]; edges: FlowEdgeJson[] } {
-  const addedN = new Set(d.nodes.added.map((n) => n.id));
-  const changedN = new Map(d.nodes.changed.map((c) => [c.id, c.changes]));
-  const addedE = new Set(d.edges.added.map((e) => e.id));
-  const changedE = new Map(d.edges.changed.map((c) => [c.id, c.changes]));
-  const nodes = graph.nodes
-    .filter((n) => !addedN.has(n.id))
-    .map((n) => (changedN.has(n.id) ? revertItem(n, changedN.get(n.id)!) : n))
-    .concat(d.nodes.removed);
-  const edges = graph.edges
-    .filter((e) => !addedE.has(e.id))
-    .map((e) => (changedE.has(e.id) ? revertItem(e, changedE.get(e.id)!) : e))
-    .concat(d.edges.removed);
-  return { nodes, edges };
 }
 
 /** The `to` graph with every node and edge marked, removed ones included. */

@@ -1,4 +1,4 @@
-// The executions table: status, duration, trigger, cost; filter by status, pages of 20.
+// The executions table: status, duration, trigger, cost; filter by status, pages of 20 from the server.
 import { useCallback, useEffect, useState } from 'react';
 import { get, query } from '../../api/client';
 import { useT, useUi } from '../../stores/ui';
@@ -23,21 +23,23 @@ export function ExecutionsTab({ workflowId, onOpen }: { workflowId: string; onOp
   const [status, setStatus] = useState('');
   const [page, setPage] = useState(0);
   const [rows, setRows] = useState<Row[] | null>(null);
+  const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(async () => {
     setError(null);
     try {
-      const r = await get<{ executions: Row[] }>(`/api/workflows/executions/recent${query({ workflowId, status, limit: 200 })}`);
+      const r = await get<{ executions: Row[]; hasMore: boolean }>(
+        `/api/workflows/executions/recent${query({ workflowId, status, limit: PAGE, offset: page * PAGE })}`,
+      );
       setRows(r.executions);
+      setHasMore(r.hasMore);
     } catch (e) {
       setError(e);
     }
-  }, [workflowId, status]);
+  }, [workflowId, status, page]);
   useEffect(() => {
     void load();
   }, [load]);
-  const shown = rows?.slice(page * PAGE, page * PAGE + PAGE) ?? [];
-  const pages = rows ? Math.max(1, Math.ceil(rows.length / PAGE)) : 1;
   return (
     <div>
       <div className="toolbar">
@@ -53,8 +55,8 @@ export function ExecutionsTab({ workflowId, onOpen }: { workflowId: string; onOp
       </div>
       {error ? <ErrorState error={error} onRetry={() => void load()} /> : null}
       {!rows && !error ? <Loading /> : null}
-      {rows && rows.length === 0 ? <Empty>{t('exec.none')}</Empty> : null}
-      {shown.length ? (
+      {rows && rows.length === 0 && page === 0 ? <Empty>{t('exec.none')}</Empty> : null}
+      {rows?.length ? (
         <table data-testid="executions-table">
           <thead>
             <tr>
@@ -69,7 +71,7 @@ export function ExecutionsTab({ workflowId, onOpen }: { workflowId: string; onOp
             </tr>
           </thead>
           <tbody>
-            {shown.map((r) => (
+            {rows.map((r) => (
               <tr key={r.id}>
                 <td>
                   <StatusBadge status={r.status} /> {r.errorCode ? <code className="small">{r.errorCode}</code> : null}
@@ -88,13 +90,13 @@ export function ExecutionsTab({ workflowId, onOpen }: { workflowId: string; onOp
           </tbody>
         </table>
       ) : null}
-      {rows && rows.length > PAGE ? (
+      {rows && (page > 0 || hasMore) ? (
         <div className="row">
-          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)} data-testid="exec-prev">
             {t('exec.prev')}
           </button>
-          <span>{t('exec.page', { n: `${page + 1} / ${pages}` })}</span>
-          <button type="button" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
+          <span>{t('exec.page', { n: String(page + 1) })}</span>
+          <button type="button" disabled={!hasMore} onClick={() => setPage(page + 1)} data-testid="exec-next">
             {t('exec.nextPage')}
           </button>
         </div>

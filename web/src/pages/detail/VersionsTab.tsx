@@ -1,12 +1,12 @@
 // Version history and a visual diff of any two versions.
 import { useCallback, useEffect, useState } from 'react';
 import { get, query } from '../../api/client';
-import type { PipelineDetail, VersionRow } from '../../api/types';
+import type { PipelineDetail, VersionGraph, VersionRow } from '../../api/types';
 import { useT, useUi } from '../../stores/ui';
 import { ErrorState, Loading } from '../../components/States';
 import { MiniGraph } from '../../components/MiniGraph';
 import { fmtDate } from '../../lib/format';
-import { markGraph, revert, showValue, type DiffResult, type MarkedGraph } from '../../lib/diff';
+import { markGraph, showValue, type DiffResult, type MarkedGraph } from '../../lib/diff';
 
 export function VersionsTab({ p }: { p: PipelineDetail }) {
   const t = useT();
@@ -29,15 +29,15 @@ export function VersionsTab({ p }: { p: PipelineDetail }) {
   const compare = useCallback(async () => {
     setDiffErr(null);
     try {
-      const d = await get<DiffResult>(`/api/workflows/${p.id}/diff${query({ from, to })}`);
-      // the graph of `to`: the latest graph with the later changes taken back
-      let graph = { nodes: p.nodes, edges: p.edges };
-      if (to !== p.version) graph = revert(graph, await get<DiffResult>(`/api/workflows/${p.id}/diff${query({ from: to, to: p.version })}`));
+      const [d, graph] = await Promise.all([
+        get<DiffResult>(`/api/workflows/${p.id}/diff${query({ from, to })}`),
+        get<VersionGraph>(`/api/workflows/${p.id}/versions/${to}`),
+      ]);
       setDiff({ d, g: markGraph(graph, d) });
     } catch (e) {
       setDiffErr(e);
     }
-  }, [from, to, p]);
+  }, [from, to, p.id]);
   if (error) return <ErrorState error={error} />;
   if (!versions) return <Loading />;
   return (
