@@ -2,8 +2,9 @@
 -- starts a workflow in the writing transaction. flowent.on_change() puts one
 -- statement-level AFTER trigger per event on the table (transition tables
 -- may not be shared between events), each calling flowent._table_changed(id):
--- one multi-row insert into the queue per statement (async), or a run per
--- row inside the statement (sync). Who acts is the trigger's creator; the
+-- the statement's rows stored as they are, for a worker to filter and queue
+-- their executions after the commit (async; release 0.14), or a run per row
+-- inside the statement (sync). Who acts is the trigger's creator; the
 -- writer of the row needs no Flowent rights.
 
 CREATE TABLE flowent.table_change_triggers (
@@ -40,13 +41,59 @@ CREATE POLICY table_trigger_fires_select ON flowent.table_trigger_fires FOR SELE
 	USING (EXISTS (SELECT 1 FROM flowent.table_change_triggers t WHERE t.id = trigger_id));
 GRANT SELECT ON flowent.table_change_triggers, flowent.table_trigger_fires TO PUBLIC;
 
+-- The rows an async trigger's statement changed (release 0.14), as they were
+-- written, until a worker makes their payloads and queues their executions
+-- (src/pg/table_changes.c): writing a JSON payload and an execution per row
+-- in the writing statement cost ten times a COPY.  A batch commits or rolls
+-- back with the write and is deleted when its executions are queued; one
+-- that could not be queued keeps its rows and says why in error.  Not tied
+-- to the trigger's record: rows written while it existed still run after
+-- drop_on_change.  Not dumped: the tuples hold this cluster's type oids.
+CREATE TABLE flowent.table_change_batches (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	trigger_id uuid NOT NULL,
+	workflow_id uuid NOT NULL REFERENCES flowent.workflows(id) ON DELETE CASCADE,
+	workflow_version integer NOT NULL,
+	created_by text NOT NULL,
+	-- the table's owner when written: the rows are turned into JSON as this role
+	reader oid NOT NULL,
+	op text NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+	table_name text NOT NULL,
+	-- options.columns of an update: it counts only if one of them changed;
+	-- options.when: only rows where it holds run
+	columns text[],
+	condition jsonb,
+	-- the table's attributes, and the rows (an update's old ones apart, in the same order)
+	row_type bytea NOT NULL,
+	rows bytea NOT NULL,
+	old_rows bytea,
+	row_count integer NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	error text,
+	failed_at timestamptz
+);
+-- the rows are written once and read once: compressing them costs more than it saves
+ALTER TABLE flowent.table_change_batches ALTER COLUMN row_type SET STORAGE EXTERNAL,
+	ALTER COLUMN rows SET STORAGE EXTERNAL, ALTER COLUMN old_rows SET STORAGE EXTERNAL;
+CREATE INDEX ON flowent.table_change_batches (trigger_id);
+ALTER TABLE flowent.table_change_batches ENABLE ROW LEVEL SECURITY;
+CREATE POLICY table_change_batches_select ON flowent.table_change_batches FOR SELECT
+	USING (created_by = flowent.current_user_id()
+		OR EXISTS (SELECT 1 FROM flowent.workflows w WHERE w.id = workflow_id));
+GRANT SELECT (id, trigger_id, workflow_id, workflow_version, created_by, op, table_name, row_count,
+	created_at, error, failed_at) ON flowent.table_change_batches TO PUBLIC;
+
 CREATE VIEW flowent.table_triggers WITH (security_invoker) AS
 	SELECT t.id, t.workflow_id AS workflow, t.target AS "table", t.events, t.options, t.created_by,
-		coalesce(f.fires, 0) AS fires, coalesce(f.executions, 0) AS executions, f.last_fired_at
+		coalesce(f.fires, 0) AS fires, coalesce(f.executions, 0) AS executions, f.last_fired_at,
+		coalesce(b.waiting, 0) AS waiting, coalesce(b.failed, 0) AS failed
 	FROM flowent.table_change_triggers t
 	LEFT JOIN (SELECT s.trigger_id, sum(s.fires)::bigint AS fires, sum(s.executions)::bigint AS executions,
 			max(s.last_fired_at) AS last_fired_at
-		FROM flowent.table_trigger_fires s GROUP BY s.trigger_id) f ON f.trigger_id = t.id;
+		FROM flowent.table_trigger_fires s GROUP BY s.trigger_id) f ON f.trigger_id = t.id
+	LEFT JOIN (SELECT c.trigger_id, (sum(c.row_count) FILTER (WHERE c.error IS NULL))::bigint AS waiting,
+			(sum(c.row_count) FILTER (WHERE c.error IS NOT NULL))::bigint AS failed
+		FROM flowent.table_change_batches c GROUP BY c.trigger_id) b ON b.trigger_id = t.id;
 GRANT SELECT ON flowent.table_triggers TO PUBLIC;
 
 -- The trigger function (src/pg/table_trigger.c).
@@ -54,8 +101,9 @@ CREATE FUNCTION flowent._table_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'flowent_table_changed' LANGUAGE C;
 
 -- Checks a `when` condition (the condition node's format, over new and old)
--- by evaluating it on rows of nulls: a configuration error shows whatever the data.
-CREATE FUNCTION flowent._check_when(condition jsonb) RETURNS void
+-- by evaluating it on a row of the table's columns, all null (release
+-- 0.14: {{old.status}} resolves): a configuration error shows whatever the data.
+CREATE FUNCTION flowent._check_when(condition jsonb, row_of_nulls jsonb) RETURNS void
 	AS 'MODULE_PATHNAME', 'flowent_check_when' LANGUAGE C STABLE;
 
 -- The names of a trigger's PostgreSQL triggers, one per event.
@@ -109,7 +157,8 @@ $$;
 --   columns  updates count only when one of these columns changes value
 --   when     a rule {left, operator, right} or a group {combinator, conditions}
 --            (the condition node's format) over {{new.…}} and {{old.…}}
---   mode     'async' (default: queued for the workers) or 'sync' (run inside
+--   mode     'async' (default: the rows stored with the write, their executions
+--            queued by a worker after the commit) or 'sync' (run inside
 --            the writing statement; a failed run fails the statement)
 --   version  the workflow version to run (default: the published one, else the latest)
 CREATE FUNCTION flowent.on_change(workflow_id uuid, target regclass,
@@ -178,7 +227,8 @@ BEGIN
 			RAISE EXCEPTION 'options.when must be a condition object ({left, operator, right} or {combinator, conditions}), got %',
 				o -> 'when' USING ERRCODE = '22023';
 		END IF;
-		PERFORM flowent._check_when(o -> 'when');
+		PERFORM flowent._check_when(o -> 'when', (SELECT jsonb_object_agg(a.attname, NULL)
+			FROM pg_catalog.pg_attribute a WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped));
 	END IF;
 	mode := coalesce(o ->> 'mode', 'async');
 	IF o ? 'mode' AND (jsonb_typeof(o -> 'mode') <> 'string' OR mode NOT IN ('async', 'sync')) THEN

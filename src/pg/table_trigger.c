@@ -3,11 +3,13 @@
  *	  flowent._table_changed(): the statement-level AFTER trigger that
  *	  flowent.on_change() puts on a watched table (12_table_triggers.sql).
  *
- * One firing per statement, however many rows it wrote: the rows come from
- * the statement's transition tables as {op, table, new, old} payloads
- * (to_jsonb of each row, numbers exact), the `columns` and `when` options
- * keep some, and then either one multi-row insert queues all of them for the
- * workers (async) or each runs here, inside the writing statement (sync).
+ * One firing per statement, however many rows it wrote.  Async (the
+ * default): the statement's transition tables are stored as they are, and a
+ * worker makes the payloads, applies `columns` and `when` and queues the
+ * executions after the commit (table_changes.c).  Sync: the rows are read
+ * here as {op, table, new, old} payloads (to_jsonb of each row, numbers
+ * exact), `columns` and `when` keep some, and each runs inside the writing
+ * statement.
  * Who acts is the trigger's creator, never the writer of the row: the
  * engine's identity for the firing is set from the trigger's record.
  */
@@ -32,6 +34,7 @@
 #include "pg/engine.h"
 #include "pg/exec_internal.h"
 #include "pg/jsonb_util.h"
+#include "pg/table_changes.h"
 #include "worker/worker.h"
 
 PG_FUNCTION_INFO_V1(flowent_table_changed);
@@ -83,6 +86,24 @@ load_trigger(const char *id, TableTrigger *t)
 		t->version = DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v.val.numeric)));
 }
 
+/* options.columns of an update as a text[], or 0 when every update counts */
+static Datum
+update_columns(TableTrigger *t, const char *op)
+{
+	JsonbValue	cols,
+				el;
+	int			n;
+	Datum	   *d;
+
+	if (strcmp(op, "update") != 0 || !jb_get(t->options, "columns", &cols) || !jbv_is_array(&cols))
+		return (Datum) 0;
+	n = jbv_array_size(&cols);
+	d = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n && jbv_get_index(&cols, i, &el); i++)
+		d[i] = CStringGetTextDatum(jbv_cstring(&el));
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /*
  * The statement's rows as payloads, in the order written.  An update's old
  * and new rows are paired by their position in the two transition tables,
@@ -95,25 +116,14 @@ read_rows(TableTrigger *t, const char *op, const char *table)
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
 	Datum		a[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	JsonbValue	cols;
 	const char *sql;
 	int			ret;
 	OverrideSearchPath catalog_only = {.schemas = NIL, .addCatalog = true, .addTemp = false};
 
 	a[0] = CStringGetTextDatum(op);
 	a[1] = CStringGetTextDatum(table);
-	nulls[2] = 'n';
-	if (strcmp(op, "update") == 0 && jb_get(t->options, "columns", &cols) && jbv_is_array(&cols))
-	{
-		JsonbValue	el;
-		int			n = jbv_array_size(&cols);
-		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-		for (int i = 0; i < n && jbv_get_index(&cols, i, &el); i++)
-			d[i] = CStringGetTextDatum(jbv_cstring(&el));
-		a[2] = PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-		nulls[2] = ' ';
-	}
+	a[2] = update_columns(t, op);
+	nulls[2] = a[2] == (Datum) 0 ? 'n' : ' ';
 	if (strcmp(op, "update") == 0)
 		sql = "SELECT jsonb_build_object('op', $1, 'table', $2, 'new', n.j, 'old', o.j) "
 			"FROM (SELECT to_jsonb(r) AS j, row_number() OVER () AS i FROM flowent_rows r) n "
@@ -140,8 +150,8 @@ read_rows(TableTrigger *t, const char *op, const char *table)
  * workflow whose variables new and old are the row's, so {{new.status}}
  * resolves as in any condition node.
  */
-static FlExec *
-when_state(void)
+FlExec *
+fl_table_when_state(void)
 {
 	FlWorkflow *empty = fl_workflow_build(jsonb_from_cstring("[]", 2), jsonb_from_cstring("[]", 2),
 										  CurrentMemoryContext);
@@ -157,6 +167,8 @@ when_message(FlNodeResult *res)
 
 	if (strncmp(m, "node \"?\": ", 10) == 0)
 		m += 10;
+	else if (strncmp(m, "node \"\": ", 9) == 0)
+		m += 9;
 	return m;
 }
 
@@ -186,6 +198,22 @@ when_holds(FlExec *ex, Jsonb *when, Jsonb *new_row, Jsonb *old_row, FlNodeResult
 	return fl_eval_rules(&call, res, &list, NULL, "when.", failed) == FL_TRI_TRUE;
 }
 
+/* Does `when` hold for the row?  Its evaluation failing is an error naming the trigger. */
+bool
+fl_table_when_keeps(FlExec *ex, Jsonb *when, Jsonb *new_row, Jsonb *old_row, const char *trigger_id)
+{
+	FlNodeResult res = {0};
+	bool		failed;
+	bool		hold = when_holds(ex, when, new_row, old_row, &res, &failed);
+
+	if (failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("table trigger %s: options.when: %s: %s", trigger_id,
+						res.error_code ? res.error_code : "INVALID_CONFIG", when_message(&res))));
+	return hold;
+}
+
 /* The rows of the last SPI result that `when` keeps, as a jsonb[] of payloads. */
 static Datum
 kept_payloads(TableTrigger *t, int *count)
@@ -201,7 +229,7 @@ kept_payloads(TableTrigger *t, int *count)
 	if (jb_get(t->options, "when", &when) && jbv_is_object(&when))
 	{
 		when_j = jbv_to_jsonb(&when);
-		ex = when_state();
+		ex = fl_table_when_state();
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -210,49 +238,19 @@ kept_payloads(TableTrigger *t, int *count)
 
 		if (ex)
 		{
-			FlNodeResult res = {0};
-			bool		failed;
 			JsonbValue	nv,
 						ov;
-			bool		hold;
 
 			jb_get(p, "new", &nv);
 			jb_get(p, "old", &ov);
-			hold = when_holds(ex, when_j, nv.type == jbvNull ? NULL : jbv_to_jsonb(&nv),
-							  ov.type == jbvNull ? NULL : jbv_to_jsonb(&ov), &res, &failed);
-			if (failed)
-				ereport(ERROR,
-						(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-						 errmsg("table trigger %s: options.when: %s: %s", t->id,
-								res.error_code ? res.error_code : "INVALID_CONFIG", when_message(&res))));
-			if (!hold)
+			if (!fl_table_when_keeps(ex, when_j, nv.type == jbvNull ? NULL : jbv_to_jsonb(&nv),
+									 ov.type == jbvNull ? NULL : jbv_to_jsonb(&ov), t->id))
 				continue;
 		}
 		d[kept++] = JsonbPGetDatum(p);
 	}
 	*count = kept;
 	return PointerGetDatum(construct_array(d, kept, JSONBOID, -1, false, TYPALIGN_INT));
-}
-
-/* Queue every payload at once: the rows share everything but id and input. */
-static void
-queue_all(TableTrigger *t, FlWorkflow *wf, ArrayType *payloads, int n)
-{
-	FlExec	   *tmpl;
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-
-	tmpl = fl_exec_create(wf, jsonb_from_cstring("{}", 2), jsonb_from_cstring("{}", 2), "table");
-	tmpl->sync = false;
-	for (int i = 0; i < n; i++)
-	{
-		pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
-
-		fl_new_uuid(u);
-		ids[i] = UUIDPGetDatum(u);
-	}
-	fl_store_queue_many(tmpl, PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR)),
-						PointerGetDatum(payloads));
-	fl_wake_at_commit();
 }
 
 /* Run every payload here, one after the other; a failed run fails the statement. */
@@ -315,6 +313,51 @@ count_firing(TableTrigger *t, int n)
 		elog(ERROR, "could not count the firing of table trigger %s", t->id);
 }
 
+/* The workflow it starts, checked as the creator: a write it cannot start fails now. */
+static void
+check_startable(TableTrigger *t)
+{
+	const char *prev = fl_start_as(t->created_by);
+
+	PG_TRY();
+	{
+		FlWorkflow *wf = fl_workflow_load_for(&t->workflow_id, t->version, t->created_by, false);
+
+		fl_workflow_check_startable(wf);
+		fl_workflow_check_runnable(wf);
+	}
+	PG_FINALLY();
+	{
+		fl_start_as(prev);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Async: the rows are stored as written, and a worker makes their payloads
+ * and executions after the commit (table_changes.c).
+ */
+static void
+store_rows(TableTrigger *t, const char *op, const char *table, TriggerData *td)
+{
+	FlTableChange c = {0};
+	JsonbValue	when;
+	int64		n;
+
+	check_startable(t);
+	c.trigger_id = t->id;
+	c.workflow_id = &t->workflow_id;
+	c.version = t->version;
+	c.created_by = t->created_by;
+	c.reader = td->tg_relation->rd_rel->relowner;
+	c.columns = update_columns(t, op);
+	if (jb_get(t->options, "when", &when) && jbv_is_object(&when))
+		c.when = jbv_to_jsonb(&when);
+	n = fl_table_changes_store(&c, op, table, td);
+	if (n > 0)
+		count_firing(t, 0);
+}
+
 Datum
 flowent_table_changed(PG_FUNCTION_ARGS)
 {
@@ -355,6 +398,14 @@ flowent_table_changed(PG_FUNCTION_ARGS)
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition tables");
 	table = psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+	mode = jb_get_cstring(t.options, "mode");
+	sync = mode && strcmp(mode, "sync") == 0;
+	if (!sync)
+	{
+		store_rows(&t, op, table, td);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
 	read_rows(&t, op, table);
 	payloads = DatumGetArrayTypeP(kept_payloads(&t, &n));
 	if (n == 0)
@@ -362,8 +413,6 @@ flowent_table_changed(PG_FUNCTION_ARGS)
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
-	mode = jb_get_cstring(t.options, "mode");
-	sync = mode && strcmp(mode, "sync") == 0;
 	/* the creator acts for the whole firing, also when a node of another run wrote the rows */
 	prev = fl_start_as(t.created_by);
 	PG_TRY();
@@ -372,10 +421,7 @@ flowent_table_changed(PG_FUNCTION_ARGS)
 
 		fl_workflow_check_startable(wf);
 		fl_workflow_check_runnable(wf);
-		if (sync)
-			run_each(&t, wf, payloads, n);
-		else
-			queue_all(&t, wf, payloads, n);
+		run_each(&t, wf, payloads, n);
 	}
 	PG_FINALLY();
 	{
@@ -387,21 +433,29 @@ flowent_table_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* flowent._check_when(condition): its configuration errors, on rows of nulls. */
+/*
+ * flowent._check_when(condition, row): its configuration errors, on a row
+ * of the table's columns, all null, as new and as old.
+ */
 Datum
 flowent_check_when(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *when = PG_GETARG_JSONB_P(0);
+	Jsonb	   *row = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
 	FlNodeResult res = {0};
 	bool		failed;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	when_holds(when_state(), when, NULL, NULL, &res, &failed);
+	when_holds(fl_table_when_state(), when, row, row, &res, &failed);
 	if (failed)
+	{
+		const char *m = when_message(&res);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options.%s", when_message(&res))));
+				 strncmp(m, "when", 4) == 0 ? errmsg("options.%s", m) : errmsg("options.when: %s", m)));
+	}
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -36,6 +36,7 @@
 #include "pg/jsonb_util.h"
 #include "pg/http.h"
 #include "pg/subxact.h"
+#include "pg/table_changes.h"
 #include "worker/worker.h"
 
 #define MAX_SLEEP_MS 60000
@@ -372,6 +373,56 @@ run_queued(void)
 	}
 	PG_END_TRY();
 	return nclaimed;
+}
+
+/*
+ * Turn one batch of a table's changed rows into queued executions.  A batch
+ * that fails keeps its rows with the error, so it is not retried forever.
+ * False: none waits.
+ */
+static int64 claimed_batch;		/* set before a batch's error can be raised */
+
+static bool
+queue_table_changes(void)
+{
+	volatile bool found = false;
+
+	claimed_batch = 0;
+	PG_TRY();
+	{
+		fl_unit_begin("flowent: queuing a table's changes");
+		found = fl_table_changes_queue_next(&claimed_batch);
+		end_unit();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+		MemoryContext ecxt = MemoryContextSwitchTo(TopMemoryContext);
+
+		ed = CopyErrorData();
+		MemoryContextSwitchTo(ecxt);
+		fl_unit_abandon();
+		if (worker_interrupted(ed))
+			ReThrowError(ed);
+		found = claimed_batch != 0;
+		if (found)
+		{
+			PG_TRY();
+			{
+				fl_unit_begin("flowent: recording a failed table change batch");
+				fl_table_changes_failed(claimed_batch, ed->message ? ed->message : "the batch could not be queued");
+				end_unit();
+			}
+			PG_CATCH();
+			{
+				fl_unit_abandon();
+			}
+			PG_END_TRY();
+		}
+		FreeErrorData(ed);
+	}
+	PG_END_TRY();
+	return found;
 }
 
 /* Fire one due timer.  False: none due. */
@@ -713,9 +764,10 @@ fl_worker_main(Datum arg)
 			{
 				bool		a = run_queued() > 0;
 				bool		b = fire_timer();
+				bool		c = queue_table_changes();
 
 				CHECK_FOR_INTERRUPTS();
-				if (!a && !b)
+				if (!a && !b && !c)
 					break;
 				worked = true;
 			}

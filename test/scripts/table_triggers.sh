@@ -20,7 +20,7 @@ TMP=
 cleanup() {
 	for d in "$DB" "$DB2"; do timeout 30 dropdb --if-exists "$d" >/dev/null 2>&1 || true; done
 	psql -X -q -d postgres -c "DROP ROLE IF EXISTS tt_writer" -c "DROP ROLE IF EXISTS tt_other" \
-		-c "DROP ROLE IF EXISTS tt_owner" >/dev/null 2>&1 || true
+		-c "DROP ROLE IF EXISTS tt_owner" -c "DROP ROLE IF EXISTS tt_gone" >/dev/null 2>&1 || true
 	[ -z "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -31,7 +31,9 @@ NAME=table_triggers
 . "$(dirname "$0")/../lib/sql_checks.sh"
 # executions of workflow WF (by its name) in DB
 runs() { q "$1" -c "SELECT count(*) FROM flowent.workflow_executions e JOIN flowent.workflows w ON w.id = e.workflow_id WHERE w.name = '$2'"; }
-finished() { poll "$1" "SELECT count(*) FILTER (WHERE e.status IN ('pending', 'running')) = 0 FROM flowent.workflow_executions e" "${2:-30}"; }
+# every change queued (no batch waits for a worker) and every execution finished
+finished() { poll "$1" "SELECT count(*) FILTER (WHERE e.status IN ('pending', 'running')) = 0
+	AND NOT EXISTS (SELECT 1 FROM flowent.table_change_batches WHERE error IS NULL) FROM flowent.workflow_executions e" "${2:-30}"; }
 
 createdb "$DB"
 q "$DB" >/dev/null <<'SQL'
@@ -77,6 +79,8 @@ msg=$(err "$DB" "SELECT flowent.on_change('$ECHO', 'orders', options => '{\"when
 case "$msg" in "options.when."*operator*is_about*) ;; *) fail "bad when: $msg" ;; esac
 msg=$(err "$DB" "SELECT flowent.on_change('$ECHO', 'orders', options => '{\"when\": {\"combinator\": \"xor\", \"conditions\": []}}')")
 case "$msg" in "options.when.combinator"*xor*) ;; *) fail "bad when combinator: $msg" ;; esac
+eq "unknown column in when" "$(err "$DB" "SELECT flowent.on_change('$ECHO', 'orders', options => '{\"when\": {\"left\": \"{{new.status}}\", \"operator\": \"equals\", \"right\": \"{{new.state}}\"}}')")" \
+	'options.when: variable {{new.state}} does not resolve'
 eq "bad mode" "$(err "$DB" "SELECT flowent.on_change('$ECHO', 'orders', options => '{\"mode\": \"now\"}')")" \
 	'options.mode must be "async" or "sync", got "now"'
 eq "no such version" "$(err "$DB" "SELECT flowent.on_change('$ECHO', 'orders', options => '{\"version\": 7}')")" \
@@ -158,6 +162,31 @@ eq "filtered" "$(q "$DB" -c "SELECT string_agg(e.input #>> '{new,id}', ',' ORDER
 	WHERE e.workflow_id = '$ECHO' AND e.input #>> '{new,status}' = 'shipped'") $(( $(runs "$DB" echo) - before ))" "3,10 2"
 ok "columns: an update that leaves them unchanged starts nothing; when: only rows where the condition holds"
 q "$DB" -U tt_owner -c "SELECT flowent.drop_on_change('$T2')" >/dev/null
+# columns alone: the rows are stored as written and compared when the worker reads them
+T2=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'orders', '{update}', '{\"columns\": [\"status\", \"amount\"]}')")
+before=$(runs "$DB" echo)
+q "$DB" -U tt_writer >/dev/null <<'SQL'
+UPDATE orders SET note = 'only the note again' WHERE id = 3;
+UPDATE orders SET amount = 1.000 WHERE id = 3;
+UPDATE orders SET status = 'returned' WHERE id IN (3, 10);
+SQL
+finished "$DB" || fail "runs did not finish"
+eq "columns alone" "$(q "$DB" -c "SELECT string_agg(e.input #>> '{new,id}', ',' ORDER BY (e.input #>> '{new,id}')::int) FROM flowent.workflow_executions e
+	WHERE e.workflow_id = '$ECHO' AND e.input #>> '{new,status}' = 'returned'") $(( $(runs "$DB" echo) - before ))" "3,10 2"
+ok "columns without when: an update of other columns, or to an equal number (1 as 1.000), starts nothing"
+q "$DB" -U tt_owner -c "SELECT flowent.drop_on_change('$T2')" >/dev/null
+# when over both rows: the status changed
+T2=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'orders', '{update}', '{\"when\": {\"left\": \"{{new.status}}\", \"operator\": \"not_equals\", \"right\": \"{{old.status}}\"}}')")
+before=$(runs "$DB" echo)
+q "$DB" -U tt_writer >/dev/null <<'SQL'
+UPDATE orders SET status = 'returned', note = 'same status' WHERE id IN (3, 10);
+UPDATE orders SET status = 'refunded' WHERE id IN (3, 10, 11);
+SQL
+finished "$DB" || fail "runs did not finish"
+eq "when new and old" "$(q "$DB" -c "SELECT string_agg((e.input #>> '{old,status}') || '>' || (e.input #>> '{new,status}'), ',' ORDER BY (e.input #>> '{new,id}')::int) FROM flowent.workflow_executions e
+	WHERE e.workflow_id = '$ECHO' AND e.input #>> '{new,status}' = 'refunded'") $(( $(runs "$DB" echo) - before ))" "returned>refunded,returned>refunded,paid>refunded 3"
+ok "when comparing the new row with the old ({{old.status}}): only the updates that changed the status"
+q "$DB" -U tt_owner -c "SELECT flowent.drop_on_change('$T2')" >/dev/null
 
 # ---- sync: the workflow's writes commit or roll back with the row
 T3=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$AUDIT', 'orders', '{insert}', '{\"mode\": \"sync\"}')")
@@ -200,15 +229,87 @@ for i in range(1, $ROWS + 1): sys.stdout.write(f'{i}\tk{i % 7}\t{i}.{i % 100:02d
 before=$(runs "$DB" echo)
 . "$(dirname "$0")/../lib/server_log.sh"
 log_mark
-q "$DB" -U tt_writer -c "\\copy events FROM '$TMP/events.tsv'" >/dev/null
-eq "queued by the COPY" "$(( $(runs "$DB" echo) - before )) $(q "$DB" -c "SELECT fires || ' ' || executions FROM flowent.table_triggers WHERE id = '$TC'")" "$ROWS 1 $ROWS"
+# in the COPY's own transaction: its rows stored in batches of 10,000, one firing
+stored=$(q "$DB" <<SQL
+BEGIN;
+SET ROLE tt_writer;
+\\copy events FROM '$TMP/events.tsv'
+RESET ROLE;
+SELECT count(*) || ' ' || sum(row_count) || ' ' || count(*) FILTER (WHERE length(rows) > 0)
+	|| ' ' || (SELECT fires FROM flowent.table_triggers WHERE id = '$TC')
+FROM flowent.table_change_batches WHERE trigger_id = '$TC';
+COMMIT;
+SQL
+)
+eq "stored by the COPY" "$stored" "$(( (ROWS + 9999) / 10000 )) $ROWS $(( (ROWS + 9999) / 10000 )) 1"
 finished "$DB" 600 || fail "the $ROWS executions did not finish in 10 minutes"
+eq "queued from it" "$(( $(runs "$DB" echo) - before )) $(q "$DB" -c "SELECT fires || ' ' || executions || ' ' || waiting || ' ' || failed FROM flowent.table_triggers WHERE id = '$TC'")" "$ROWS 1 $ROWS 0 0"
 eq "each once" "$(q "$DB" -c "SELECT count(*) || ' ' || count(DISTINCT e.input #>> '{new,id}') || ' ' || count(*) FILTER (WHERE e.status = 'success' AND e.output = e.input)
 		|| ' ' || (SELECT count(*) FROM flowent.run_queue)
 	FROM flowent.workflow_executions e WHERE e.workflow_id = '$ECHO' AND e.input ->> 'table' = 'public.events'")" "$ROWS $ROWS $ROWS 0"
 eq "numbers exact" "$(q "$DB" -c "SELECT e.input #>> '{new,value}' FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.events' AND e.input #>> '{new,id}' = '7'")" "7.07"
 eq "lease warnings while the workers drained it" "$(log_since_mark | grep -c "you don't own a lock" || true)" 0
 ok "COPY of $ROWS rows queues $ROWS executions in one firing; the workers finish each exactly once"
+
+# ---- the rows as they were written: the worker reads them after the commit, so a change of
+# the table's columns, or its TOAST rows gone with a rewrite, between the two changes nothing
+q "$DB" -U tt_owner -c "CREATE TABLE shapes (id int, big text, amount numeric, gone text)" >/dev/null
+TS=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'shapes', '{insert,update}')")
+BIG_MD5=$(q "$DB" -c "SELECT md5(string_agg(md5(i::text), '' ORDER BY i)) FROM generate_series(1, 40000) i")
+q "$DB" -U tt_owner >/dev/null <<'SQL'
+-- 1.28 MB of hex: kept out of line, in the table's TOAST relation
+INSERT INTO shapes SELECT 1, string_agg(md5(i::text), '' ORDER BY i), 1.50, 'dropped later' FROM generate_series(1, 40000) i;
+BEGIN;
+-- rows written before lack the column: the old row of the update has its default
+ALTER TABLE shapes ADD COLUMN added int DEFAULT 7;
+UPDATE shapes SET amount = 2.50 WHERE id = 1;
+-- the rewrite drops the TOAST rows the update's rows pointed to, at this commit
+ALTER TABLE shapes DROP COLUMN gone, ALTER COLUMN amount TYPE text;
+COMMIT;
+SQL
+finished "$DB" || fail "the shapes runs did not finish"
+eq "as written" "$(q "$DB" -c "SELECT string_agg(concat_ws(' ', e.status, e.input ->> 'op', md5(e.input #>> '{new,big}') = '$BIG_MD5',
+		e.input #> '{new,amount}', e.input #>> '{new,gone}', e.input #> '{new,added}',
+		md5(e.input #>> '{old,big}') = '$BIG_MD5', e.input #> '{old,amount}', e.input #> '{old,added}'), E'\n' ORDER BY e.started_at, e.id)
+	FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.shapes'")" \
+	"success insert t 1.50 dropped later
+success update t 2.50 dropped later 7 t 1.50 7"
+ok "the payloads are the rows as written: a column added, dropped or retyped and the TOAST rows rewritten before the worker read them change nothing"
+q "$DB" -U tt_owner -c "SELECT flowent.drop_on_change('$TS')" >/dev/null
+q "$DB" -U tt_owner >/dev/null <<'SQL'
+CREATE TABLE scratch (id int);
+SELECT flowent.on_change(w.id, 'scratch', '{insert}') FROM flowent.workflows w WHERE w.name = 'echo';
+BEGIN;
+INSERT INTO scratch VALUES (77);
+DROP TABLE scratch;
+COMMIT;
+SQL
+finished "$DB" || fail "the scratch run did not finish"
+eq "table dropped after the write" "$(q "$DB" -c "SELECT e.status || ' ' || (e.input #>> '{new,id}') FROM flowent.workflow_executions e WHERE e.input ->> 'table' = 'public.scratch'")" "success 77"
+ok "rows committed with the DROP TABLE that followed them still run"
+# a batch that cannot be queued (the table's owner, who reads the rows, is gone) keeps its rows and says why
+q "$DB" >/dev/null <<'SQL'
+CREATE ROLE tt_gone;
+CREATE TABLE gone_t (id int);
+ALTER TABLE gone_t OWNER TO tt_gone;
+GRANT TRIGGER ON gone_t TO tt_owner;
+SQL
+TG=$(q "$DB" -U tt_owner -c "SELECT flowent.on_change('$ECHO', 'gone_t', '{insert}')")
+q "$DB" >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO gone_t VALUES (1), (2);
+DROP TABLE gone_t;
+DROP ROLE tt_gone;
+COMMIT;
+SQL
+poll "$DB" "SELECT EXISTS (SELECT 1 FROM flowent.table_change_batches WHERE trigger_id = '$TG' AND error IS NOT NULL)" 30 ||
+	fail "the batch of a gone owner did not fail"
+msg=$(q "$DB" -c "SELECT row_count || ' ' || error FROM flowent.table_change_batches WHERE trigger_id = '$TG'")
+case "$msg" in "2 table change batch "*": the owner of public.gone_t (role "*") no longer exists") ;; *) fail "failed batch: $msg" ;; esac
+q "$DB" -U tt_writer -c "INSERT INTO events VALUES (-5, 'after a failed batch', 5)" >/dev/null
+finished "$DB" || fail "runs did not finish after a failed batch"
+eq "... later rows run" "$(q "$DB" -c "SELECT count(*) FROM flowent.workflow_executions WHERE input #>> '{new,id}' = '-5' AND status = 'success'")" 1
+ok "a batch that cannot be queued keeps its rows with the error, and the workers go on"
 
 # ---- pg_dump / restore keeps a trigger working
 dropdb --if-exists "$DB2"

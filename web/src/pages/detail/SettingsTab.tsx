@@ -18,6 +18,8 @@ interface TableTrigger {
   fires: number;
   executions: number;
   last_fired_at: string | null;
+  waiting: number;
+  failed: number;
 }
 
 export function SettingsTab({ p, onSaved, onDeleted }: { p: PipelineDetail; onSaved: (p: PipelineDetail) => void; onDeleted: () => void }) {
@@ -173,7 +175,10 @@ export function SettingsTab({ p, onSaved, onDeleted }: { p: PipelineDetail; onSa
             <ul>
               {tables.map((x) => (
                 <li key={x.id}>
-                  <code>{x.table}</code> ({x.events.join(', ')}) · {x.fires} / {x.executions}
+                  <code>{x.table}</code> ({x.events.join(', ')}) ·{' '}
+                  {t('settings.tableCounts', { fires: x.fires, executions: x.executions })}
+                  {x.waiting > 0 ? <> · {t('settings.tableWaiting', { n: x.waiting })}</> : null}
+                  {x.failed > 0 ? <span className="error-text"> · {t('settings.tableFailed', { n: x.failed })}</span> : null}
                 </li>
               ))}
             </ul>
