@@ -45,6 +45,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
+#include "core/rowstream.h"
 #include "pg/context.h"
 #include "pg/engine.h"
 #include "pg/exec_internal.h"
@@ -78,20 +79,18 @@ row_type_bytes(TupleDesc desc)
 static TupleDesc
 row_type_from_bytes(bytea *b, int64 batch)
 {
-	Size		len = VARSIZE_ANY_EXHDR(b);
 	const char *p = VARDATA_ANY(b);
-	uint32		head[2];
+	uint32		natts;
 	TupleDesc	desc;
 
-	if (len < sizeof(head))
-		goto corrupt;
-	memcpy(head, p, sizeof(head));
-	if (head[0] != ROW_TYPE_MAGIC || head[1] > MaxTupleAttributeNumber ||
-		len != sizeof(head) + (Size) head[1] * ATTRIBUTE_FIXED_PART_SIZE)
-		goto corrupt;
-	p += sizeof(head);
-	desc = CreateTemplateTupleDesc((int) head[1]);
-	for (uint32 i = 0; i < head[1]; i++, p += ATTRIBUTE_FIXED_PART_SIZE)
+	if (!fl_rowtype_header(p, VARSIZE_ANY_EXHDR(b), ROW_TYPE_MAGIC, MaxTupleAttributeNumber,
+						   ATTRIBUTE_FIXED_PART_SIZE, &natts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("table change batch " INT64_FORMAT ": its row type is not one Flowent wrote", batch)));
+	p += 2 * sizeof(uint32);
+	desc = CreateTemplateTupleDesc((int) natts);
+	for (uint32 i = 0; i < natts; i++, p += ATTRIBUTE_FIXED_PART_SIZE)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
@@ -107,12 +106,6 @@ row_type_from_bytes(bytea *b, int64 batch)
 							batch, NameStr(att->attname), att->atttypid)));
 	}
 	return BlessTupleDesc(desc);
-
-corrupt:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("table change batch " INT64_FORMAT ": its row type is not one Flowent wrote", batch)));
-	return NULL;				/* not reached */
 }
 
 /*
@@ -281,16 +274,14 @@ fl_table_changes_store(const FlTableChange *c, const char *op, const char *table
 /* A stored tuple stream, read one tuple at a time. */
 typedef struct RowReader
 {
-	const char *p;
-	const char *end;
+	FlRowStream s;
 	int64		batch;
 } RowReader;
 
 static void
 reader_init(RowReader *r, bytea *b, int64 batch)
 {
-	r->p = VARDATA_ANY(b);
-	r->end = r->p + VARSIZE_ANY_EXHDR(b);
+	fl_rowstream_init(&r->s, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 	r->batch = batch;
 }
 
@@ -298,21 +289,22 @@ reader_init(RowReader *r, bytea *b, int64 batch)
 static bool
 reader_next(RowReader *r, TupleDesc desc, Datum *out)
 {
+	const char *rec;
 	uint32		len;
 	MinimalTuple mt;
 	HeapTuple	ht;
 
-	if (r->p == r->end)
-		return false;
-	if ((Size) (r->end - r->p) < sizeof(len))
-		goto corrupt;
-	memcpy(&len, r->p, sizeof(len));
-	r->p += sizeof(len);
-	if (len < SizeofMinimalTupleHeader || (Size) (r->end - r->p) < len)
-		goto corrupt;
+	switch (fl_rowstream_next(&r->s, SizeofMinimalTupleHeader, &rec, &len))
+	{
+		case FL_ROWS_END:
+			return false;
+		case FL_ROWS_CORRUPT:
+			goto corrupt;
+		case FL_ROWS_RECORD:
+			break;
+	}
 	mt = palloc(len);			/* aligned: the stored bytes are not */
-	memcpy(mt, r->p, len);
-	r->p += len;
+	memcpy(mt, rec, len);
 	if (mt->t_len != len || (mt->t_infomask2 & HEAP_NATTS_MASK) != desc->natts ||
 		mt->t_hoff < MINIMAL_TUPLE_OFFSET + SizeofMinimalTupleHeader || mt->t_hoff > len + MINIMAL_TUPLE_OFFSET)
 		goto corrupt;
