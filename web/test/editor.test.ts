@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { useEditor } from '../src/stores/editor';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { graphChanged, useEditor } from '../src/stores/editor';
+import { onMessage, reduceEvent, reduceEvents, useLive, type ExecLive } from '../src/stores/live';
 import { useAuth } from '../src/stores/auth';
 import { fakeFetch } from './fakeFetch';
 
@@ -114,5 +115,82 @@ describe('editor store', () => {
     expect(p?.version).toBe(5);
     expect(calls[1].body).not.toHaveProperty('expectedVersion');
     expect(useEditor.getState()).toMatchObject({ version: 5, dirty: false, conflict: null });
+  });
+});
+
+describe('editor store and live runs', () => {
+  beforeEach(() => {
+    useEditor.getState().load(base);
+  });
+
+  it("React Flow's measurements and a selection neither mark the graph dirty nor add an undo step, nor count as a graph change", () => {
+    const before = useEditor.getState();
+    useEditor.getState().onNodesChange([
+      { type: 'dimensions', id: 'start', dimensions: { width: 200, height: 56 }, setAttributes: true },
+      { type: 'dimensions', id: 'out', dimensions: { width: 200, height: 56 }, setAttributes: true },
+    ]);
+    useEditor.getState().onNodesChange([{ type: 'select', id: 'out', selected: true }]);
+    const after = useEditor.getState();
+    expect(after.nodes).not.toBe(before.nodes);
+    expect(after.dirty).toBe(false);
+    expect(after.past).toHaveLength(0);
+    expect(graphChanged(before, after)).toBe(false);
+    useEditor.getState().onNodesChange([{ type: 'position', id: 'out', position: { x: 320, y: 0 }, dragging: false }]);
+    expect(graphChanged(after, useEditor.getState())).toBe(true);
+    expect(useEditor.getState().dirty).toBe(true);
+    const moved = useEditor.getState();
+    useEditor.getState().updateData('out', { label: 'Out' });
+    expect(graphChanged(moved, useEditor.getState())).toBe(true);
+  });
+
+  it('a live status changes only that node, in one store update per batch, and leaves the editor alone', () => {
+    const x = 'x-live-1';
+    useLive.getState().reset(x);
+    const ev = (event: string, seq: number, nodeId?: string) => ({ event, seq, executionId: x, workflowId: 'w1', nodeId });
+    useLive.getState().applyMany([ev('step:started', 1, 'start'), ev('step:completed', 2, 'start'), ev('step:started', 3, 'out')]);
+    const s1 = useLive.getState().executions[x];
+    const editorBefore = useEditor.getState();
+    let updates = 0;
+    const off = useLive.subscribe(() => updates++);
+    useLive.getState().applyMany([ev('step:completed', 4, 'out'), ev('workflow:complete', 5)]);
+    off();
+    const s2 = useLive.getState().executions[x];
+    expect(updates).toBe(1);
+    expect(s2.nodes.out.status).toBe('success');
+    expect(s2.nodes.start).toBe(s1.nodes.start); // untouched: a node's selector sees no change
+    expect(s2.status).toBe('success');
+    expect(s2.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(useEditor.getState()).toBe(editorBefore);
+    // a replayed batch changes nothing and notifies no one
+    const off2 = useLive.subscribe(() => updates++);
+    useLive.getState().applyMany([ev('step:completed', 4, 'out')]);
+    off2();
+    expect(updates).toBe(1);
+    expect(useLive.getState().executions[x]).toBe(s2);
+  });
+
+  it('a batch reduces like one event after another, keeping the last 200 events', () => {
+    const x0: ExecLive = { status: 'pending', lastSeq: 0, nodes: {}, events: [] };
+    const es = Array.from({ length: 450 }, (_, i) => ({ event: i % 2 ? 'step:completed' : 'step:started', seq: i + 1, executionId: 'x', workflowId: 'w', nodeId: `n${i >> 1}` }));
+    const oneByOne = es.reduce(reduceEvent, x0);
+    const batched = reduceEvents(reduceEvents(x0, es.slice(0, 7)), es.slice(7));
+    expect(batched).toEqual(oneByOne);
+    expect(batched.events).toHaveLength(200);
+    expect(batched.events[199].seq).toBe(450);
+  });
+
+  it('a feed of many suspended runs reloads the approvals at once, then at most once a second', () => {
+    vi.useFakeTimers();
+    try {
+      const t0 = useLive.getState().feedTick;
+      for (let i = 0; i < 300; i++) onMessage({ type: 'feed', reason: 'approval-pending' });
+      expect(useLive.getState().feedTick).toBe(t0 + 1);
+      vi.advanceTimersByTime(1000);
+      expect(useLive.getState().feedTick).toBe(t0 + 2);
+      vi.advanceTimersByTime(5000);
+      expect(useLive.getState().feedTick).toBe(t0 + 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

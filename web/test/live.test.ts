@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reduceEvent, type ExecLive } from '../src/stores/live';
+import { reduceEvent, useLive, type ExecLive } from '../src/stores/live';
+import type { NodeLog } from '../src/api/types';
 
 const x0: ExecLive = { status: 'pending', lastSeq: 0, nodes: {}, events: [] };
 const ev = (event: string, seq: number, extra: Record<string, unknown> = {}) => ({ event, seq, executionId: 'x', workflowId: 'w', ...extra });
@@ -40,5 +41,32 @@ describe('live events reducer', () => {
     expect(x.nodes.q.status).toBe('error');
     x = reduceEvent(x, ev('fatal:error', 2, { nodeId: 'q', errorCode: 'SQL_ERROR', error: 'boom' }));
     expect(x.error).toEqual({ nodeId: 'q', code: 'SQL_ERROR', message: 'boom' });
+  });
+});
+
+describe('node logs and live events together', () => {
+  it('logs read before a breakpoint event do not take the run back to running', () => {
+    const x = 'x-logs-1';
+    useLive.getState().reset(x);
+    const e = (event: string, seq: number, extra: Record<string, unknown> = {}) => ({ event, seq, executionId: x, workflowId: 'w', ...extra });
+    useLive.getState().applyMany([
+      e('step:started', 1, { nodeId: 'start' }),
+      e('step:completed', 2, { nodeId: 'start', output: { a: 1 } }),
+      e('node:suspended', 3, { nodeId: 'cond', output: { kind: 'breakpoint' } }),
+    ]);
+    // the logs' answer, read when only the trigger had run
+    useLive.getState().applyLogs(x, 'running', [{ nodeId: 'start', status: 'success', seq: 2, output: { a: 1 }, durationMs: 3 } as unknown as NodeLog]);
+    const s = useLive.getState().executions[x];
+    expect(s.status).toBe('suspended');
+    expect(s.nodes.cond).toMatchObject({ status: 'waiting', reason: 'breakpoint' });
+    expect(s.nodes.start).toMatchObject({ status: 'success', durationMs: 3 });
+    // a suspension whose event said not why: the row's output tells it
+    useLive.getState().applyMany([e('node:suspended', 4, { nodeId: 'wait' })]);
+    useLive.getState().applyLogs(x, 'suspended', [{ nodeId: 'wait', status: 'waiting', seq: 4, output: { kind: 'breakpoint' } } as unknown as NodeLog]);
+    expect(useLive.getState().executions[x].nodes.wait).toMatchObject({ status: 'waiting', reason: 'breakpoint' });
+    // logs newer than the events (events missed) are taken
+    useLive.getState().applyLogs(x, 'success', [{ nodeId: 'cond', status: 'success', seq: 9, output: { r: true }, durationMs: 1 } as unknown as NodeLog]);
+    expect(useLive.getState().executions[x].status).toBe('success');
+    expect(useLive.getState().executions[x].nodes.cond.status).toBe('success');
   });
 });

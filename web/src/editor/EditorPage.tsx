@@ -5,7 +5,8 @@ import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { get } from '../api/client';
 import type { PipelineDetail } from '../api/types';
-import { useEditor, validateGraph } from '../stores/editor';
+import { useShallow } from 'zustand/react/shallow';
+import { graphChanged, useEditor, validateGraph } from '../stores/editor';
 import { useNodeTypes } from '../stores/nodeTypes';
 import { useTestRun } from '../stores/testRun';
 import { useT } from '../stores/ui';
@@ -23,9 +24,27 @@ import { setLeaveQuestion } from '../stores/leaveGuard';
 function Editor({ id }: { id: string }) {
   const t = useT();
   const nav = useNavigate();
-  const { name, version, dirty, saving, conflict, graphErrors, save, undo, redo, layout, deleteSelected, dismissConflict, load, addNode, select } = useEditor();
-  const nodes = useEditor((s) => s.nodes);
-  const edges = useEditor((s) => s.edges);
+  // not the graph itself: the bar and the panels need not render again with every node change
+  // (a drag, a selection, React Flow's measurements of 500 nodes)
+  const { name, version, dirty, saving, conflict, graphErrors, save, undo, redo, layout, deleteSelected, dismissConflict, load, addNode, select } = useEditor(
+    useShallow((s) => ({
+      name: s.name,
+      version: s.version,
+      dirty: s.dirty,
+      saving: s.saving,
+      conflict: s.conflict,
+      graphErrors: s.graphErrors,
+      save: s.save,
+      undo: s.undo,
+      redo: s.redo,
+      layout: s.layout,
+      deleteSelected: s.deleteSelected,
+      dismissConflict: s.dismissConflict,
+      load: s.load,
+      addNode: s.addNode,
+      select: s.select,
+    })),
+  );
   const past = useEditor((s) => s.past.length);
   const future = useEditor((s) => s.future.length);
   const { screenToFlowPosition } = useReactFlow();
@@ -33,12 +52,24 @@ function Editor({ id }: { id: string }) {
   useShortcuts();
 
   useEffect(() => {
-    const h = setTimeout(() => {
-      void validateGraph();
-      void useCostStore.getState().load(useEditor.getState().toJson());
-    }, 400);
-    return () => clearTimeout(h);
-  }, [nodes, edges]);
+    // validation and the cost estimate 400 ms after the graph changed (not its selection or sizes)
+    let h: ReturnType<typeof setTimeout> | undefined;
+    const later = () => {
+      clearTimeout(h);
+      h = setTimeout(() => {
+        void validateGraph();
+        void useCostStore.getState().load(useEditor.getState().toJson());
+      }, 400);
+    };
+    later();
+    const off = useEditor.subscribe((s, prev) => {
+      if (graphChanged(prev, s)) later();
+    });
+    return () => {
+      off();
+      clearTimeout(h);
+    };
+  }, []);
   useEffect(() => {
     setLeaveQuestion(dirty ? t('editor.leave') : null);
     return () => setLeaveQuestion(null);
@@ -119,7 +150,7 @@ function Editor({ id }: { id: string }) {
       ) : null}
       <div className="editor-body">
         <Palette onAdd={addAtCenter} />
-        <Canvas onNodeClick={(nid) => select(nid)} />
+        <Canvas onNodeClick={select} />
         <div className="side">
           {runOpen ? <RunPanel workflowId={id} beforeRun={async () => (useEditor.getState().dirty ? doSave() : true)} /> : null}
           <ConfigPanel />

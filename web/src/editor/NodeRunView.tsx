@@ -13,7 +13,8 @@ export function NodeRunView({ nodeId }: { nodeId: string }) {
   const live = useLive((s) => (executionId ? s.executions[executionId]?.nodes[nodeId] : undefined));
   const log = logs[nodeId];
   useEffect(() => {
-    if (executionId && live?.status && live.status !== 'running') void refreshLogs();
+    // a failed refresh keeps what the live events showed (not an uncaught rejection)
+    if (executionId && live?.status && live.status !== 'running') refreshLogs().catch(() => undefined);
   }, [executionId, live?.status, refreshLogs]);
   if (!executionId || (!log && !live)) return null;
   return (

@@ -1,23 +1,34 @@
 // Test run: the payload editor, the run's live status, continue at a breakpoint.
 import { useState } from 'react';
 import { useTestRun } from '../stores/testRun';
-import { useLive } from '../stores/live';
+import { useLive, type ExecLive } from '../stores/live';
 import { useT } from '../stores/ui';
 import { toast } from '../stores/toasts';
 import { CodeField } from './fields/CodeField';
 import { StatusBadge } from '../components/StatusBadge';
 import { errorText } from '../lib/format';
 
+/** The node a suspended run waits at for a breakpoint, if any (a primitive: selected per event). */
+function pausedNode(x: ExecLive | undefined): string | undefined {
+  if (!x || x.status !== 'suspended') return undefined;
+  for (const id in x.nodes) {
+    const n = x.nodes[id];
+    if (n.status === 'waiting' && (n.reason === 'breakpoint' || !n.reason)) return n.reason === 'breakpoint' ? id : undefined;
+  }
+  return undefined;
+}
+
 export function RunPanel({ workflowId, beforeRun }: { workflowId: string; beforeRun: () => Promise<boolean> }) {
   const t = useT();
   const [payload, setPayload] = useState('{\n  "amount": 1500\n}');
   const [err, setErr] = useState('');
-  const { executionId, start, resume } = useTestRun();
-  const live = useLive((s) => (executionId ? s.executions[executionId] : undefined));
-  const paused = live
-    ? Object.entries(live.nodes).find(([, n]) => n.status === 'waiting' && (n.reason === 'breakpoint' || !n.reason))
-    : undefined;
-  const breakpoint = live && paused && live.nodes[paused[0]]?.reason === 'breakpoint';
+  const executionId = useTestRun((s) => s.executionId);
+  const start = useTestRun((s) => s.start);
+  const resume = useTestRun((s) => s.resume);
+  // only what the panel shows: not the execution object, which changes with every event
+  const status = useLive((s) => (executionId ? s.executions[executionId]?.status : undefined));
+  const error = useLive((s) => (executionId ? s.executions[executionId]?.error : undefined));
+  const pausedAt = useLive((s) => (executionId ? pausedNode(s.executions[executionId]) : undefined));
   const go = async () => {
     let value: unknown;
     try {
@@ -43,22 +54,22 @@ export function RunPanel({ workflowId, beforeRun }: { workflowId: string; before
         <button type="button" className="primary" onClick={() => void go()} data-testid="start-run">
           {t('editor.start')}
         </button>
-        {live ? <StatusBadge status={live.status} /> : null}
+        {status ? <StatusBadge status={status} /> : null}
         <span data-testid="run-status" className="sr-only" data-execution={executionId ?? ""}>
-          {live?.status ?? ''}
+          {status ?? ''}
         </span>
       </div>
-      {breakpoint && live?.status === 'suspended' ? (
+      {pausedAt !== undefined ? (
         <div className="row notice" role="status">
-          <span>{t('editor.pausedAt', { node: paused![0] })}</span>
+          <span>{t('editor.pausedAt', { node: pausedAt })}</span>
           <button type="button" data-testid="continue-run" onClick={() => resume().catch((e: Error) => toast(e.message, 'error'))}>
             {t('action.continue')}
           </button>
         </div>
       ) : null}
-      {live?.error ? (
+      {error ? (
         <p className="error-text" role="alert">
-          {t('exec.errorAt', { node: live.error.nodeId ?? '?', code: live.error.code ?? '' })} {errorText(live.error.message)}
+          {t('exec.errorAt', { node: error.nodeId ?? '?', code: error.code ?? '' })} {errorText(error.message)}
         </p>
       ) : null}
     </section>

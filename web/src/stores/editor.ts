@@ -215,6 +215,30 @@ export const useEditor = create<EditorState>((set, get) => {
   };
 });
 
+/**
+ * Whether the saved graph differs between two states: nodes' ids, types, positions, data, edges'
+ * ends. Not a selection, nor React Flow's measured sizes (new node objects, the same graph).
+ */
+export function graphChanged(a: Pick<EditorState, 'nodes' | 'edges'>, b: Pick<EditorState, 'nodes' | 'edges'>): boolean {
+  if (a.nodes !== b.nodes) {
+    if (a.nodes.length !== b.nodes.length) return true;
+    for (let i = 0; i < a.nodes.length; i++) {
+      const x = a.nodes[i];
+      const y = b.nodes[i];
+      if (x !== y && (x.id !== y.id || x.type !== y.type || x.data !== y.data || x.position.x !== y.position.x || x.position.y !== y.position.y)) return true;
+    }
+  }
+  if (a.edges !== b.edges) {
+    if (a.edges.length !== b.edges.length) return true;
+    for (let i = 0; i < a.edges.length; i++) {
+      const x = a.edges[i];
+      const y = b.edges[i];
+      if (x !== y && (x.id !== y.id || x.source !== y.source || x.target !== y.target || x.sourceHandle !== y.sourceHandle || x.targetHandle !== y.targetHandle)) return true;
+    }
+  }
+  return false;
+}
+
 /** Asks the gateway to validate the graph; the route may be missing on older gateways. */
 export async function validateGraph(): Promise<void> {
   const g = useEditor.getState().toJson();

@@ -55,10 +55,15 @@ function eventError(e: LiveEvent): ExecLive['error'] {
   return { nodeId: o.nodeId ?? e.nodeId ?? undefined, code: o.code ?? (e.errorCode as string | undefined) ?? undefined, message: o.message };
 }
 
-/** Pure: the execution's state after one event. */
-export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
-  if (e.seq !== undefined && e.seq <= x.lastSeq && e.event !== 'step:progress') return x;
-  const next: ExecLive = { ...x, nodes: { ...x.nodes }, events: [...x.events.slice(-199), e] };
+const EVENTS_KEPT = 200;
+
+/** Whether `e` is a replay the execution has already seen (dropped). */
+function seen(x: ExecLive, e: LiveEvent): boolean {
+  return e.seq !== undefined && e.seq <= x.lastSeq && e.event !== 'step:progress';
+}
+
+/** Applies one event to `next` in place; `next` and `next.nodes` are the caller's own copies. */
+function applyEvent(next: ExecLive, e: LiveEvent): void {
   if (e.seq !== undefined && e.event !== 'step:progress') next.lastSeq = e.seq;
   const id = e.nodeId;
   const prev = id ? next.nodes[id] : undefined;
@@ -101,6 +106,30 @@ export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
       next.status = (e.status as ExecStatus) ?? 'success';
       break;
   }
+}
+
+/** Pure: the execution's state after one event. */
+export function reduceEvent(x: ExecLive, e: LiveEvent): ExecLive {
+  return reduceEvents(x, [e]);
+}
+
+/**
+ * Pure: the execution's state after a batch of its events, copied once for the batch (not once
+ * per event: a burst brings a thousand events over 500 nodes in one frame). Node entries that
+ * no event touched keep their identity, so a node's selector sees no change. The same `x` when
+ * every event was a replay.
+ */
+export function reduceEvents(x: ExecLive, es: LiveEvent[]): ExecLive {
+  let next: ExecLive | null = null;
+  const added: LiveEvent[] = [];
+  for (const e of es) {
+    if (seen(next ?? x, e)) continue;
+    next ??= { ...x, nodes: { ...x.nodes } };
+    applyEvent(next, e);
+    added.push(e);
+  }
+  if (!next) return x;
+  next.events = added.length >= EVENTS_KEPT ? added.slice(-EVENTS_KEPT) : [...x.events.slice(added.length - EVENTS_KEPT), ...added];
   return next;
 }
 
@@ -124,8 +153,8 @@ function flush(): void {
   useLive.getState().applyMany(batch);
 }
 
-function onMessage(m: WsMessage): void {
-  const s = useLive.getState();
+/** One message from the socket (exported for the unit tests). */
+export function onMessage(m: WsMessage): void {
   if ('event' in m && typeof m.event === 'string' && 'executionId' in m) {
     pending.push(m as LiveEvent);
     if (!scheduled) {
@@ -133,7 +162,24 @@ function onMessage(m: WsMessage): void {
       if (typeof requestAnimationFrame === 'function' && !document.hidden) requestAnimationFrame(flush);
       else setTimeout(flush, 16);
     }
-  } else if (m.type === 'feed') useLive.setState({ feedTick: s.feedTick + 1 });
+  } else if (m.type === 'feed') feedTick();
+}
+
+// The feed (a run suspended or finished: every delay node of a run is one) makes the navigation
+// reload the approvals: at once, then at most once per FEED_MS however many arrive.
+const FEED_MS = 1000;
+let feedAt = -Infinity;
+let feedTimer: ReturnType<typeof setTimeout> | null = null;
+function feedTick(): void {
+  if (feedTimer) return;
+  const bump = () => {
+    feedTimer = null;
+    feedAt = Date.now();
+    useLive.setState((s) => ({ feedTick: s.feedTick + 1 }));
+  };
+  const wait = feedAt + FEED_MS - Date.now();
+  if (wait <= 0) bump();
+  else feedTimer = setTimeout(bump, wait);
 }
 
 export function joinFeed(): void {
@@ -146,19 +192,49 @@ export const useLive = create<LiveState>((set, getState) => ({
   apply: (e) => getState().applyMany([e]),
   applyMany: (es) =>
     set((s) => {
-      if (!es.length) return {};
+      if (!es.length) return s;
+      const byExec = new Map<string, LiveEvent[]>();
+      for (const e of es) {
+        const l = byExec.get(e.executionId);
+        if (l) l.push(e);
+        else byExec.set(e.executionId, [e]);
+      }
       const executions = { ...s.executions };
-      for (const e of es) executions[e.executionId] = reduceEvent(executions[e.executionId] ?? empty(), e);
-      return { executions };
+      let changed = false;
+      for (const [id, l] of byExec) {
+        const cur = executions[id] ?? empty();
+        const next = reduceEvents(cur, l);
+        if (next !== executions[id]) {
+          executions[id] = next;
+          changed = true;
+        }
+      }
+      return changed ? { executions } : s; // the same state: no listener runs
     }),
   applyLogs: (executionId, status, logs) =>
     set((s) => {
       const x = { ...(s.executions[executionId] ?? empty()) };
       x.nodes = { ...x.nodes };
+      // The logs may have been read before events that came in while they travelled (a slow
+      // answer under load): what the events already said after a row's seq wins over the row.
+      const seenSeq = x.lastSeq;
+      let logSeq = 0;
       for (const l of logs) {
+        const cur = x.nodes[l.nodeId];
+        if (l.seq > logSeq) logSeq = l.seq;
         const kind = l.status === 'waiting' ? (l.output as { kind?: unknown } | null)?.kind : undefined;
+        if (cur && l.seq <= seenSeq) {
+          // the status stays the events'; what they lacked (an output, why it waits) the row gives
+          x.nodes[l.nodeId] = {
+            ...cur,
+            output: cur.output ?? l.output,
+            durationMs: cur.durationMs ?? l.durationMs ?? undefined,
+            ...(!cur.reason && cur.status === l.status && typeof kind === 'string' ? { reason: kind } : {}),
+          };
+          continue;
+        }
         x.nodes[l.nodeId] = {
-          ...x.nodes[l.nodeId],
+          ...cur,
           status: l.status,
           output: l.output,
           durationMs: l.durationMs ?? undefined,
@@ -166,7 +242,7 @@ export const useLive = create<LiveState>((set, getState) => ({
         };
         if (l.seq > x.lastSeq) x.lastSeq = l.seq;
       }
-      x.status = status;
+      if (logSeq >= seenSeq) x.status = status;
       return { executions: { ...s.executions, [executionId]: x } };
     }),
   watch: (executionId) => {

@@ -23,32 +23,38 @@ export function useOffers(nodeId: string) {
 export function VariablePicker({ nodeId, field, onPick }: { nodeId: string; field: string; onPick: (path: string) => void }) {
   const t = useT();
   const [open, setOpen] = useState(false);
-  const offers = useOffers(nodeId);
   return (
     <span className="varpicker">
       <button type="button" className="ghost small" aria-expanded={open} aria-label={t('editor.variablesFor', { field })} onClick={() => setOpen(!open)}>
         {'{{…}}'}
       </button>
-      {open ? (
-        <ul className="varlist" role="listbox" aria-label={t('editor.variablesFor', { field })}>
-          {offers.length === 0 ? <li className="muted">{t('editor.noVariables')}</li> : null}
-          {offers.map((o) => (
-            <li key={o.path} role="option" aria-selected="false">
-              <button
-                type="button"
-                className="varitem"
-                onClick={() => {
-                  onPick(o.path);
-                  setOpen(false);
-                }}
-              >
-                <code>{`{{${o.path}}}`}</code>
-                <span className="muted small">{o.sample ?? o.source}</span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {open ? <Offers nodeId={nodeId} field={field} onPick={onPick} close={() => setOpen(false)} /> : null}
     </span>
+  );
+}
+
+// Subscribed to the graph and the run's outputs only while the list is open (not on every live event).
+function Offers({ nodeId, field, onPick, close }: { nodeId: string; field: string; onPick: (path: string) => void; close: () => void }) {
+  const t = useT();
+  const offers = useOffers(nodeId);
+  return (
+    <ul className="varlist" role="listbox" aria-label={t('editor.variablesFor', { field })}>
+      {offers.length === 0 ? <li className="muted">{t('editor.noVariables')}</li> : null}
+      {offers.map((o) => (
+        <li key={o.path} role="option" aria-selected="false">
+          <button
+            type="button"
+            className="varitem"
+            onClick={() => {
+              onPick(o.path);
+              close();
+            }}
+          >
+            <code>{`{{${o.path}}}`}</code>
+            <span className="muted small">{o.sample ?? o.source}</span>
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
