@@ -323,28 +323,17 @@ corrupt:
 
 /* an update counts when one of the columns changed value (as JSON), or when there are none */
 static bool
-columns_changed(ArrayType *columns, Jsonb *new_row, Jsonb *old_row)
+columns_changed(char **columns, int ncolumns, Jsonb *new_row, Jsonb *old_row)
 {
-	Datum	   *names;
-	bool	   *nulls;
-	int			n;
-
 	if (columns == NULL)
 		return true;
-	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < ncolumns; i++)
 	{
-		char	   *name;
 		JsonbValue	nv,
 					ov;
-		bool		has_new,
-					has_old;
+		bool		has_new = jb_get(new_row, columns[i], &nv);
+		bool		has_old = jb_get(old_row, columns[i], &ov);
 
-		if (nulls[i])
-			continue;
-		name = TextDatumGetCString(names[i]);
-		has_new = jb_get(new_row, name, &nv);
-		has_old = jb_get(old_row, name, &ov);
 		if (has_new != has_old || (has_new && !jbv_equal(&nv, &ov)))
 			return true;
 	}
@@ -361,7 +350,8 @@ typedef struct Batch
 	Oid			reader;
 	char	   *op;
 	char	   *table;
-	ArrayType  *columns;
+	char	  **columns;		/* options.columns of an update, or NULL */
+	int			ncolumns;
 	bytea	   *row_type;
 	bytea	   *rows;
 	bytea	   *old_rows;
@@ -397,7 +387,20 @@ claim_batch(Batch *b)
 	b->op = TextDatumGetCString(SPI_getbinval(row, d, 7, &isnull));
 	b->table = TextDatumGetCString(SPI_getbinval(row, d, 8, &isnull));
 	v = SPI_getbinval(row, d, 9, &isnull);
-	b->columns = isnull ? NULL : DatumGetArrayTypePCopy(v);
+	b->columns = NULL;
+	b->ncolumns = 0;
+	if (!isnull)
+	{
+		Datum	   *names;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(DatumGetArrayTypeP(v), TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
+		b->columns = palloc(sizeof(char *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				b->columns[b->ncolumns++] = TextDatumGetCString(names[i]);
+	}
 	b->row_type = DatumGetByteaPCopy(SPI_getbinval(row, d, 10, &isnull));
 	b->rows = DatumGetByteaPCopy(SPI_getbinval(row, d, 11, &isnull));
 	v = SPI_getbinval(row, d, 12, &isnull);
@@ -463,7 +466,7 @@ batch_payloads(Batch *b, int *count)
 							(errcode(ERRCODE_DATA_CORRUPTED),
 							 errmsg("table change batch " INT64_FORMAT ": an update without its old row", b->id)));
 				oj = DatumGetJsonbP(FunctionCall1(&to_jsonb, orow));
-				if (!columns_changed(b->columns, j, oj))
+				if (!columns_changed(b->columns, b->ncolumns, j, oj))
 					continue;
 			}
 			if (when && !fl_table_when_keeps(when, b->condition, is_delete ? NULL : j, is_delete ? j : oj,
@@ -551,12 +554,10 @@ queue_as_creator(Batch *b, Datum payloads, int n)
 
 	PG_TRY();
 	{
-		FlWorkflow *wf = fl_workflow_load_for(&b->workflow_id, b->version, b->created_by, false);
+		FlWorkflow *wf = fl_table_workflow(&b->workflow_id, b->version, b->created_by);
 		FlExec	   *tmpl;
 		Datum	   *ids = palloc(sizeof(Datum) * n);
 
-		fl_workflow_check_startable(wf);
-		fl_workflow_check_runnable(wf);
 		tmpl = fl_exec_create(wf, jsonb_from_cstring("{}", 2), jsonb_from_cstring("{}", 2), "table");
 		tmpl->sync = false;
 		for (int i = 0; i < n; i++)

@@ -13,6 +13,7 @@
 #include "utils/uuid.h"
 
 struct FlExec;
+struct FlWorkflow;
 
 /* what a firing stores besides the rows: who runs what, and who reads the rows */
 typedef struct FlTableChange
@@ -31,7 +32,8 @@ extern int64 fl_table_changes_store(const FlTableChange *c, const char *op, cons
 extern bool fl_table_changes_queue_next(int64 *batch_id);
 extern void fl_table_changes_failed(int64 batch_id, const char *message);
 
-/* table_trigger.c: the `when` option, in the statement (sync) or in the worker (async) */
+/* table_trigger.c: the workflow started and the `when` option, in the statement (sync) or the worker (async) */
+extern struct FlWorkflow *fl_table_workflow(pg_uuid_t *workflow_id, int version, const char *created_by);
 extern struct FlExec *fl_table_when_state(void);
 extern bool fl_table_when_keeps(struct FlExec *ex, Jsonb *when, Jsonb *new_row, Jsonb *old_row,
 								const char *trigger_id);

@@ -313,6 +313,20 @@ count_firing(TableTrigger *t, int n)
 		elog(ERROR, "could not count the firing of table trigger %s", t->id);
 }
 
+/*
+ * The workflow version a trigger starts, as its creator sees it, checked
+ * startable and runnable; the caller acts as the creator (fl_start_as).
+ */
+FlWorkflow *
+fl_table_workflow(pg_uuid_t *workflow_id, int version, const char *created_by)
+{
+	FlWorkflow *wf = fl_workflow_load_for(workflow_id, version, created_by, false);
+
+	fl_workflow_check_startable(wf);
+	fl_workflow_check_runnable(wf);
+	return wf;
+}
+
 /* The workflow it starts, checked as the creator: a write it cannot start fails now. */
 static void
 check_startable(TableTrigger *t)
@@ -321,10 +335,7 @@ check_startable(TableTrigger *t)
 
 	PG_TRY();
 	{
-		FlWorkflow *wf = fl_workflow_load_for(&t->workflow_id, t->version, t->created_by, false);
-
-		fl_workflow_check_startable(wf);
-		fl_workflow_check_runnable(wf);
+		(void) fl_table_workflow(&t->workflow_id, t->version, t->created_by);
 	}
 	PG_FINALLY();
 	{
@@ -417,11 +428,7 @@ flowent_table_changed(PG_FUNCTION_ARGS)
 	prev = fl_start_as(t.created_by);
 	PG_TRY();
 	{
-		FlWorkflow *wf = fl_workflow_load_for(&t.workflow_id, t.version, t.created_by, false);
-
-		fl_workflow_check_startable(wf);
-		fl_workflow_check_runnable(wf);
-		run_each(&t, wf, payloads, n);
+		run_each(&t, fl_table_workflow(&t.workflow_id, t.version, t.created_by), payloads, n);
 	}
 	PG_FINALLY();
 	{

@@ -375,12 +375,13 @@ run_queued(void)
 	return nclaimed;
 }
 
+static int64 claimed_batch;		/* set before a batch's error can be raised */
+
 /*
  * Turn one batch of a table's changed rows into queued executions.  A batch
  * that fails keeps its rows with the error, so it is not retried forever.
  * False: none waits.
  */
-static int64 claimed_batch;		/* set before a batch's error can be raised */
 
 static bool
 queue_table_changes(void)
@@ -757,17 +758,21 @@ fl_worker_main(Datum arg)
 		if (look || now >= next_look)
 		{
 			long		sleep_ms;
+			bool		batches;
 
 			/* clear before looking, so work queued meanwhile wakes us again */
 			pg_atomic_exchange_u32(&fl_shared->slots[my_slot].pending, 0);
+			/* batches come with a wake-up: looked for once per look, and on while there are some */
+			batches = true;
 			for (int i = 0; i < 1000; i++)
 			{
 				bool		a = run_queued() > 0;
 				bool		b = fire_timer();
-				bool		c = queue_table_changes();
 
+				if (batches)
+					batches = queue_table_changes();
 				CHECK_FOR_INTERRUPTS();
-				if (!a && !b && !c)
+				if (!a && !b && !batches)
 					break;
 				worked = true;
 			}
