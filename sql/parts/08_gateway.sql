@@ -293,16 +293,21 @@ $$;
 -- sees): the executions_select policy's rule, applied after the partial
 -- index on status. Under row-level security the status test (enum_eq is not
 -- leakproof) could only come after the policy, so the count read every
--- execution in the database, anyone's.
+-- execution in the database, anyone's. plpgsql, not sql: a SECURITY DEFINER
+-- sql function is not inlined and was parsed and planned on every call
+-- (0.42 against 0.10 ms with nothing running).
 CREATE FUNCTION flowent._running_count() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
-	SELECT count(*) FROM flowent.workflow_executions e
+DECLARE
+	caller text := flowent._caller_id();
+BEGIN
+	RETURN (SELECT count(*) FROM flowent.workflow_executions e
 	JOIN flowent.workflows w ON w.id = e.workflow_id
 	WHERE e.status IN ('pending', 'running')
-		AND (e.user_id = flowent._caller_id()
-			OR flowent._can_edit(w.user_id, w.workspace_id, flowent._caller_id()))
-		AND flowent._workflow_visible(w.user_id, w.visibility, w.workspace_id, flowent._caller_id())
+		AND (e.user_id = caller OR flowent._can_edit(w.user_id, w.workspace_id, caller))
+		AND flowent._workflow_visible(w.user_id, w.visibility, w.workspace_id, caller));
+END
 $$;
 
 -- GET /api/pipelines: params {status?, search?, limit? (1-200, 50), offset? (0)}

@@ -19,7 +19,7 @@ src/gateway/flowent-gateway-asan: $(GW_SRCS) $(GW_HDRS) flowent.control src/gate
 
 # the gateway's pure parts, alone: unit tests and a libFuzzer target
 GW_PURE = src/gateway/signature.c src/gateway/errors.c src/gateway/util.c src/gateway/ratelimit.c src/gateway/path.c \
-	src/gateway/hook_secrets.c
+	src/gateway/hook_secrets.c src/gateway/answers.c
 test/gateway/unit_gateway.bin: test/gateway/unit_gateway.c $(GW_PURE) $(GW_HDRS)
 	$(CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Itest/unit $(UNIT_SANITIZE) -o $@ $< $(GW_PURE) -ljansson -lcrypto
 gateway-unit: test/gateway/unit_gateway.bin

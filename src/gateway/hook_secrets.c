@@ -6,7 +6,6 @@
 #include "gateway/hook_secrets.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,19 +69,4 @@ gw_hook_secret_drop(const char *id)
 
 	if (s->secret && strncmp(s->id, id, 36) == 0)
 		clear(s);
-}
-
-void
-gw_hook_secret_digest(const char *secret, char out[65])
-{
-	uint8_t		d[SHA256_DIGEST_LENGTH];
-	static const char hex[] = "0123456789abcdef";
-
-	SHA256((const unsigned char *) secret, strlen(secret), d);
-	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-	{
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
 }

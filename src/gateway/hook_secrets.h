@@ -16,7 +16,5 @@
 const char *gw_hook_secret_get(const char *id);
 void		gw_hook_secret_put(const char *id, const char *secret);
 void		gw_hook_secret_drop(const char *id);
-/* lower-case hex of sha256(secret): what the database compares */
-void		gw_hook_secret_digest(const char *secret, char out[65]);
 
 #endif

@@ -35,6 +35,8 @@ struct gw_req
 	int64_t		started_ms;
 	const char *route;			/* for metrics: the route's pattern */
 	gw_req_result_fn then;
+	void	   *data;			/* a route's own, freed with the request */
+	void		(*free_data) (void *);
 };
 
 static gw_config cfg;
@@ -267,7 +269,7 @@ sql_done(void *arg, gw_result *res)
 
 static void
 submit(gw_req *r, bool auth, const char *sql, int nparams, const char *const *params,
-	   unsigned ok_status)
+	   unsigned ok_status, bool stamped)
 {
 	sql_job    *j;
 	const char *token = NULL;
@@ -289,7 +291,10 @@ submit(gw_req *r, bool auth, const char *sql, int nparams, const char *const *pa
 		MHD_suspend_connection(r->conn);
 		r->suspended = true;
 	}
-	gw_pool_submit(token, sql, nparams, params, sql_done, j);
+	if (stamped)
+		gw_pool_submit_stamped(token, sql, nparams, params, sql_done, j);
+	else
+		gw_pool_submit(token, sql, nparams, params, sql_done, j);
 }
 
 void
@@ -297,7 +302,7 @@ gw_req_sql(gw_req *r, bool auth, const char *sql, int nparams, const char *const
 		   unsigned ok_status)
 {
 	r->then = NULL;
-	submit(r, auth, sql, nparams, params, ok_status);
+	submit(r, auth, sql, nparams, params, ok_status, false);
 }
 
 void
@@ -305,7 +310,30 @@ gw_req_sql_then(gw_req *r, bool auth, const char *sql, int nparams, const char *
 				gw_req_result_fn fn)
 {
 	r->then = fn;
-	submit(r, auth, sql, nparams, params, 200);
+	submit(r, auth, sql, nparams, params, 200, false);
+}
+
+void
+gw_req_sql_stamped_then(gw_req *r, const char *sql, int nparams, const char *const *params,
+						gw_req_result_fn fn)
+{
+	r->then = fn;
+	submit(r, true, sql, nparams, params, 200, true);
+}
+
+void
+gw_req_set_data(gw_req *r, void *data, void (*free_data) (void *))
+{
+	if (r->free_data)
+		r->free_data(r->data);
+	r->data = data;
+	r->free_data = free_data;
+}
+
+void *
+gw_req_data(gw_req *r)
+{
+	return r->data;
 }
 
 static enum MHD_Result
@@ -411,6 +439,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 					   gw_now_ms() - r->started_ms);
 	if (r->resp)
 		MHD_destroy_response(r->resp);
+	if (r->free_data)
+		r->free_data(r->data);
 	gw_buf_free(&r->body);
 	free(r->method);
 	free(r->path);

@@ -63,6 +63,13 @@ void		gw_req_sql(gw_req *r, bool auth, const char *sql, int nparams,
 typedef void (*gw_req_result_fn) (gw_req *r, gw_result *res);
 void		gw_req_sql_then(gw_req *r, bool auth, const char *sql, int nparams,
 							const char *const *params, gw_req_result_fn fn);
+/* as gw_req_sql_then with auth, the result's stamp read first (GW_STAMP_SQL) */
+void		gw_req_sql_stamped_then(gw_req *r, const char *sql, int nparams,
+									const char *const *params, gw_req_result_fn fn);
+/* a route's own state across its jobs, freed (free_data) with the request */
+void		gw_req_set_data(gw_req *r, void *data, void (*free_data) (void *));
+void	   *gw_req_data(gw_req *r);
+
 /*
  * Switch the connection to another protocol (101 Switching Protocols with
  * the given headers, NULL-terminated name/value pairs); fn then owns the

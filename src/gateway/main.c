@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/answers.h"
 #include "gateway/events.h"
 #include "gateway/http.h"
 #include "gateway/loop.h"
@@ -39,7 +40,9 @@ usage(FILE *f)
 			"  --max-connections N      HTTP connections at once (default 1024)\n"
 			"  --idle-timeout S         close a connection idle this long, headers included (default 30)\n"
 			"  --cors-origin LIST       comma-separated origins allowed by CORS (default: CORS off)\n"
-			"  --rate-limit N           requests per second per API token, bursts of 2N; 0: none (default 200)\n");
+			"  --rate-limit N           requests per second per API token, bursts of 2N; 0: none (default 200)\n"
+			"  --answer-cache-mb N      memory for kept GET /api/pipelines answers, served again while\n"
+			"                           flowent.change_stamp() holds; 0: none (default 16)\n");
 }
 
 static void
@@ -192,10 +195,11 @@ main(int argc, char **argv)
 		{"web", required_argument, NULL, 'w'}, {"pool", required_argument, NULL, 'p'},
 		{"body-limit", required_argument, NULL, 'b'}, {"max-connections", required_argument, NULL, 'm'},
 		{"idle-timeout", required_argument, NULL, 'i'}, {"cors-origin", required_argument, NULL, 'c'},
-		{"rate-limit", required_argument, NULL, 'r'},
+		{"rate-limit", required_argument, NULL, 'r'}, {"answer-cache-mb", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}
 	};
 	int			o;
+	long		answer_cache_mb = 16;
 	struct sigaction sa = {0};
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
@@ -243,6 +247,9 @@ main(int argc, char **argv)
 			case 'r':
 				cfg.rate_limit = (int) number_arg("rate-limit", optarg, 0, 1000000);
 				break;
+			case 'a':
+				answer_cache_mb = number_arg("answer-cache-mb", optarg, 0, 65536);
+				break;
 			case 'V':
 				printf("flowent-gateway %s\n", GW_VERSION);
 				return 0;
@@ -264,6 +271,7 @@ main(int argc, char **argv)
 	gw_loop_init();
 	gw_static_init(cfg.web_dir);
 	gw_pool_init(cfg.conninfo, cfg.pool_size, 10000);
+	gw_answers_init((size_t) answer_cache_mb << 20);
 	gw_http_start(&cfg);
 	gw_events_start(cfg.conninfo);
 	gw_log("flowent-gateway %s listening on http://%s:%d/ (pool %d, body limit %zu bytes)",
@@ -279,6 +287,7 @@ main(int argc, char **argv)
 	gw_http_stop();
 	gw_events_stop();
 	gw_pool_shutdown();
+	gw_answers_shutdown();
 	gw_log("shutdown: done");
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "gateway/answers.h"
 #include "gateway/http.h"
 #include "gateway/pool.h"
 #include "gateway/util.h"
@@ -97,6 +98,16 @@ gw_metrics_text(void)
 				  "# TYPE flowent_gateway_pool_jobs_total counter\nflowent_gateway_pool_jobs_total %ld\n"
 				  "# TYPE flowent_gateway_pool_failures_total counter\nflowent_gateway_pool_failures_total %ld\n",
 				  p.connected, p.busy, p.queued, p.jobs, p.failures);
+	{
+		gw_answers_stats a = gw_answers_get_stats();
+
+		gw_buf_printf(&b, "# HELP flowent_gateway_answers_total Cacheable requests by whether a kept answer served them.\n"
+					  "# TYPE flowent_gateway_answers_total counter\n"
+					  "flowent_gateway_answers_total{kept=\"true\"} %ld\nflowent_gateway_answers_total{kept=\"false\"} %ld\n"
+					  "# TYPE flowent_gateway_answers_kept gauge\nflowent_gateway_answers_kept %ld\n"
+					  "# TYPE flowent_gateway_answers_kept_bytes gauge\nflowent_gateway_answers_kept_bytes %zu\n",
+					  a.hits, a.misses, a.entries, a.bytes);
+	}
 	gw_buf_printf(&b, "# TYPE flowent_gateway_events_forwarded_total counter\nflowent_gateway_events_forwarded_total %ld\n"
 				  "# TYPE flowent_gateway_events_dropped_total counter\nflowent_gateway_events_dropped_total %ld\n",
 				  events_forwarded, events_dropped);

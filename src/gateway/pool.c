@@ -24,6 +24,7 @@ typedef struct gw_job
 	gw_done_fn	done;
 	void	   *arg;
 	int			tries;
+	bool		stamped;		/* read the change stamp before the statement */
 } gw_job;
 
 typedef enum
@@ -44,6 +45,7 @@ typedef struct gw_conn
 	bool		got_result;		/* a result of the job's pipeline has arrived */
 	int			stmt;			/* index of the statement whose result comes next */
 	int			nstmts;
+	int			stamp_stmt;		/* index of the change stamp's statement, or -1 */
 	gw_result	res;
 	int			backoff_ms;
 	gw_timer   *retry;
@@ -79,6 +81,7 @@ gw_result_free(gw_result *r)
 	free(r->rows);
 	free(r->message);
 	free(r->detail);
+	free(r->stamp);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -122,9 +125,9 @@ enqueue_front(gw_job *j)
 	nqueued++;
 }
 
-void
-gw_pool_submit(const char *token, const char *sql, int nparams,
-			   const char *const *params, gw_done_fn done, void *arg)
+static void
+submit(const char *token, const char *sql, int nparams, const char *const *params,
+	   gw_done_fn done, void *arg, bool stamped)
 {
 	gw_job	   *j = gw_alloc(sizeof(*j));
 
@@ -136,6 +139,7 @@ gw_pool_submit(const char *token, const char *sql, int nparams,
 		j->params[i] = params[i] ? gw_strdup(params[i]) : NULL;
 	j->done = done;
 	j->arg = arg;
+	j->stamped = stamped;
 	njobs++;
 	if (nqueued >= queue_limit)
 	{
@@ -149,6 +153,20 @@ gw_pool_submit(const char *token, const char *sql, int nparams,
 	queue_tail = j;
 	nqueued++;
 	dispatch();
+}
+
+void
+gw_pool_submit(const char *token, const char *sql, int nparams,
+			   const char *const *params, gw_done_fn done, void *arg)
+{
+	submit(token, sql, nparams, params, done, arg, false);
+}
+
+void
+gw_pool_submit_stamped(const char *token, const char *sql, int nparams,
+					   const char *const *params, gw_done_fn done, void *arg)
+{
+	submit(token, sql, nparams, params, done, arg, true);
 }
 
 static void
@@ -286,6 +304,7 @@ send_job(gw_conn *c, gw_job *j)
 	c->got_result = false;
 	c->stmt = 0;
 	c->nstmts = 0;
+	c->stamp_stmt = -1;
 	memset(&c->res, 0, sizeof(c->res));
 	if (j->token)
 	{
@@ -294,6 +313,16 @@ send_job(gw_conn *c, gw_job *j)
 		if (!PQsendQueryParams(c->pg, "SELECT flowent.gateway_login($1)", 1, NULL, p, NULL, NULL, 0))
 			return false;
 		c->nstmts++;
+	}
+	/*
+	 * In its own statement, so the stamp is read before the next one takes
+	 * its snapshot (read committed: one per statement)
+	 */
+	if (j->stamped)
+	{
+		if (!PQsendQueryParams(c->pg, GW_STAMP_SQL, 0, NULL, NULL, NULL, NULL, 0))
+			return false;
+		c->stamp_stmt = c->nstmts++;
 	}
 	if (!PQsendQueryParams(c->pg, j->sql, j->nparams, NULL, (const char *const *) j->params, NULL, NULL, 0))
 		return false;
@@ -363,6 +392,11 @@ read_results(gw_conn *c)
 		{
 			case PGRES_TUPLES_OK:
 			case PGRES_COMMAND_OK:
+				if (c->stmt == c->stamp_stmt && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+				{
+					free(c->res.stamp);
+					c->res.stamp = gw_strdup(PQgetvalue(r, 0, 0));
+				}
 				if (c->stmt == c->nstmts - 1 && c->res.message == NULL)
 				{
 					int			n = PQntuples(r);

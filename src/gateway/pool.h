@@ -25,13 +25,26 @@ typedef struct gw_result
 	char	   *message;
 	char	   *detail;
 	bool		unavailable;	/* no database connection: the job never ran */
+	/* a stamped job: what GW_STAMP_SQL answered before the statement ran */
+	char	   *stamp;
 } gw_result;
+
+/*
+ * The change stamp (flowent.change_stamp(), empty when none can be kept) and
+ * the acting user: an answer made after it was read is served again while
+ * this reads the same.
+ */
+#define GW_STAMP_SQL "SELECT coalesce(flowent.change_stamp(), '') || ' ' || coalesce(flowent.current_user_id(), '')"
+
 
 typedef void (*gw_done_fn) (void *arg, gw_result *r);
 
 /* nparams values (NULL = SQL NULL) are copied; token NULL: no login */
 void		gw_pool_submit(const char *token, const char *sql, int nparams,
 						   const char *const *params, gw_done_fn done, void *arg);
+/* as gw_pool_submit, reading GW_STAMP_SQL into the result's stamp first */
+void		gw_pool_submit_stamped(const char *token, const char *sql, int nparams,
+								   const char *const *params, gw_done_fn done, void *arg);
 void		gw_pool_init(const char *conninfo, int size, int max_queue);
 void		gw_result_free(gw_result *r);
 

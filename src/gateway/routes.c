@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/cached_route.h"
 #include "gateway/events.h"
 #include "gateway/metrics.h"
 #include "gateway/path.h"
@@ -35,6 +36,11 @@ typedef struct gw_route_def
 	bool		auth;
 	gw_custom_fn custom;
 	const char *summary;
+	/*
+	 * its answer depends only on the user, the arguments and what
+	 * flowent.change_stamp() counts: kept while the stamp holds
+	 */
+	bool		cached;
 } gw_route_def;
 
 static void health(gw_req *r, char **params);
@@ -80,7 +86,7 @@ static const gw_route_def routes[] = {
 	"signed webhook (X-Flowent-Timestamp, X-Flowent-Signature); ?wait=true answers the run's result"},
 
 	{"GET", "/api/pipelines", "SELECT flowent.api_list_pipelines($1::jsonb)", "q", 200, true, NULL,
-	"pipelines with stats (status, search, limit, offset)"},
+	"pipelines with stats (status, search, limit, offset)", true},
 	{"POST", "/api/pipelines", "SELECT flowent.api_create_pipeline($1::jsonb)", "b", 201, true, NULL,
 	"create a pipeline {name, description, nodes, edges, ...}"},
 	{"GET", "/api/pipelines/templates", "SELECT flowent.api_templates($1::jsonb)", "q", 200, true, NULL,
@@ -262,7 +268,10 @@ call(gw_req *r, const gw_route_def *rt, char **params, int nparams)
 				break;
 		}
 	}
-	gw_req_sql(r, rt->auth, rt->sql, n, vals, rt->ok_status);
+	if (rt->cached)
+		gw_cached_sql(r, rt->pattern, rt->sql, n, vals);
+	else
+		gw_req_sql(r, rt->auth, rt->sql, n, vals, rt->ok_status);
 out:
 	for (int i = 0; i < 8; i++)
 		free(owned[i]);

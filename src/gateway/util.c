@@ -5,6 +5,8 @@
 #include "gateway/util.h"
 
 #include <errno.h>
+#include <openssl/sha.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,4 +250,19 @@ bool
 gw_origin_allowed(const char *list, const char *origin)
 {
 	return gw_list_has(list, "*", false) || gw_list_has(list, origin, false);
+}
+
+void
+gw_sha256_hex(const char *s, char out[65])
+{
+	uint8_t		d[SHA256_DIGEST_LENGTH];
+	static const char hex[] = "0123456789abcdef";
+
+	SHA256((const unsigned char *) s, strlen(s), d);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+	{
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
 }

@@ -30,6 +30,8 @@ void		gw_buf_add(gw_buf *b, const void *p, size_t n);
 void		gw_buf_str(gw_buf *b, const char *s);
 void		gw_buf_printf(gw_buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 void		gw_buf_free(gw_buf *b);
+/* lower-case hex of sha256(s), as the database's encode(sha256(...), 'hex') */
+void		gw_sha256_hex(const char *s, char out[65]);
 /* s as a JSON string literal, quotes included */
 void		gw_buf_json_str(gw_buf *b, const char *s);
 

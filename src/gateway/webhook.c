@@ -133,7 +133,7 @@ deliver(gw_req *r, const char *secret, gw_req_result_fn then)
 
 	want_wait(r, &wait);
 	hook_id(r, id);
-	gw_hook_secret_digest(secret, digest);
+	gw_sha256_hex(secret, digest);
 	{
 		const char *p[5] = {id, gw_req_header(r, "X-Flowent-Signature"), body && blen ? body : "{}", wait, digest};
 

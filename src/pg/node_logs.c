@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "pg/change_stamp.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
 
@@ -188,6 +189,7 @@ fl_store_flush_logs(FlExec *ex)
 
 	if (lb == NULL || lb->n == 0)
 		return;
+	fl_note_change();			/* no statement trigger sees these rows */
 	relid = get_relname_relid("workflow_node_logs", get_namespace_oid("flowent", false));
 	rel = table_open(relid, RowExclusiveLock);
 	relid = node_log_partition(rel, &ex->id);

@@ -22,6 +22,7 @@
 
 #include <signal.h>
 
+#include "pg/change_stamp.h"
 #include "worker/event_ring.h"
 #include "worker/worker.h"
 
@@ -79,6 +80,8 @@ fl_shmem_startup(void)
 		memset(fl_shared, 0, sizeof(FlShared));
 		SpinLockInit(&fl_shared->mutex);
 		pg_atomic_init_u32(&fl_shared->rescan, 0);
+		pg_atomic_init_u64(&fl_shared->changes, 0);
+		fl_shared->changes_epoch = (uint64) GetCurrentTimestamp();
 		for (int i = 0; i < FL_MAX_DBS; i++)
 			pg_atomic_init_u32(&fl_shared->slots[i].pending, 0);
 	}
@@ -314,6 +317,40 @@ stop_workers_of(Oid dboid)
 	}
 }
 
+/*
+ * Any utility statement may change what a cached answer shows (DDL, GRANT,
+ * policies, partitions dropped, COMMIT PREPARED), except transaction control
+ * and settings.
+ */
+static bool
+changes_what_caches_show(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_TransactionStmt:
+			return ((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_ExplainStmt:		/* what it runs counts for itself */
+		case T_ListenStmt:
+		case T_UnlistenStmt:
+		case T_NotifyStmt:
+		case T_CheckPointStmt:
+		case T_DeclareCursorStmt:
+		case T_FetchStmt:
+		case T_ClosePortalStmt:
+		case T_PrepareStmt:
+		case T_ExecuteStmt:
+		case T_DeallocateStmt:
+		case T_DiscardStmt:
+		case T_CallStmt:		/* likewise */
+		case T_DoStmt:
+			return false;
+		default:
+			return true;
+	}
+}
+
 static void
 fl_utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				ProcessUtilityContext context, ParamListInfo params,
@@ -327,6 +364,8 @@ fl_utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		if (OidIsValid(dboid))
 			stop_workers_of(dboid);
 	}
+	if (changes_what_caches_show(pstmt->utilityStmt))
+		fl_note_change();
 	if (prev_utility_hook)
 		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else

@@ -57,6 +57,9 @@ typedef struct FlShared
 	Latch	   *launcher_latch;
 	pg_atomic_uint32 rescan;
 	FlDbSlot	slots[FL_MAX_DBS];
+	/* committed changes to what cached answers show (src/pg/change_stamp.c) */
+	pg_atomic_uint64 changes;
+	uint64		changes_epoch;
 } FlShared;
 
 extern FlShared *fl_shared;

@@ -107,6 +107,120 @@ def wf_body(name, **extra):
     body.update(extra)
     return body
 
+def kept_counts(gw):
+    """(served from a kept answer, made) of cacheable requests, from /metrics"""
+    body = gw.req('GET', '/metrics').body
+    got = {}
+    for line in body.splitlines():
+        if line.startswith('flowent_gateway_answers_total{kept="'):
+            got[line.split('"')[1]] = int(line.split()[-1])
+    return got.get('true', 0), got.get('false', 0)
+
+
+def served_kept(gw, tok, path):
+    """GET path twice: whether the second was served from the kept answer
+    (tried three times: a background run between them makes it again)"""
+    for _ in range(3):
+        gw.req('GET', path, tok)
+        h0, _ = kept_counts(gw)
+        r = gw.req('GET', path, tok)
+        if r.status == 200 and kept_counts(gw)[0] == h0 + 1:
+            return True
+    return False
+
+
+def listed(r, pid):
+    return next((p for p in r.json['pipelines'] if p['id'] == pid), None) if r.status == 200 else None
+
+
+def kept_answers(gw, alice, bob):
+    """GET /api/pipelines is served again while flowent.change_stamp() holds,
+    and made again after any committed change, whoever made it and however"""
+    def stamp():
+        return psql('SELECT flowent.change_stamp()')
+    s0 = stamp()
+    psql("BEGIN; UPDATE flowent.workflows SET description = description; ROLLBACK")
+    ok(stamp() == s0, 'change stamp: a rolled back write does not count')
+    psql("SET work_mem = '8MB'; SHOW work_mem")
+    ok(stamp() == s0, 'change stamp: SET does not count')
+    psql("UPDATE flowent.workflows SET description = description WHERE false")
+    s1 = stamp()
+    ok(s1 != s0, 'change stamp: a committed statement on workflows counts (even of no rows)', (s0, s1))
+    psql("COMMENT ON TABLE flowent.workflows IS 'workflows'")
+    s2 = stamp()
+    ok(s2 != s1, 'change stamp: a utility statement (DDL) counts', (s1, s2))
+    for t in ('workflow_versions', 'workflow_executions', 'workflow_node_logs', 'workspaces', 'workspace_members'):
+        a = stamp()
+        psql(f"DELETE FROM flowent.{t} WHERE false")
+        ok(stamp() != a, f'change stamp: a committed statement on {t} counts')
+    ok(psql("SELECT has_function_privilege('public', 'flowent.change_stamp()', 'execute')") == 'f',
+       'change stamp: only the gateway role may read it')
+
+    r = gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-kept'))
+    pid = r.json['id']
+    ok(served_kept(gw, alice, '/api/pipelines?limit=200'), 'kept answers: the same list again is served from the kept answer')
+    first = gw.req('GET', '/api/pipelines?limit=200', alice)
+    again = gw.req('GET', '/api/pipelines?limit=200', alice)
+    ok(again.json == first.json, 'kept answers: ... the same answer', (first, again))
+    other = gw.req('GET', '/api/pipelines?limit=200', bob)
+    ok(other.status == 200 and listed(other, pid) is None and listed(again, pid) is not None,
+       'kept answers: another user with the same query gets his own list, not the kept one', other)
+
+    psql(f"UPDATE flowent.workflows SET name = 'renamed in SQL' WHERE id = '{pid}'")
+    r = gw.req('GET', '/api/pipelines?limit=200', alice)
+    ok((listed(r, pid) or {}).get('name') == 'renamed in SQL',
+       'kept answers: a change committed in SQL, not through the gateway, shows at once', listed(r, pid))
+    n = (listed(r, pid) or {}).get('execution_count')
+    psql(f"SELECT flowent.set_acting_user('alice'), flowent.run('{pid}', '{{\"value\": 1}}')")
+    r = gw.req('GET', '/api/pipelines?limit=200', alice)
+    p = listed(r, pid) or {}
+    ok(n is not None and p.get('execution_count') == n + 1 and (p.get('latest_execution') or {}).get('status') == 'success',
+       'kept answers: a run made in SQL shows in the counts and the latest execution at once', p)
+    rolled_back = False
+    for _ in range(3):
+        gw.req('GET', '/api/pipelines?limit=200', alice)
+        h0, _ = kept_counts(gw)
+        psql("BEGIN; DELETE FROM flowent.workflows; ROLLBACK")
+        r = gw.req('GET', '/api/pipelines?limit=200', alice)
+        if listed(r, pid) is not None and kept_counts(gw)[0] == h0 + 1:
+            rolled_back = True
+            break
+    ok(rolled_back, 'kept answers: a rolled back change leaves the kept answer in use')
+
+    other_gw = Gateway(int(os.environ.get('GW_PORT5', '3905')))
+    made = other_gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-kept-elsewhere')).json['id']
+    r = gw.req('GET', '/api/pipelines?limit=200', alice)
+    ok(listed(r, made) is not None, 'kept answers: a pipeline made through another gateway shows at once')
+    other_gw.req('DELETE', f'/api/pipelines/{made}', alice)
+    r = gw.req('GET', '/api/pipelines?limit=200', alice)
+    ok(r.status == 200 and listed(r, made) is None, 'kept answers: ... and its deletion too')
+    ok(other_gw.stop() == 0, 'the second gateway stops cleanly')
+
+    ws = gw.req('POST', '/api/workspaces', alice, body={'name': 'kept team'}).json
+    wsid = ws.get('id') or ws.get('workspaceId')
+    team = gw.req('POST', '/api/pipelines', alice, body=wf_body('gw-kept-team', visibility='team', workspaceId=wsid)).json['id']
+    gw.req('POST', f'/api/workspaces/{wsid}/members', alice, body={'userId': 'bob', 'role': 'viewer'})
+    gw.req('GET', '/api/pipelines?limit=200', bob)
+    r = gw.req('GET', '/api/pipelines?limit=200', bob)
+    ok(listed(r, team) is not None, 'kept answers: a member lists the team pipeline')
+    psql(f"DELETE FROM flowent.workspace_members WHERE workspace_id = '{wsid}' AND user_id = 'bob'")
+    r = gw.req('GET', '/api/pipelines?limit=200', bob)
+    ok(r.status == 200 and listed(r, team) is None,
+       'kept answers: removed from the workspace in SQL, his next list no longer has it', r)
+
+    tok = token('kept-user')
+    ok(served_kept(gw, tok, '/api/pipelines'), 'kept answers: a new token lists, the second time from its kept answer')
+    out = subprocess.run([BIN, 'token', 'revoke', '--db', ADMIN, tok], capture_output=True, text=True)
+    r = gw.req('GET', '/api/pipelines', tok)
+    ok(out.returncode == 0 and r.status == 401 and 'revoked' in r.json['error']['message'],
+       'kept answers: a revoked token gets 401, not its kept answer', r)
+    ok(served_kept(gw, alice, '/api/pipelines?limit=200'), "kept answers: alice's list is kept")
+    psql(f"UPDATE flowent.api_tokens SET user_id = 'mallory' WHERE user_id = 'alice' AND revoked_at IS NULL")
+    r = gw.req('GET', '/api/pipelines?limit=200', alice)
+    psql(f"UPDATE flowent.api_tokens SET user_id = 'alice' WHERE user_id = 'mallory'")
+    ok(r.status == 200 and listed(r, pid) is None,
+       "kept answers: a token given to another user no longer gets its former user's answer", (r, r.json['meta']))
+
 
 def main():
     gw = Gateway(PORT, '--body-limit', '65536')
@@ -572,6 +686,8 @@ def main():
     ok(r.status == 403, 'an editor cannot add members', r)
     r = gw.req('DELETE', f'/api/workspaces/{wsid}/members/bob', alice)
     ok(r.status == 200 and gw.req('GET', f'/api/pipelines/{team}', bob).status == 404, 'removed again, bob sees it no more', r)
+
+    kept_answers(gw, alice, bob)
 
     # ---- rate limit: a gateway at 5 requests/s per token, bursts of 10
     gw3 = Gateway(int(os.environ.get('GW_PORT3', '3903')), '--rate-limit', '5', '--idle-timeout', '2',

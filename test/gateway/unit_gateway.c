@@ -1,8 +1,9 @@
-/* Unit tests of the gateway's pure parts: signatures, error mapping, helpers. */
+/* Unit tests of the gateway's pure parts: signatures, error mapping, kept answers, helpers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/answers.h"
 #include "gateway/errors.h"
 #include "gateway/hook_secrets.h"
 #include "gateway/path.h"
@@ -211,13 +212,76 @@ test_hook_secrets(void)
 	}
 	CHECK(kept > 0 && kept <= GW_HOOK_SECRETS_SLOTS);
 	/* sha256("abc"), as the database's encode(sha256(...), 'hex') gives it */
-	gw_hook_secret_digest("abc", d);
+	gw_sha256_hex("abc", d);
 	CHECK_STR(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void
+test_answers(void)
+{
+	const gw_answer *a;
+	char		key[32];
+	char		body[1000];
+	gw_answers_stats st;
+
+	CHECK(!gw_answers_enabled());
+	gw_answers_put("k", "1.5 alice", "[1]", 3);
+	CHECK(gw_answers_get("k") == NULL);	/* a budget of 0 keeps nothing */
+	gw_answers_init(64 * 1024);
+	CHECK(gw_answers_enabled());
+	CHECK(!gw_answers_note_stamp(" alice"));	/* no stamp (not preloaded, recovery) */
+	CHECK(!gw_answers_note_stamp(NULL));
+	CHECK(!gw_answers_note_stamp("1.x alice"));
+	gw_answers_put("k", " alice", "[1]", 3);
+	CHECK(gw_answers_get("k") == NULL);
+	gw_answers_put("k", "1.5 alice", "[1]", 3);
+	a = gw_answers_get("k");
+	CHECK(a != NULL && a->len == 3 && strcmp(a->body, "[1]") == 0 && strcmp(a->stamp, "1.5 alice") == 0);
+	CHECK(gw_answers_note_stamp("1.5 bob"));	/* the same stamp: still the newest */
+	CHECK(gw_answers_get("k") != NULL);
+	/* made under an older stamp than one seen since: not kept */
+	gw_answers_put("old", "1.4 alice", "[0]", 3);
+	CHECK(gw_answers_get("old") == NULL);
+	CHECK(!gw_answers_note_stamp("1.4 alice"));
+	CHECK(gw_answers_get("k") != NULL);
+	/* a newer stamp: everything kept is out of date */
+	CHECK(gw_answers_note_stamp("1.6 alice"));
+	CHECK(gw_answers_get("k") == NULL);
+	gw_answers_put("k", "1.6 alice", "[2]", 3);
+	gw_answers_put("k", "1.6 alice", "[3]", 3);	/* replaced, not added */
+	st = gw_answers_get_stats();
+	CHECK(st.entries == 1 && strcmp(gw_answers_get("k")->body, "[3]") == 0);
+	/* another epoch (a server restart) is newer even with a smaller count */
+	CHECK(gw_answers_note_stamp("2.1 alice"));
+	CHECK(gw_answers_get("k") == NULL);
+	/* the budget: least recently used out first; one answer never over a quarter */
+	memset(body, 'x', sizeof(body));
+	for (int i = 0; i < 200; i++)
+	{
+		snprintf(key, sizeof(key), "key %d", i);
+		gw_answers_put(key, "2.1 alice", body, sizeof(body));
+		if (i == 1)
+			CHECK(gw_answers_get("key 0") != NULL);	/* used: kept longer */
+	}
+	st = gw_answers_get_stats();
+	CHECK(st.bytes <= 64 * 1024 && st.entries > 10 && st.entries < 64);
+	CHECK(gw_answers_get("key 199") != NULL && gw_answers_get("key 1") == NULL);
+	{
+		char	   *big = calloc(1, 20000);
+
+		memset(big, 'y', 19999);
+		gw_answers_put("big", "2.1 alice", big, 19999);
+		CHECK(gw_answers_get("big") == NULL);
+		free(big);
+	}
+	gw_answers_shutdown();
+	CHECK(gw_answers_get_stats().entries == 0 && gw_answers_get_stats().bytes == 0);
 }
 
 int
 main(void)
 {
+	test_answers();
 	test_hook_secrets();
 	test_path();
 	test_ratelimit();
