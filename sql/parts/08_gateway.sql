@@ -998,11 +998,14 @@ $$;
 
 -- The secret of a published workflow, for the gateway to check a webhook's
 -- signature before anyone acts; NULL when unknown or not published.
+-- plpgsql, not sql: a SECURITY DEFINER sql function is planned on every call
 CREATE FUNCTION flowent.gateway_webhook_secret(id uuid) RETURNS text
-LANGUAGE sql STABLE STRICT SECURITY DEFINER
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
-	SELECT w.webhook_secret::text FROM flowent.workflows w
-	WHERE w.id = gateway_webhook_secret.id AND w.is_published AND w.published_version >= 1
+BEGIN
+	RETURN (SELECT w.webhook_secret::text FROM flowent.workflows w
+		WHERE w.id = gateway_webhook_secret.id AND w.is_published AND w.published_version >= 1);
+END
 $$;
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_secret(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_secret(uuid) TO flowent_gateway;
@@ -1077,6 +1080,51 @@ END
 $$;
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean) TO flowent_gateway;
+
+-- Signed webhook deliveries whose signatures the gateway checked with a
+-- secret it remembers, in one transaction: the gateway groups those that
+-- arrive while earlier ones run (a group commit: one commit's WAL flush for
+-- all instead of one each). Each delivery, in order and in its own
+-- subtransaction (one that fails leaves the others, and no replay record),
+-- answers one row: 'stale' when the secret's sha256 is not digests[n] (rotated
+-- or unpublished since), 'replayed' when its signature was recorded before,
+-- else gateway_webhook_run's answer (text, so numbers stay exact), or
+-- 'error ' || {sqlstate, message, detail} when it failed. Runs with the
+-- gateway's privileges: it calls what the gateway may call.
+CREATE FUNCTION flowent.gateway_webhook_deliver(ids uuid[], signatures text[], bodies text[],
+	waits boolean[], digests text[])
+RETURNS TABLE (n integer, answer text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+DECLARE
+	k integer := coalesce(array_length(ids, 1), 0);
+	st text;
+	msg text;
+	det text;
+BEGIN
+	IF coalesce(array_length(signatures, 1), 0) <> k OR coalesce(array_length(bodies, 1), 0) <> k
+		OR coalesce(array_length(waits, 1), 0) <> k OR coalesce(array_length(digests, 1), 0) <> k THEN
+		RAISE EXCEPTION 'ids, signatures, bodies, waits and digests must be arrays of the same length'
+			USING ERRCODE = '22023';
+	END IF;
+	FOR i IN 1 .. k LOOP
+		n := i;
+		BEGIN
+			answer := CASE
+				WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret(ids[i]), 'UTF8')), 'hex')
+					IS DISTINCT FROM digests[i] THEN 'stale'
+				WHEN flowent.gateway_webhook_seen(ids[i], signatures[i]) THEN 'replayed'
+				ELSE flowent.gateway_webhook_run(ids[i], bodies[i]::jsonb, waits[i])::text END;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+			answer := 'error ' || json_build_object('sqlstate', st, 'message', msg, 'detail', nullif(det, ''));
+		END;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) TO flowent_gateway;
 
 -- ---------------------------------------------------------------------------
 -- Workspaces. Users have no write privilege on workspaces and their members

@@ -1,6 +1,8 @@
 -- Flowent 0.14 -> 0.15: flowent.change_stamp(), a count of committed changes
 -- to what the gateway's cached answers show (its GET /api/pipelines answers
--- are served again while it reads the same); _running_count() in plpgsql.
+-- are served again while it reads the same); _running_count() and
+-- gateway_webhook_secret() in plpgsql; gateway_webhook_deliver(), webhook
+-- deliveries in one transaction (the gateway's group commit).
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.15'" to load this file. \quit
 
 -- The pending and running executions the caller sees (of workflows it
@@ -58,3 +60,58 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- plpgsql, not sql: a SECURITY DEFINER sql function is planned on every call
+CREATE OR REPLACE FUNCTION flowent.gateway_webhook_secret(id uuid) RETURNS text
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+BEGIN
+	RETURN (SELECT w.webhook_secret::text FROM flowent.workflows w
+		WHERE w.id = gateway_webhook_secret.id AND w.is_published AND w.published_version >= 1);
+END
+$$;
+
+-- Signed webhook deliveries whose signatures the gateway checked with a
+-- secret it remembers, in one transaction: the gateway groups those that
+-- arrive while earlier ones run (a group commit: one commit's WAL flush for
+-- all instead of one each). Each delivery, in order and in its own
+-- subtransaction (one that fails leaves the others, and no replay record),
+-- answers one row: 'stale' when the secret's sha256 is not digests[n] (rotated
+-- or unpublished since), 'replayed' when its signature was recorded before,
+-- else gateway_webhook_run's answer (text, so numbers stay exact), or
+-- 'error ' || {sqlstate, message, detail} when it failed. Runs with the
+-- gateway's privileges: it calls what the gateway may call.
+CREATE FUNCTION flowent.gateway_webhook_deliver(ids uuid[], signatures text[], bodies text[],
+	waits boolean[], digests text[])
+RETURNS TABLE (n integer, answer text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+DECLARE
+	k integer := coalesce(array_length(ids, 1), 0);
+	st text;
+	msg text;
+	det text;
+BEGIN
+	IF coalesce(array_length(signatures, 1), 0) <> k OR coalesce(array_length(bodies, 1), 0) <> k
+		OR coalesce(array_length(waits, 1), 0) <> k OR coalesce(array_length(digests, 1), 0) <> k THEN
+		RAISE EXCEPTION 'ids, signatures, bodies, waits and digests must be arrays of the same length'
+			USING ERRCODE = '22023';
+	END IF;
+	FOR i IN 1 .. k LOOP
+		n := i;
+		BEGIN
+			answer := CASE
+				WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret(ids[i]), 'UTF8')), 'hex')
+					IS DISTINCT FROM digests[i] THEN 'stale'
+				WHEN flowent.gateway_webhook_seen(ids[i], signatures[i]) THEN 'replayed'
+				ELSE flowent.gateway_webhook_run(ids[i], bodies[i]::jsonb, waits[i])::text END;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+			answer := 'error ' || json_build_object('sqlstate', st, 'message', msg, 'detail', nullif(det, ''));
+		END;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) TO flowent_gateway;

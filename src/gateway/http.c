@@ -286,11 +286,7 @@ submit(gw_req *r, bool auth, const char *sql, int nparams, const char *const *pa
 	j = gw_alloc(sizeof(*j));
 	j->req = r;
 	j->ok_status = ok_status;
-	if (!r->suspended && r->resp == NULL)
-	{
-		MHD_suspend_connection(r->conn);
-		r->suspended = true;
-	}
+	gw_req_hold(r);
 	if (stamped)
 		gw_pool_submit_stamped(token, sql, nparams, params, sql_done, j);
 	else
@@ -319,6 +315,16 @@ gw_req_sql_stamped_then(gw_req *r, const char *sql, int nparams, const char *con
 {
 	r->then = fn;
 	submit(r, true, sql, nparams, params, 200, true);
+}
+
+void
+gw_req_hold(gw_req *r)
+{
+	if (!r->suspended && r->resp == NULL)
+	{
+		MHD_suspend_connection(r->conn);
+		r->suspended = true;
+	}
 }
 
 void

@@ -66,6 +66,8 @@ void		gw_req_sql_then(gw_req *r, bool auth, const char *sql, int nparams,
 /* as gw_req_sql_then with auth, the result's stamp read first (GW_STAMP_SQL) */
 void		gw_req_sql_stamped_then(gw_req *r, const char *sql, int nparams,
 									const char *const *params, gw_req_result_fn fn);
+/* the request waits (its connection suspended) until it is answered */
+void		gw_req_hold(gw_req *r);
 /* a route's own state across its jobs, freed (free_data) with the request */
 void		gw_req_set_data(gw_req *r, void *data, void (*free_data) (void *));
 void	   *gw_req_data(gw_req *r);

@@ -15,6 +15,7 @@
 
 #include "gateway/answers.h"
 #include "gateway/events.h"
+#include "gateway/hook_batch.h"
 #include "gateway/http.h"
 #include "gateway/loop.h"
 #include "gateway/pool.h"
@@ -42,7 +43,10 @@ usage(FILE *f)
 			"  --cors-origin LIST       comma-separated origins allowed by CORS (default: CORS off)\n"
 			"  --rate-limit N           requests per second per API token, bursts of 2N; 0: none (default 200)\n"
 			"  --answer-cache-mb N      memory for kept GET /api/pipelines answers, served again while\n"
-			"                           flowent.change_stamp() holds; 0: none (default 16)\n");
+			"                           flowent.change_stamp() holds; 0: none (default 16)\n"
+			"  --webhook-batches N      webhook transactions at once; deliveries arriving meanwhile\n"
+			"                           share the next one (default 2)\n"
+			"  --webhook-batch-size N   most deliveries in one transaction; 1: one each (default 32)\n");
 }
 
 static void
@@ -196,10 +200,13 @@ main(int argc, char **argv)
 		{"body-limit", required_argument, NULL, 'b'}, {"max-connections", required_argument, NULL, 'm'},
 		{"idle-timeout", required_argument, NULL, 'i'}, {"cors-origin", required_argument, NULL, 'c'},
 		{"rate-limit", required_argument, NULL, 'r'}, {"answer-cache-mb", required_argument, NULL, 'a'},
+		{"webhook-batches", required_argument, NULL, 'B'}, {"webhook-batch-size", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}
 	};
 	int			o;
 	long		answer_cache_mb = 16;
+	int			hook_batches = 2;
+	int			hook_batch_size = 32;
 	struct sigaction sa = {0};
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
@@ -250,6 +257,12 @@ main(int argc, char **argv)
 			case 'a':
 				answer_cache_mb = number_arg("answer-cache-mb", optarg, 0, 65536);
 				break;
+			case 'B':
+				hook_batches = (int) number_arg("webhook-batches", optarg, 1, 256);
+				break;
+			case 'S':
+				hook_batch_size = (int) number_arg("webhook-batch-size", optarg, 1, 1000);
+				break;
 			case 'V':
 				printf("flowent-gateway %s\n", GW_VERSION);
 				return 0;
@@ -272,6 +285,7 @@ main(int argc, char **argv)
 	gw_static_init(cfg.web_dir);
 	gw_pool_init(cfg.conninfo, cfg.pool_size, 10000);
 	gw_answers_init((size_t) answer_cache_mb << 20);
+	gw_hook_batch_config(hook_batches, hook_batch_size);
 	gw_http_start(&cfg);
 	gw_events_start(cfg.conninfo);
 	gw_log("flowent-gateway %s listening on http://%s:%d/ (pool %d, body limit %zu bytes)",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/answers.h"
+#include "gateway/hook_batch.h"
 #include "gateway/http.h"
 #include "gateway/pool.h"
 #include "gateway/util.h"
@@ -107,6 +108,15 @@ gw_metrics_text(void)
 					  "# TYPE flowent_gateway_answers_kept gauge\nflowent_gateway_answers_kept %ld\n"
 					  "# TYPE flowent_gateway_answers_kept_bytes gauge\nflowent_gateway_answers_kept_bytes %zu\n",
 					  a.hits, a.misses, a.entries, a.bytes);
+	}
+	{
+		gw_hook_batch_stats h = gw_hook_batch_get_stats();
+
+		gw_buf_printf(&b, "# HELP flowent_gateway_webhook_batches_total Webhook transactions (each delivers a batch).\n"
+					  "# TYPE flowent_gateway_webhook_batches_total counter\nflowent_gateway_webhook_batches_total %ld\n"
+					  "# TYPE flowent_gateway_webhook_deliveries_total counter\nflowent_gateway_webhook_deliveries_total %ld\n"
+					  "# TYPE flowent_gateway_webhook_waiting gauge\nflowent_gateway_webhook_waiting %d\n",
+					  h.batches, h.deliveries, h.waiting);
 	}
 	gw_buf_printf(&b, "# TYPE flowent_gateway_events_forwarded_total counter\nflowent_gateway_events_forwarded_total %ld\n"
 				  "# TYPE flowent_gateway_events_dropped_total counter\nflowent_gateway_events_dropped_total %ld\n",

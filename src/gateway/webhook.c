@@ -1,14 +1,15 @@
 /*
  * webhook.c
  *	  One transaction per webhook once the gateway knows the workflow's
- *	  secret: it checks the signature with the secret it remembers, then
- *	  one statement makes sure that secret is still the workflow's (by its
+ *	  secret (shared with the webhooks that arrive meanwhile: hook_batch.c):
+ *	  it checks the signature with the secret it remembers, then the
+ *	  delivery makes sure that secret is still the workflow's (by its
  *	  digest: no secret in a statement's parameters, which a server log may
  *	  keep), records the signature (a replay finds it) and starts the run as
  *	  the workflow's owner.  A run that fails to start rolls the record back,
  *	  so the sender may retry.  Without a remembered secret, or when it was
  *	  stale, the secret is read first (as the gateway's own role: nobody acts
- *	  yet) and the same statement follows.
+ *	  yet) and the delivery follows.
  */
 #include "gateway/webhook.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/hook_batch.h"
 #include "gateway/hook_secrets.h"
 #include "gateway/signature.h"
 #include "gateway/util.h"
@@ -39,12 +41,6 @@ want_wait(gw_req *r, const char **wait)
 	return true;
 }
 
-#define DELIVER_SQL \
-	"SELECT CASE WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret($1::uuid), 'UTF8')), 'hex') " \
-	"IS DISTINCT FROM $5 THEN 'stale' " \
-	"WHEN flowent.gateway_webhook_seen($1::uuid, $2) THEN 'replayed' " \
-	"ELSE flowent.gateway_webhook_run($1::uuid, $3::jsonb, $4::boolean)::text END"
-
 static void fetch_secret(gw_req *r);
 
 static void
@@ -64,7 +60,7 @@ check(gw_req *r, const char *secret)
 						body ? body : "", body ? blen : 0, (int64_t) time(NULL), MAX_AGE_S);
 }
 
-/* the answer of DELIVER_SQL; from_cache: whether its secret was a remembered one */
+/* a delivery's answer (hook_batch.c); from_cache: whether its secret was a remembered one */
 static void
 delivered(gw_req *r, gw_result *res, bool from_cache)
 {
@@ -111,19 +107,7 @@ delivered(gw_req *r, gw_result *res, bool from_cache)
 }
 
 static void
-delivered_cached(gw_req *r, gw_result *res)
-{
-	delivered(r, res, true);
-}
-
-static void
-delivered_fresh(gw_req *r, gw_result *res)
-{
-	delivered(r, res, false);
-}
-
-static void
-deliver(gw_req *r, const char *secret, gw_req_result_fn then)
+deliver(gw_req *r, const char *secret, bool from_cache)
 {
 	size_t		blen;
 	const char *body = gw_req_body(r, &blen);
@@ -134,11 +118,8 @@ deliver(gw_req *r, const char *secret, gw_req_result_fn then)
 	want_wait(r, &wait);
 	hook_id(r, id);
 	gw_sha256_hex(secret, digest);
-	{
-		const char *p[5] = {id, gw_req_header(r, "X-Flowent-Signature"), body && blen ? body : "{}", wait, digest};
-
-		gw_req_sql_then(r, false, DELIVER_SQL, 5, p, then);
-	}
+	gw_hook_batch_add(r, id, gw_req_header(r, "X-Flowent-Signature"), body && blen ? body : "{}", wait, digest,
+					  from_cache, delivered);
 }
 
 static void
@@ -165,7 +146,7 @@ have_secret(gw_req *r, gw_result *res)
 	}
 	hook_id(r, id);
 	gw_hook_secret_put(id, res->value);
-	deliver(r, res->value, delivered_fresh);
+	deliver(r, res->value, false);
 }
 
 static void
@@ -194,6 +175,17 @@ gw_webhook(gw_req *r, const char *workflow_id)
 		gw_req_error(r, 400, "INVALID_INPUT", "wait: expected true or false", NULL);
 		return;
 	}
+	{
+		size_t		blen;
+		const char *body = gw_req_body(r, &blen);
+
+		/* the database gets the body as text: a NUL would cut what is signed */
+		if (body && memchr(body, '\0', blen))
+		{
+			gw_req_error(r, 400, "INVALID_INPUT", "body: expected JSON text, got a NUL byte", NULL);
+			return;
+		}
+	}
 	if (gw_req_header(r, "X-Flowent-Timestamp") == NULL || gw_req_header(r, "X-Flowent-Signature") == NULL)
 	{
 		gw_req_error(r, 401, "INVALID_SIGNATURE", gw_sig_status_text(SIG_MISSING), NULL);
@@ -202,7 +194,7 @@ gw_webhook(gw_req *r, const char *workflow_id)
 	/* a signature the remembered secret refuses may be made with a new one */
 	secret = gw_hook_secret_get(workflow_id);
 	if (secret != NULL && check(r, secret) == SIG_OK)
-		deliver(r, secret, delivered_cached);
+		deliver(r, secret, true);
 	else
 		fetch_secret(r);
 }

@@ -548,6 +548,12 @@ next_timer_ms(void)
  */
 #define ORPHAN_TRIES 5
 
+/*
+ * Node logs are joined by their key (execution_id, id): by id alone the plan
+ * held a sequential scan of every node log, never run but costed, and past
+ * a million rows its cost had each look JIT-compiled (1.9 s of CPU every
+ * five seconds per worker, with nothing to recover).
+ */
 static void
 recover_orphans(void)
 {
@@ -572,7 +578,7 @@ recover_orphans(void)
 				   " FOR UPDATE OF l, e SKIP LOCKED), "
 				   "counted AS (UPDATE flowent.workflow_node_logs l SET output = l.output || "
 				   "  jsonb_build_object('recoveries', o.n + 1, 'recoveredAt', clock_timestamp()) "
-				   "  FROM o WHERE l.id = o.id AND o.n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
+				   "  FROM o WHERE l.execution_id = o.execution_id AND l.id = o.id AND o.n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
 				   "queued AS (INSERT INTO flowent.run_queue (execution_id, reason, node_id, data) "
 				   "  SELECT execution_id, 'resume', node_id, jsonb_build_object('__at', iteration) "
 				   "  FROM o WHERE n < " CppAsString2(ORPHAN_TRIES) " RETURNING 1), "
@@ -582,7 +588,7 @@ recover_orphans(void)
 				   "  duration_ms = (extract(epoch FROM clock_timestamp() - e.started_at) * 1000)::int "
 				   "  FROM o WHERE e.id = o.execution_id AND o.n >= " CppAsString2(ORPHAN_TRIES) " RETURNING e.id, e.workflow_id, e.seq, o.id AS log_id), "
 				   "log_failed AS (UPDATE flowent.workflow_node_logs l SET status = 'error', completed_at = clock_timestamp(), "
-				   "  error = 'recovery gave up: ORPHANED' FROM gave_up g WHERE l.id = g.log_id RETURNING 1) "
+				   "  error = 'recovery gave up: ORPHANED' FROM gave_up g WHERE l.execution_id = g.id AND l.id = g.log_id RETURNING 1) "
 				   "SELECT g.id::text, g.workflow_id::text, g.seq FROM gave_up g, "
 				   " (SELECT count(*) FROM counted) c, (SELECT count(*) FROM queued) q, (SELECT count(*) FROM log_failed) f",
 				   false, 0) != SPI_OK_SELECT)

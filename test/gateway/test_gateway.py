@@ -672,6 +672,48 @@ def main():
     r = gw.req('POST', f'/api/hooks/{wf}', raw=body, headers=sign(secret, body))
     ok(r.status == 202, '... published again: the same request runs (the refused one left no replay record)', r)
 
+    # webhooks arriving together share transactions (a group commit); each is answered its own result
+    def hook_batches():
+        m = gw.req('GET', '/metrics').body
+        got = {}
+        for line in m.splitlines():
+            for k in ('flowent_gateway_webhook_batches_total', 'flowent_gateway_webhook_deliveries_total'):
+                if line.startswith(k + ' '):
+                    got[k] = int(line.split()[1])
+        return got.get('flowent_gateway_webhook_batches_total', 0), got.get('flowent_gateway_webhook_deliveries_total', 0)
+    b0, d0 = hook_batches()
+    sends = [(f'{{"value": {i}, "batch": {i}}}'.encode(), None) for i in range(24)]
+    sends += [(b'{"value": 1, "broken', None) for _ in range(3)]
+    twice = b'{"value": 7, "batch": "twice"}'
+    th = sign(secret, twice)
+    sends += [(twice, th), (twice, th)]
+    answers = [None] * len(sends)
+
+    def send_hook(i):
+        raw, hdrs = sends[i]
+        answers[i] = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=raw, headers=hdrs or sign(secret, raw))
+    threads = [threading.Thread(target=send_hook, args=(i,)) for i in range(len(sends))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    b1, d1 = hook_batches()
+    good = answers[:24]
+    ok(all(a.status == 200 and a.json['output']['doubled'] == 2 * i for i, a in enumerate(good)),
+       'webhooks sent together: each answered its own output', [(a.status, a.body[:80]) for a in good if a.status != 200][:3])
+    ok(all(a.status == 400 and a.json['error']['code'] == 'INVALID_INPUT' and 'json' in a.json['error']['message'].lower()
+           for a in answers[24:27]), 'a webhook whose body is not JSON: 400, the others run', [a.body[:120] for a in answers[24:27]])
+    ok(sorted(a.status for a in answers[27:]) == [200, 409], 'the same signature twice at once: one runs, one is refused',
+       [a.status for a in answers[27:]])
+    ok(d1 - d0 == len(sends) and b1 - b0 < d1 - d0, 'webhooks sent together share transactions',
+       (b1 - b0, d1 - d0))
+    n = psql(f"SELECT count(*) FROM flowent.workflow_executions WHERE workflow_id = '{wf}' "
+             f"AND input ? 'batch'")
+    ok(int(n) == 25, 'and each that ran is one committed execution', n)
+    body = b'{"value": 1}\x00{"value": 2}'
+    r = gw.req('POST', f'/api/hooks/{wf}?wait=true', raw=body, headers=sign(secret, body))
+    ok(r.status == 400 and 'NUL' in r.json['error']['message'], 'a webhook body with a NUL byte: 400', r)
+
     # ---- workspaces: bob sees alice's team pipeline once he is a member
     r = gw.req('POST', '/api/workspaces', alice, body={'name': 'team gw'})
     ok(r.status == 201, 'create a workspace', r)
