@@ -1010,36 +1010,58 @@ $$;
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_secret(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_secret(uuid) TO flowent_gateway;
 
--- Replay protection: record a delivery's signature; true when it was
--- recorded before. A concurrent delivery of the same signature waits for
--- the first one's transaction. Signatures older than 10 minutes (twice the
--- gateway's time window) are removed on the way, a few at a time, skipping
--- rows another delivery is removing.
+-- Signatures older than 10 minutes (twice the gateway's time window) are
+-- removed a few at a time, skipping rows another delivery is removing.
 -- enable_seqscan off: the table only ever holds ten minutes of deliveries,
 -- so the clean-up's index on received_at is always the right way in; without
 -- statistics (a table never analyzed, or analyzed while it was empty) the
 -- planner guessed a third of it old, scanned all of it per webhook and kept
 -- that plan for the session (release 0.6)
-CREATE FUNCTION flowent.gateway_webhook_seen(id uuid, signature text) RETURNS boolean
+CREATE FUNCTION flowent._webhook_deliveries_prune() RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp SET enable_seqscan = off AS $$
 BEGIN
-	IF gateway_webhook_seen.id IS NULL THEN
-		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
-	END IF;
-	IF signature IS NULL OR length(signature) NOT BETWEEN 1 AND 512 THEN
-		RAISE EXCEPTION 'signature must be 1 to 512 characters' USING ERRCODE = '22023';
-	END IF;
 	-- ctid = ANY (ARRAY(...)), not ctid IN (...): a plan cached while the
 	-- table looked empty made IN a nested loop that rescanned it per row
 	DELETE FROM flowent.webhook_deliveries d
 	WHERE d.ctid = ANY (ARRAY(SELECT o.ctid FROM flowent.webhook_deliveries o
 		WHERE o.received_at < now() - interval '10 minutes'
 		LIMIT 100 FOR UPDATE SKIP LOCKED));
+END
+$$;
+REVOKE ALL ON FUNCTION flowent._webhook_deliveries_prune() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent._webhook_deliveries_prune() TO flowent_gateway;
+
+-- Record a delivery's signature; true when it was recorded before. A
+-- concurrent delivery of the same signature waits for the first one's
+-- transaction.
+CREATE FUNCTION flowent._webhook_record(id uuid, signature text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+BEGIN
+	IF _webhook_record.id IS NULL THEN
+		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
+	END IF;
+	IF signature IS NULL OR length(signature) NOT BETWEEN 1 AND 512 THEN
+		RAISE EXCEPTION 'signature must be 1 to 512 characters' USING ERRCODE = '22023';
+	END IF;
 	INSERT INTO flowent.webhook_deliveries (workflow_id, signature)
-	VALUES (gateway_webhook_seen.id, signature)
+	VALUES (_webhook_record.id, signature)
 	ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING;
 	RETURN NOT FOUND;
+END
+$$;
+REVOKE ALL ON FUNCTION flowent._webhook_record(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flowent._webhook_record(uuid, text) TO flowent_gateway;
+
+-- Replay protection for one delivery: old signatures removed on the way,
+-- this one recorded; true when it was recorded before.
+CREATE FUNCTION flowent.gateway_webhook_seen(id uuid, signature text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, flowent, pg_temp AS $$
+BEGIN
+	PERFORM flowent._webhook_deliveries_prune();
+	RETURN flowent._webhook_record(gateway_webhook_seen.id, signature);
 END
 $$;
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_seen(uuid, text) FROM PUBLIC;
@@ -1107,13 +1129,15 @@ BEGIN
 		RAISE EXCEPTION 'ids, signatures, bodies, waits and digests must be arrays of the same length'
 			USING ERRCODE = '22023';
 	END IF;
+	-- old signatures go once per batch, not once per delivery
+	PERFORM flowent._webhook_deliveries_prune();
 	FOR i IN 1 .. k LOOP
 		n := i;
 		BEGIN
 			answer := CASE
 				WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret(ids[i]), 'UTF8')), 'hex')
 					IS DISTINCT FROM digests[i] THEN 'stale'
-				WHEN flowent.gateway_webhook_seen(ids[i], signatures[i]) THEN 'replayed'
+				WHEN flowent._webhook_record(ids[i], signatures[i]) THEN 'replayed'
 				ELSE flowent.gateway_webhook_run(ids[i], bodies[i]::jsonb, waits[i])::text END;
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
