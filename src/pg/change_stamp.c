@@ -8,7 +8,8 @@
  * logs, workspaces or members (statement triggers, and the engine's bulk
  * node-log writes), or runs any utility statement but transaction control
  * and SET (DDL, GRANT, policies, partitions dropped, COMMIT PREPARED),
- * counts one at its commit.  The count goes up after the transaction became
+ * counts one at its commit, if it wrote anything at all (has a transaction
+ * id; COMMIT PREPARED always).  The count goes up after the transaction became
  * visible (commit callbacks run after the proc array is updated) and before
  * its client hears of the commit, so:
  *	  - an answer computed by a statement that started after the stamp was
@@ -34,7 +35,8 @@
 PG_FUNCTION_INFO_V1(flowent_change_stamp);
 PG_FUNCTION_INFO_V1(flowent_note_change);
 
-static bool changed = false;
+static bool changed = false;	/* counts if the transaction wrote anything */
+static bool changed_always = false; /* counts anyway: COMMIT PREPARED */
 static bool callback_registered = false;
 
 static void
@@ -44,13 +46,19 @@ count_at_commit(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
-			/* a prepared one counts again at its COMMIT PREPARED (a utility statement) */
-			if (changed && fl_shared != NULL)
+
+			/*
+			 * A statement that changed no row (the workers' periodic looks,
+			 * an UPDATE of nothing) left no transaction id: nothing to count.
+			 * A prepared one counts again at its COMMIT PREPARED.
+			 */
+			if (fl_shared != NULL &&
+				(changed_always || (changed && TransactionIdIsValid(GetTopTransactionIdIfAny()))))
 				pg_atomic_fetch_add_u64(&fl_shared->changes, 1);
-			changed = false;
+			changed = changed_always = false;
 			break;
 		case XACT_EVENT_ABORT:
-			changed = false;
+			changed = changed_always = false;
 			break;
 		default:
 			break;
@@ -58,7 +66,7 @@ count_at_commit(XactEvent event, void *arg)
 }
 
 void
-fl_note_change(void)
+fl_note_change(bool always)
 {
 	if (!callback_registered)
 	{
@@ -66,6 +74,7 @@ fl_note_change(void)
 		callback_registered = true;
 	}
 	changed = true;
+	changed_always |= always;
 }
 
 /* Statement trigger on the tables cached answers read. */
@@ -76,7 +85,7 @@ flowent_note_change(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("flowent._note_change() must be called as a trigger")));
-	fl_note_change();
+	fl_note_change(false);
 	return PointerGetDatum(NULL);
 }
 

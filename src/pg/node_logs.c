@@ -189,7 +189,7 @@ fl_store_flush_logs(FlExec *ex)
 
 	if (lb == NULL || lb->n == 0)
 		return;
-	fl_note_change();			/* no statement trigger sees these rows */
+	fl_note_change(false);		/* no statement trigger sees these rows */
 	relid = get_relname_relid("workflow_node_logs", get_namespace_oid("flowent", false));
 	rel = table_open(relid, RowExclusiveLock);
 	relid = node_log_partition(rel, &ex->id);

@@ -365,7 +365,7 @@ fl_utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			stop_workers_of(dboid);
 	}
 	if (changes_what_caches_show(pstmt->utilityStmt))
-		fl_note_change();
+		fl_note_change(IsA(pstmt->utilityStmt, TransactionStmt));
 	if (prev_utility_hook)
 		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
