@@ -29,7 +29,9 @@ test/fuzz/gwfuzz_signature.bin: test/fuzz/gwfuzz_signature.c src/gateway/signatu
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< src/gateway/signature.c -lcrypto
 test/fuzz/gwfuzz_path.bin: test/fuzz/gwfuzz_path.c src/gateway/path.c src/gateway/path.h
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< src/gateway/path.c
-GW_FUZZ_BINS = test/fuzz/gwfuzz_signature.bin test/fuzz/gwfuzz_path.bin
+test/fuzz/gwfuzz_answers.bin: test/fuzz/gwfuzz_answers.c src/gateway/answers.c src/gateway/answers.h src/gateway/util.c
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< src/gateway/answers.c src/gateway/util.c -lcrypto
+GW_FUZZ_BINS = test/fuzz/gwfuzz_signature.bin test/fuzz/gwfuzz_path.bin test/fuzz/gwfuzz_answers.bin
 gateway-fuzz: $(GW_FUZZ_BINS)
 	@set -e -o pipefail; for f in $(GW_FUZZ_BINS); do n=$$(basename $$f .bin); echo "== $$f ($(FUZZ_SECONDS)s)"; \
 	  mkdir -p test/fuzz/corpus/$$n; \
