@@ -27,6 +27,20 @@ typedef struct gw_job
 	bool		stamped;		/* read the change stamp before the statement */
 } gw_job;
 
+/*
+ * The statements a connection has prepared, by their text: the route table's
+ * statements are few and fixed, and each is parsed and planned once per
+ * connection instead of once per request.
+ */
+#define MAX_PREPARED 128
+#define MAX_STMTS 8
+
+typedef struct prepared
+{
+	char	   *sql;
+	char		name[16];
+} prepared;
+
 typedef enum
 {
 	C_DOWN,						/* waiting to reconnect */
@@ -46,6 +60,10 @@ typedef struct gw_conn
 	int			stmt;			/* index of the statement whose result comes next */
 	int			nstmts;
 	int			stamp_stmt;		/* index of the change stamp's statement, or -1 */
+	int			prepare_of[MAX_STMTS];	/* a PREPARE's entry in prep, else -1 */
+	prepared	prep[MAX_PREPARED];
+	int			nprep;
+	int			prep_seq;
 	gw_result	res;
 	int			backoff_ms;
 	gw_timer   *retry;
@@ -170,6 +188,21 @@ gw_pool_submit_stamped(const char *token, const char *sql, int nparams,
 }
 
 static void
+forget_prepared(gw_conn *c, int i)
+{
+	free(c->prep[i].sql);
+	c->prep[i] = c->prep[--c->nprep];
+	c->prep[c->nprep].sql = NULL;
+}
+
+static void
+forget_all_prepared(gw_conn *c)
+{
+	while (c->nprep > 0)
+		forget_prepared(c, c->nprep - 1);
+}
+
+static void
 conn_retry_cb(void *arg)
 {
 	gw_conn    *c = arg;
@@ -203,6 +236,7 @@ conn_broken(gw_conn *c)
 	if (c->pg)
 		PQfinish(c->pg);
 	c->pg = NULL;
+	forget_all_prepared(c);		/* a new session has none */
 	c->state = C_DOWN;
 	c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > 5000 ? 5000 : c->backoff_ms * 2) : 100;
 	c->retry = gw_timer_add(was_up ? 0 : c->backoff_ms, conn_retry_cb, c);
@@ -296,6 +330,33 @@ flush_out(gw_conn *c)
 		gw_watch_set(c->watch, EPOLLIN | (r == 1 ? EPOLLOUT : 0));
 }
 
+/* send sql, prepared on this connection first if it is not yet */
+static bool
+send_stmt(gw_conn *c, const char *sql, int nparams, const char *const *params)
+{
+	int			i;
+
+	for (i = 0; i < c->nprep; i++)
+		if (strcmp(c->prep[i].sql, sql) == 0)
+			break;
+	if (i == c->nprep)
+	{
+		if (c->nprep == MAX_PREPARED || c->nstmts + 2 > MAX_STMTS)
+		{
+			c->prepare_of[c->nstmts++] = -1;
+			return PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+		}
+		c->prep[i].sql = gw_strdup(sql);
+		snprintf(c->prep[i].name, sizeof(c->prep[i].name), "gw%d", ++c->prep_seq);
+		c->nprep++;
+		if (!PQsendPrepare(c->pg, c->prep[i].name, sql, nparams, NULL))
+			return false;
+		c->prepare_of[c->nstmts++] = i;
+	}
+	c->prepare_of[c->nstmts++] = -1;
+	return PQsendQueryPrepared(c->pg, c->prep[i].name, nparams, params, NULL, NULL, 0);
+}
+
 static bool
 send_job(gw_conn *c, gw_job *j)
 {
@@ -310,9 +371,8 @@ send_job(gw_conn *c, gw_job *j)
 	{
 		const char *p[1] = {j->token};
 
-		if (!PQsendQueryParams(c->pg, "SELECT flowent.gateway_login($1)", 1, NULL, p, NULL, NULL, 0))
+		if (!send_stmt(c, "SELECT flowent.gateway_login($1)", 1, p))
 			return false;
-		c->nstmts++;
 	}
 	/*
 	 * In its own statement, so the stamp is read before the next one takes
@@ -320,13 +380,12 @@ send_job(gw_conn *c, gw_job *j)
 	 */
 	if (j->stamped)
 	{
-		if (!PQsendQueryParams(c->pg, GW_STAMP_SQL, 0, NULL, NULL, NULL, NULL, 0))
+		if (!send_stmt(c, GW_STAMP_SQL, 0, NULL))
 			return false;
-		c->stamp_stmt = c->nstmts++;
+		c->stamp_stmt = c->nstmts - 1;
 	}
-	if (!PQsendQueryParams(c->pg, j->sql, j->nparams, NULL, (const char *const *) j->params, NULL, NULL, 0))
+	if (!send_stmt(c, j->sql, j->nparams, (const char *const *) j->params))
 		return false;
-	c->nstmts++;
 	if (!PQpipelineSync(c->pg))
 		return false;
 	c->state = C_BUSY;
@@ -388,10 +447,22 @@ read_results(gw_conn *c)
 			continue;
 		}
 		c->got_result = true;
+		/* a PREPARE that failed, or never ran (the pipeline aborted): not made */
+		if (c->stmt < c->nstmts && c->prepare_of[c->stmt] >= 0 &&
+			PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		{
+			forget_prepared(c, c->prepare_of[c->stmt]);
+			for (int k = 0; k < c->nstmts; k++)
+				if (c->prepare_of[k] == c->nprep)
+					c->prepare_of[k] = c->prepare_of[c->stmt];	/* moved by forget_prepared */
+			c->prepare_of[c->stmt] = -1;
+		}
 		switch (PQresultStatus(r))
 		{
 			case PGRES_TUPLES_OK:
 			case PGRES_COMMAND_OK:
+				if (c->prepare_of[c->stmt] >= 0)
+					break;		/* a PREPARE's own result */
 				if (c->stmt == c->stamp_stmt && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
 				{
 					free(c->res.stamp);
@@ -431,6 +502,23 @@ read_results(gw_conn *c)
 					{
 						res.message = gw_strdup("the statement returned nothing");
 						snprintf(res.sqlstate, sizeof(res.sqlstate), "XX000");
+					}
+					/*
+					 * A prepared statement whose result type changed (the
+					 * extension was updated): prepare them all again, and
+					 * send the job once more (its transaction rolled back).
+					 */
+					if (!res.ok && strcmp(res.sqlstate, "0A000") == 0 && res.message &&
+						strstr(res.message, "cached plan must not change result type"))
+					{
+						forget_all_prepared(c);
+						if (j->tries < 2)
+						{
+							gw_result_free(&res);
+							enqueue_front(j);
+							dispatch();
+							return;
+						}
 					}
 					if (!res.ok)
 						nfailures++;

@@ -225,6 +225,30 @@ def kept_answers(gw, alice, bob):
        "kept answers: a token given to another user no longer gets its former user's answer", (r, r.json['meta']))
 
 
+def prepared_statements(gw, alice):
+    """The pool prepares each statement once per connection; a function whose
+    result type changed under it (an extension update) is prepared again and
+    the request answered, not failed"""
+    before = [gw.req('GET', '/api/node-types', alice) for _ in range(16)]
+    ok(all(r.status == 200 for r in before), 'prepared statements: a route answers on every pooled connection')
+    orig = psql("SELECT pg_get_functiondef('flowent.api_node_types()'::regprocedure)")
+    acl = psql("SELECT proacl FROM pg_proc WHERE oid = 'flowent.api_node_types()'::regprocedure")
+    swap = ("BEGIN; ALTER EXTENSION flowent DROP FUNCTION flowent.api_node_types(); "
+            "DROP FUNCTION flowent.api_node_types(); {create}; "
+            "ALTER EXTENSION flowent ADD FUNCTION flowent.api_node_types(); "
+            "GRANT EXECUTE ON FUNCTION flowent.api_node_types() TO PUBLIC; COMMIT")
+    psql(swap.format(create="CREATE FUNCTION flowent.api_node_types() RETURNS text LANGUAGE sql "
+                            "AS $f$ SELECT '[\"changed\"]' $f$"))
+    after = [gw.req('GET', '/api/node-types', alice) for _ in range(16)]
+    psql(swap.format(create=orig))
+    psql(f"UPDATE pg_proc SET proacl = '{acl}' WHERE oid = 'flowent.api_node_types()'::regprocedure" if acl else "SELECT 1")
+    restored = [gw.req('GET', '/api/node-types', alice) for _ in range(16)]
+    ok(all(r.status == 200 and r.json == ['changed'] for r in after),
+       'prepared statements: a function whose result type changed is prepared again, no request fails',
+       [(r.status, r.body[:80]) for r in after if r.status != 200][:2])
+    ok(all(r.status == 200 and r.json == before[0].json for r in restored), 'prepared statements: ... and back')
+
+
 def main():
     gw = Gateway(PORT, '--body-limit', '65536')
     alice, bob, carol = token('alice'), token('bob'), token('carol')
@@ -733,6 +757,7 @@ def main():
     ok(r.status == 200 and gw.req('GET', f'/api/pipelines/{team}', bob).status == 404, 'removed again, bob sees it no more', r)
 
     kept_answers(gw, alice, bob)
+    prepared_statements(gw, alice)
 
     # ---- rate limit: a gateway at 5 requests/s per token, bursts of 10
     gw3 = Gateway(int(os.environ.get('GW_PORT3', '3903')), '--rate-limit', '5', '--idle-timeout', '2',
