@@ -41,17 +41,6 @@ call_free(void *p)
 }
 
 static void
-respond(gw_req *r, const char *body, size_t len)
-{
-	char	   *v = gw_alloc(len + 2);
-
-	memcpy(v, body, len);
-	v[len] = '\n';
-	v[len + 1] = '\0';
-	gw_req_respond(r, 200, "application/json", v, len + 1);
-}
-
-static void
 made(gw_req *r, gw_result *res)
 {
 	cached_call *c = gw_req_data(r);
@@ -65,7 +54,7 @@ made(gw_req *r, gw_result *res)
 	v = res->value ? res->value : "null";
 	if (res->stamp)
 		gw_answers_put(c->key, res->stamp, v, strlen(v));
-	respond(r, v, strlen(v));
+	gw_req_respond_json(r, 200, v);
 }
 
 static void
@@ -91,7 +80,7 @@ checked(gw_req *r, gw_result *res)
 	if (a != NULL && res->value != NULL && strcmp(a->stamp, res->value) == 0)
 	{
 		gw_answers_count(true);
-		respond(r, a->body, a->len);
+		gw_req_respond_json(r, 200, a->body);
 		return;
 	}
 	make(r, c);

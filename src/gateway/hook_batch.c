@@ -27,7 +27,7 @@ typedef struct delivery
 	gw_req	   *req;
 	char	   *id;
 	char	   *signature;
-	char	   *body;
+	const char *body;			/* the request's own: it lives until answered */
 	const char *wait;			/* "true", "false" or NULL (a static string) */
 	char	   *digest;
 	bool		from_cache;
@@ -90,7 +90,6 @@ delivery_free(delivery *d)
 {
 	free(d->id);
 	free(d->signature);
-	free(d->body);
 	free(d->digest);
 	free(d);
 }
@@ -212,7 +211,7 @@ gw_hook_batch_add(gw_req *r, const char *id, const char *signature, const char *
 	d->req = r;
 	d->id = gw_strdup(id);
 	d->signature = gw_strdup(signature);
-	d->body = gw_strdup(body);
+	d->body = body;
 	d->wait = wait;
 	d->digest = gw_strdup(digest);
 	d->from_cache = from_cache;

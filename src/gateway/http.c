@@ -193,6 +193,18 @@ gw_req_respond(gw_req *r, unsigned status, const char *content_type, char *body,
 }
 
 void
+gw_req_respond_json(gw_req *r, unsigned status, const char *json)
+{
+	size_t		n = strlen(json);
+	char	   *v = gw_alloc(n + 2);
+
+	memcpy(v, json, n);
+	v[n] = '\n';
+	v[n + 1] = '\0';
+	gw_req_respond(r, status, "application/json", v, n + 1);
+}
+
+void
 gw_req_respond_fd(gw_req *r, unsigned status, const char *content_type, int fd, size_t size)
 {
 	set_response(r, status, MHD_create_response_from_fd(size, fd), content_type);
@@ -254,16 +266,7 @@ sql_done(void *arg, gw_result *res)
 	else if (!res->ok)
 		gw_req_sql_error(r, res);
 	else
-	{
-		char	   *v = res->value ? res->value : gw_strdup("null");
-		size_t		n = strlen(v);
-
-		res->value = NULL;
-		v = gw_realloc(v, n + 2);
-		v[n] = '\n';
-		v[n + 1] = '\0';
-		gw_req_respond(r, j->ok_status, "application/json", v, n + 1);
-	}
+		gw_req_respond_json(r, j->ok_status, res->value ? res->value : "null");
 	free(j);
 }
 

@@ -48,6 +48,8 @@ const char *gw_req_token(gw_req *r);
 
 /* answer with body (taken over, freed by the server) */
 void		gw_req_respond(gw_req *r, unsigned status, const char *content_type, char *body, size_t len);
+/* answer with a JSON text (copied), a newline after it */
+void		gw_req_respond_json(gw_req *r, unsigned status, const char *json);
 void		gw_req_respond_fd(gw_req *r, unsigned status, const char *content_type, int fd, size_t size);
 void		gw_req_add_header(gw_req *r, const char *name, const char *value);
 /* {"error": {code, message, details}}; details_json NULL: null */
