@@ -1,6 +1,6 @@
 # Flowent: PGXS build of the extension, plus unit tests, fuzzers and helpers.
 EXTENSION = flowent
-EXTVERSION = 0.15
+EXTVERSION = 0.16
 MODULE_big = flowent
 
 CORE_SRCS = $(sort $(wildcard src/core/*.c))

@@ -91,10 +91,13 @@ $$;
 REVOKE ALL ON FUNCTION flowent._add_partition(date) FROM PUBLIC;
 
 -- The partitions of today and of the days_ahead days after it; the number
--- made.  The workers call it every ten seconds.  A database without executions
--- gets none yet: it may be a restore under way, whose dump brings its
--- partitions before its rows (and an execution of today made meanwhile
--- moves into its partition later).
+-- made.  The workers call it every ten seconds.  A database without
+-- executions and without workflows of its users gets none yet: it may be a
+-- restore under way, whose dump brings its partitions before its rows (and
+-- an execution of today made meanwhile moves into its partition later).  So
+-- a new database has its partitions once its first workflow is made, before
+-- its runs could fill the default partitions.  A day whose locks were not
+-- had in time ends the look: the next days would wait as long.
 CREATE FUNCTION flowent._add_partitions(days_ahead integer DEFAULT 2) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, flowent, pg_temp AS $$
@@ -103,7 +106,8 @@ DECLARE
 	made integer := 0;
 BEGIN
 	IF to_regclass('flowent.workflow_executions_' || to_char(today + days_ahead, 'YYYYMMDD')) IS NOT NULL
-		OR NOT EXISTS (SELECT 1 FROM flowent.workflow_executions) THEN
+		OR NOT (EXISTS (SELECT 1 FROM flowent.workflow_executions)
+			OR EXISTS (SELECT 1 FROM flowent.workflows WHERE user_id <> 'flowent')) THEN
 		RETURN 0;
 	END IF;
 	-- one at a time (every worker of a database calls this), and not while
@@ -118,6 +122,7 @@ BEGIN
 			END IF;
 		EXCEPTION WHEN lock_not_available THEN
 			RAISE LOG 'flowent: history in use: the partitions of % are made at the next look', today + d;
+			EXIT;
 		END;
 	END LOOP;
 	RETURN made;

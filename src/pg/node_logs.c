@@ -132,12 +132,12 @@ static const char *const log_col_names[LOG_COLS] = {
 };
 
 /*
- * The partition of flowent.workflow_node_logs that holds the rows of the
- * execution exec_id (the table is partitioned by execution_id ranges): the
- * lookup tuple routing does, for the one key all of a run's rows share.
+ * The partition of the history table parent (flowent.workflow_executions by
+ * id, flowent.workflow_node_logs by execution_id: ranges of one uuid) that
+ * holds the rows of the execution exec_id: the lookup tuple routing does.
  */
 static Oid
-node_log_partition(Relation parent, pg_uuid_t *exec_id)
+history_partition(Relation parent, pg_uuid_t *exec_id)
 {
 	PartitionKey key = RelationGetPartitionKey(parent);
 	PartitionDesc pd = RelationGetPartitionDesc(parent, true);
@@ -145,7 +145,7 @@ node_log_partition(Relation parent, pg_uuid_t *exec_id)
 	int			part = -1;
 
 	if (key == NULL || key->strategy != PARTITION_STRATEGY_RANGE || key->partnatts != 1)
-		elog(ERROR, "flowent.workflow_node_logs is not partitioned by a range of execution_id");
+		elog(ERROR, "%s is not partitioned by a range of one uuid", RelationGetRelationName(parent));
 	if (pd->boundinfo != NULL && pd->boundinfo->ndatums > 0)
 	{
 		bool		equal;
@@ -158,9 +158,23 @@ node_log_partition(Relation parent, pg_uuid_t *exec_id)
 		return pd->oids[part];
 	if (!OidIsValid(get_default_oid_from_partdesc(pd)))
 		ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
-						errmsg("flowent.workflow_node_logs has no partition for the execution %s",
+						errmsg("flowent.%s has no partition for the execution %s", RelationGetRelationName(parent),
 							   DatumGetCString(DirectFunctionCall1(uuid_out, value)))));
 	return get_default_oid_from_partdesc(pd);
+}
+
+/*
+ * Open the partition of the execution's rows in the history table name
+ * (locking the parent, then the partition, for writing).
+ */
+static Relation
+open_history_partition(const char *name, pg_uuid_t *exec_id, LOCKMODE mode)
+{
+	Relation	parent = table_open(get_relname_relid(name, get_namespace_oid("flowent", false)), mode);
+	Oid			part = history_partition(parent, exec_id);
+
+	table_close(parent, NoLock);
+	return table_open(part, mode);
 }
 
 /*
@@ -173,7 +187,6 @@ void
 fl_store_flush_logs(FlExec *ex)
 {
 	FlLogBuf   *lb = ex->logbuf;
-	Oid			relid;
 	Relation	rel;
 	TupleDesc	desc;
 	EState	   *estate;
@@ -190,11 +203,16 @@ fl_store_flush_logs(FlExec *ex)
 	if (lb == NULL || lb->n == 0)
 		return;
 	fl_note_change(false);		/* no statement trigger sees these rows */
-	relid = get_relname_relid("workflow_node_logs", get_namespace_oid("flowent", false));
-	rel = table_open(relid, RowExclusiveLock);
-	relid = node_log_partition(rel, &ex->id);
-	table_close(rel, NoLock);
-	rel = table_open(relid, RowExclusiveLock);
+	/*
+	 * The execution's partition first, then the node logs': the order in
+	 * which the history's maintenance locks them (15_partitions.sql).  A run
+	 * that held the node logs and then waited for its execution row's
+	 * partition closed a cycle with it: every run stalled for the
+	 * maintenance's lock wait, and under steady load the partitions were
+	 * never made.
+	 */
+	table_close(open_history_partition("workflow_executions", &ex->id, RowExclusiveLock), NoLock);
+	rel = open_history_partition("workflow_node_logs", &ex->id, RowExclusiveLock);
 	desc = RelationGetDescr(rel);
 	for (int c = 0; c < LOG_COLS; c++)
 	{

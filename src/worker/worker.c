@@ -552,7 +552,9 @@ next_timer_ms(void)
  * Node logs are joined by their key (execution_id, id): by id alone the plan
  * held a sequential scan of every node log, never run but costed, and past
  * a million rows its cost had each look JIT-compiled (1.9 s of CPU every
- * five seconds per worker, with nothing to recover).
+ * five seconds per worker, with nothing to recover).  The executions come
+ * first in FROM: locked before the node logs, as every writer does
+ * (node_logs.c).
  */
 static void
 recover_orphans(void)
@@ -562,8 +564,8 @@ recover_orphans(void)
 		fl_unit_begin("flowent: looking for abandoned HTTP requests");
 		if (fl_spi("WITH o AS ("
 				   " SELECT l.id, l.execution_id, l.node_id, l.iteration, coalesce((l.output->>'recoveries')::int, 0) AS n "
-				   " FROM flowent.workflow_node_logs l "
-				   " JOIN flowent.workflow_executions e ON e.id = l.execution_id "
+				   " FROM flowent.workflow_executions e "
+				   " JOIN flowent.workflow_node_logs l ON l.execution_id = e.id "
 				   " WHERE e.status = 'suspended' AND l.status = 'waiting' "
 				   "  AND l.output->>'kind' = 'http' "
 				   "  AND coalesce((l.output->>'recoveredAt')::timestamptz, '-infinity') <= "

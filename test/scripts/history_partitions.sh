@@ -12,12 +12,13 @@ set -euo pipefail
 
 DB=flowent_partitions
 DB2=flowent_partitions_restored
+DB3=flowent_partitions_load
 TMP=
 HOLDER=
 cleanup() {
 	[ -z "$HOLDER" ] || kill "$HOLDER" 2>/dev/null || true
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET flowent.prune_interval" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
-	for d in "$DB" "$DB2"; do timeout 30 dropdb --if-exists "$d" >/dev/null 2>&1 || true; done
+	for d in "$DB" "$DB2" "$DB3"; do timeout 30 dropdb --if-exists "$d" >/dev/null 2>&1 || true; done
 	[ -z "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -81,7 +82,7 @@ q "$DB" -c "SELECT flowent.create_workflow('parent',
  '[{\"id\":\"t\",\"type\":\"trigger\",\"data\":{}},{\"id\":\"c\",\"type\":\"sub-workflow\",\"data\":{\"workflowId\":\"$CHILD\",\"payload\":{\"n\":\"{{trigger.payload.n}}\"}}}]',
  '[{\"id\":\"e\",\"source\":\"t\",\"target\":\"c\"}]')" >/dev/null
 
-# ---- today's runs land in today's partition (the workers make it once there are executions)
+# ---- today's runs land in today's partition (the workers make it once there is a workflow)
 q "$DB" -c "SELECT flowent.run('$(wf daily)', '{\"n\": 1}')" >/dev/null
 poll "$DB" "SELECT to_regclass('flowent.workflow_executions_' || public.suffix(-2)) IS NOT NULL" 30 ||
 	fail "the workers made no partitions for today and the next two days"
@@ -210,4 +211,40 @@ eq "rows restored" "$(q "$DB2" -c "$rows")" "$(q "$DB" -c "$rows")"
 eq "restored prune" "$(q "$DB2" -c "SELECT flowent.prune()")" 3
 eq "day 50 dropped in the restored database" "$(q "$DB2" -c "SELECT to_regclass('flowent.workflow_executions_$S50') IS NULL")" t
 ok "pg_dump/restore keeps the day partitions and their rows; the restored database prunes them"
+# ---- under steady load, a day's partitions are made and take its rows out of the default ones.
+# Runs in transactions of three (as the gateway's webhook batches), four at a time; the workers
+# are kept out (the history lock) until runs have filled the default partitions.  Before runs
+# locked the execution's partition before the node logs', each attempt closed a lock cycle with
+# them: every run stalled for the 400 ms lock wait, and the partitions were never made.
+createdb "$DB3"
+q "$DB3" -c "CREATE EXTENSION flowent" >/dev/null
+cat >"$TMP/load.sql" <<'SQL'
+BEGIN;
+SELECT flowent.run(w.id, '{"n": 1}') FROM flowent.workflows w, generate_series(1, 3) WHERE w.name = 'load';
+COMMIT;
+SQL
+psql -X -At -q -v ON_ERROR_STOP=1 -d "$DB3" >"$TMP/made" 2>&1 <<SQL &
+SELECT pg_advisory_lock(hashtext('flowent.history')) IS NULL;
+SELECT flowent.create_workflow('load',
+ '[{"id":"t","type":"trigger","data":{}},{"id":"s","type":"set-variable","data":{"name":"v","value":"{{trigger.payload.n}}"}},{"id":"o","type":"output","data":{"value":"{{variables.v}}"}}]',
+ '[{"id":"e1","source":"t","target":"s"},{"id":"e2","source":"s","target":"o"}]') IS NULL;
+\! touch $TMP/load-ready
+SELECT pg_sleep(3);
+SELECT 'before ' || count(*) FROM ONLY flowent.workflow_executions_default;
+SELECT 'made ' || flowent._add_partitions();
+SELECT pg_sleep(1);
+SELECT 'after ' || (SELECT count(*) FROM ONLY flowent.workflow_executions_default) || ' ' ||
+	(SELECT count(*) FROM ONLY flowent.workflow_node_logs_default);
+SQL
+MAKER=$!
+for _ in $(seq 1 100); do [ -e "$TMP/load-ready" ] && break; sleep 0.1; done
+pgbench -n -c 4 -T 6 -f "$TMP/load.sql" "$DB3" >"$TMP/load.pgbench" 2>&1 || fail "runs under load: $(cat "$TMP/load.pgbench")"
+wait "$MAKER" || fail "making partitions under load: $(cat "$TMP/made")"
+grep -q '^before [1-9]' "$TMP/made" || fail "no runs landed in the default partition first: $(cat "$TMP/made")"
+eq "partitions made under load" "$(sed -n 's/^made //p' "$TMP/made")" 3
+eq "default partitions after the load (executions, node logs)" "$(sed -n 's/^after //p' "$TMP/made")" "0 0"
+eq "runs that failed" "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$TMP/load.pgbench")" 0
+eq "runs" "$(q "$DB3" -c "SELECT count(*) = 3 * $(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$TMP/load.pgbench")
+	AND count(*) > 0 FROM flowent.workflow_executions WHERE status = 'success'")" t
+ok "under steady load (transactions of 3 runs, 4 at a time) the day's partitions are made at the first try and take the default partitions' rows; no run fails"
 echo "history_partitions: all checks passed"
