@@ -222,7 +222,7 @@ hook_run() {	# hook_run CONNS SECONDS FIRST_ID: one wrk run over freshly signed 
 	[ "$(kv "$r" exhausted)" = 0 ] || note >&2 "WARNING: wrk used up the $n prepared requests: raise HOOK_CAP"
 	echo "$r"
 }
-delete_plan() {	# what the replay table's clean-up costs per webhook (gateway_webhook_seen's DELETE, its settings)
+delete_plan() {	# what the replay table's clean-up costs per webhook (_webhook_deliveries_prune's DELETE, its settings)
 	q -c "SET enable_seqscan = off" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) DELETE FROM flowent.webhook_deliveries d
 		WHERE d.ctid = ANY (ARRAY(SELECT o.ctid FROM flowent.webhook_deliveries o
 		WHERE o.received_at < now() - interval '10 minutes' LIMIT 100 FOR UPDATE SKIP LOCKED))" |

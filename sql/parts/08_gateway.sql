@@ -1032,121 +1032,27 @@ $$;
 REVOKE ALL ON FUNCTION flowent._webhook_deliveries_prune() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent._webhook_deliveries_prune() TO flowent_gateway;
 
--- Record a delivery's signature; true when it was recorded before. A
--- concurrent delivery of the same signature waits for the first one's
--- transaction.
-CREATE FUNCTION flowent._webhook_record(id uuid, signature text) RETURNS boolean
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, flowent, pg_temp AS $$
-BEGIN
-	IF _webhook_record.id IS NULL THEN
-		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
-	END IF;
-	IF signature IS NULL OR length(signature) NOT BETWEEN 1 AND 512 THEN
-		RAISE EXCEPTION 'signature must be 1 to 512 characters' USING ERRCODE = '22023';
-	END IF;
-	INSERT INTO flowent.webhook_deliveries (workflow_id, signature)
-	VALUES (_webhook_record.id, signature)
-	ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING;
-	RETURN NOT FOUND;
-END
-$$;
-REVOKE ALL ON FUNCTION flowent._webhook_record(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION flowent._webhook_record(uuid, text) TO flowent_gateway;
-
--- Replay protection for one delivery: old signatures removed on the way,
--- this one recorded; true when it was recorded before.
-CREATE FUNCTION flowent.gateway_webhook_seen(id uuid, signature text) RETURNS boolean
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, flowent, pg_temp AS $$
-BEGIN
-	PERFORM flowent._webhook_deliveries_prune();
-	RETURN flowent._webhook_record(gateway_webhook_seen.id, signature);
-END
-$$;
-REVOKE ALL ON FUNCTION flowent.gateway_webhook_seen(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_seen(uuid, text) TO flowent_gateway;
-
--- POST /api/hooks/:id, after the gateway checked the signature: the run of
--- a webhook is its owner's (the owner becomes the acting user of this
--- transaction) and runs the published version with trigger type webhook,
--- queued (as schedules are: flowent.execute picks the published version)
--- or, with wait, synchronously (flowent.run of that version).
-CREATE FUNCTION flowent.gateway_webhook_run(id uuid, payload jsonb, wait boolean DEFAULT false) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, flowent, pg_temp AS $$
-DECLARE
-	w record;
-BEGIN
-	IF gateway_webhook_run.id IS NULL THEN
-		RAISE EXCEPTION 'id must not be null' USING ERRCODE = '22023';
-	END IF;
-	SELECT wf.user_id, wf.is_published, wf.published_version, wf.settings INTO w
-	FROM flowent.workflows wf WHERE wf.id = gateway_webhook_run.id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'workflow % not found', gateway_webhook_run.id USING ERRCODE = '42704';
-	END IF;
-	IF NOT coalesce(w.is_published, false) OR coalesce(w.published_version, 0) < 1 THEN
-		RAISE EXCEPTION 'workflow % is not published: webhooks run the published version', gateway_webhook_run.id
-			USING ERRCODE = '55000';
-	END IF;
-	PERFORM flowent.set_acting_user(w.user_id);
-	-- wait NULL: the workflow's own setting, settings.webhookWait (default: queue it)
-	IF coalesce(wait, w.settings -> 'webhookWait' = 'true'::jsonb, false) THEN
-		RETURN flowent._start_run(gateway_webhook_run.id, coalesce(payload, '{}'::jsonb),
-			jsonb_build_object('triggerType', 'webhook', 'version', w.published_version), true);
-	END IF;
-	RETURN flowent._start_run(gateway_webhook_run.id, coalesce(payload, '{}'::jsonb),
-		jsonb_build_object('triggerType', 'webhook', 'version', w.published_version), false);
-END
-$$;
-REVOKE ALL ON FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean) TO flowent_gateway;
-
 -- Signed webhook deliveries whose signatures the gateway checked with a
 -- secret it remembers, in one transaction: the gateway groups those that
 -- arrive while earlier ones run (a group commit: one commit's WAL flush for
 -- all instead of one each). Each delivery, in order and in its own
 -- subtransaction (one that fails leaves the others, and no replay record),
--- answers one row: 'stale' when the secret's sha256 is not digests[n] (rotated
--- or unpublished since), 'replayed' when its signature was recorded before,
--- else gateway_webhook_run's answer (text, so numbers stay exact), or
--- 'error ' || {sqlstate, message, detail} when it failed. Runs with the
--- gateway's privileges: it calls what the gateway may call.
+-- answers one row: 'stale' when the workflow is not published or the
+-- secret's sha256 is not digests[n] (rotated since), 'replayed' when its
+-- signature was recorded before, else the run's answer (text, so numbers stay
+-- exact), or 'error ' || {sqlstate, message, detail} when it failed. Each
+-- run is the workflow owner's (the acting user for the rest of the
+-- transaction) of the published version with trigger type webhook:
+-- synchronous with wait (flowent.run's result and success), else queued
+-- ({success, executionId, status}); a NULL wait: the workflow's
+-- settings.webhookWait. In C (webhook_deliver.c): in plpgsql, the functions
+-- it called cost as much per delivery as the run.
 CREATE FUNCTION flowent.gateway_webhook_deliver(ids uuid[], signatures text[], bodies text[],
 	waits boolean[], digests text[])
 RETURNS TABLE (n integer, answer text)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, flowent, pg_temp AS $$
-DECLARE
-	k integer := coalesce(array_length(ids, 1), 0);
-	st text;
-	msg text;
-	det text;
-BEGIN
-	IF coalesce(array_length(signatures, 1), 0) <> k OR coalesce(array_length(bodies, 1), 0) <> k
-		OR coalesce(array_length(waits, 1), 0) <> k OR coalesce(array_length(digests, 1), 0) <> k THEN
-		RAISE EXCEPTION 'ids, signatures, bodies, waits and digests must be arrays of the same length'
-			USING ERRCODE = '22023';
-	END IF;
-	-- old signatures go once per batch, not once per delivery
-	PERFORM flowent._webhook_deliveries_prune();
-	FOR i IN 1 .. k LOOP
-		n := i;
-		BEGIN
-			answer := CASE
-				WHEN encode(sha256(convert_to(flowent.gateway_webhook_secret(ids[i]), 'UTF8')), 'hex')
-					IS DISTINCT FROM digests[i] THEN 'stale'
-				WHEN flowent._webhook_record(ids[i], signatures[i]) THEN 'replayed'
-				ELSE flowent.gateway_webhook_run(ids[i], bodies[i]::jsonb, waits[i])::text END;
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-			answer := 'error ' || json_build_object('sqlstate', st, 'message', msg, 'detail', nullif(det, ''));
-		END;
-		RETURN NEXT;
-	END LOOP;
-END
-$$;
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp
+AS 'MODULE_PATHNAME', 'flowent_gateway_webhook_deliver';
 REVOKE ALL ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flowent.gateway_webhook_deliver(uuid[], text[], text[], boolean[], text[]) TO flowent_gateway;
 

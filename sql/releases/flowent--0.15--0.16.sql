@@ -1,7 +1,9 @@
 -- Flowent 0.15 -> 0.16: the workers make a new database's history
 -- partitions once it has a workflow of its users (not only once it has
 -- executions, which then fill the default partitions first), and a look
--- that could not lock one day does not wait for the next ones too.
+-- that could not lock one day does not wait for the next ones too;
+-- gateway_webhook_deliver in C, which replaces gateway_webhook_seen,
+-- gateway_webhook_run and _webhook_record.
 \echo Use "ALTER EXTENSION flowent UPDATE TO '0.16'" to load this file. \quit
 
 -- The partitions of today and of the days_ahead days after it; the number
@@ -42,3 +44,29 @@ BEGIN
 	RETURN made;
 END
 $$;
+
+-- Signed webhook deliveries whose signatures the gateway checked with a
+-- secret it remembers, in one transaction: the gateway groups those that
+-- arrive while earlier ones run (a group commit: one commit's WAL flush for
+-- all instead of one each). Each delivery, in order and in its own
+-- subtransaction (one that fails leaves the others, and no replay record),
+-- answers one row: 'stale' when the workflow is not published or the
+-- secret's sha256 is not digests[n] (rotated since), 'replayed' when its
+-- signature was recorded before, else the run's answer (text, so numbers stay
+-- exact), or 'error ' || {sqlstate, message, detail} when it failed. Each
+-- run is the workflow owner's (the acting user for the rest of the
+-- transaction) of the published version with trigger type webhook:
+-- synchronous with wait (flowent.run's result and success), else queued
+-- ({success, executionId, status}); a NULL wait: the workflow's
+-- settings.webhookWait. In C (webhook_deliver.c): in plpgsql, the functions
+-- it called cost as much per delivery as the run.
+CREATE OR REPLACE FUNCTION flowent.gateway_webhook_deliver(ids uuid[], signatures text[], bodies text[],
+	waits boolean[], digests text[])
+RETURNS TABLE (n integer, answer text)
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, flowent, pg_temp
+AS 'MODULE_PATHNAME', 'flowent_gateway_webhook_deliver';
+
+DROP FUNCTION flowent.gateway_webhook_seen(uuid, text);
+DROP FUNCTION flowent._webhook_record(uuid, text);
+DROP FUNCTION flowent.gateway_webhook_run(uuid, jsonb, boolean);

@@ -6,7 +6,7 @@
 -- user only what they may see, and refuses bad tokens and bad input with
 -- the SQLSTATE the gateway turns into an HTTP status.
 BEGIN;
-SELECT plan(219);
+SELECT plan(225);
 
 CREATE ROLE gw_test LOGIN IN ROLE flowent_gateway;
 CREATE ROLE gw_outsider LOGIN;
@@ -70,10 +70,8 @@ SELECT throws_ok(format('SELECT flowent.gateway_login(%L)', :'ta'), '42501', NUL
 	'gateway_login: only for flowent_gateway');
 SELECT throws_ok(format('SELECT flowent.gateway_webhook_secret(%L)', gen_random_uuid()), '42501', NULL,
 	'gateway_webhook_secret: only for flowent_gateway');
-SELECT throws_ok(format('SELECT flowent.gateway_webhook_run(%L, ''{}'', false)', gen_random_uuid()), '42501', NULL,
-	'gateway_webhook_run: only for flowent_gateway');
-SELECT throws_ok(format('SELECT flowent.gateway_webhook_seen(%L, ''s'')', gen_random_uuid()), '42501', NULL,
-	'gateway_webhook_seen: only for flowent_gateway');
+SELECT throws_ok(format('SELECT * FROM flowent.gateway_webhook_deliver(ARRAY[%L]::uuid[], ARRAY[''s''], ARRAY[''{}''], ARRAY[true], ARRAY[''x''])',
+	gen_random_uuid()), '42501', NULL, 'gateway_webhook_deliver: only for flowent_gateway');
 SELECT throws_ok('SELECT flowent.create_api_token(''alice'')', '42501', NULL,
 	'create_api_token: nobody creates a token for another user');
 RESET SESSION AUTHORIZATION;
@@ -533,32 +531,49 @@ SELECT throws_ok(format('SELECT flowent.api_rotate_webhook_secret(%L)', :'p_team
 SELECT is(flowent.api_webhooks(:'p_team') ->> 'hasSecret', 'true', '... but sees that there is one');
 
 -- a signed delivery, as the gateway handles it before anyone acts
-SELECT is(flowent.gateway_webhook_seen(:'p_priv', 'sha256=aa'), false, 'gateway_webhook_seen: a new signature');
-SELECT is(flowent.gateway_webhook_seen(:'p_priv', 'sha256=aa'), true, '... seen the second time');
-SELECT is(flowent.gateway_webhook_seen(:'p_team', 'sha256=aa'), false, '... per workflow');
-SELECT throws_ok(format('SELECT flowent.gateway_webhook_seen(%L, %L)', :'p_priv', ''), '22023', NULL,
-	'an empty signature: 22023');
-SELECT flowent.gateway_webhook_run(:'p_priv', '{"hook": 1}', true) AS hooked \gset
-SELECT is(:'hooked'::jsonb - 'executionId' - 'durationMs' - 'workflowId',
-	'{"success": true, "status": "success", "output": {"hook": 1}, "error": null, "totalCost": 0, "totalTokens": 0, "waiting": []}',
-	'gateway_webhook_run (wait): runs the published version (1, not the saved 2)');
-SELECT is(flowent.current_user_id(), 'alice', '... as the workflow''s owner');
+-- gateway_webhook_deliver: a batch of deliveries in one transaction, each in its own subtransaction
+SELECT encode(sha256(convert_to(flowent.gateway_webhook_secret(:'p_priv'), 'UTF8')), 'hex') AS dig \gset
+CREATE TEMP TABLE hooks AS SELECT * FROM flowent.gateway_webhook_deliver(
+	ARRAY[:'p_priv', :'p_priv', :'p_priv', :'p_team', gen_random_uuid(), :'p_priv', :'p_priv', :'p_priv', :'p_priv', :'p_priv', NULL]::uuid[],
+	ARRAY['d1', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', '', 'd9'],
+	ARRAY['{"n": 1.50}', '{"n": 2}', '{"n": 3}', '{}', '{}', '{"n": 4}', 'not json', '{"n": 5}', NULL, '{}', '{}'],
+	ARRAY[true, true, false, true, true, true, true, true, NULL, true, true],
+	ARRAY[:'dig', :'dig', :'dig', :'dig', :'dig', 'beef', :'dig', NULL, :'dig', :'dig', :'dig']);
+CREATE FUNCTION pg_temp.hook(k integer) RETURNS text LANGUAGE sql AS $$ SELECT answer FROM hooks WHERE n = k $$;
+SELECT is((SELECT string_agg(n::text, ',' ORDER BY n) FROM hooks), '1,2,3,4,5,6,7,8,9,10,11', 'gateway_webhook_deliver: one row per delivery');
+SELECT is(flowent.current_user_id(), 'alice', '... the workflow''s owner acts for the rest of the transaction');
+SELECT is(pg_temp.hook(1)::jsonb - 'executionId' - 'durationMs' - 'workflowId',
+	'{"success": true, "status": "success", "output": {"n": 1.50}, "error": null, "totalCost": 0, "totalTokens": 0, "waiting": []}',
+	'... a delivery with wait: the run''s answer');
+SELECT ok(pg_temp.hook(1) LIKE '%"n": 1.50%', '... its numbers exactly as sent');
+SELECT is(pg_temp.hook(2), 'replayed', '... the same signature again: replayed');
+SELECT is(pg_temp.hook(3)::jsonb - 'executionId', '{"success": true, "status": "pending"}', '... without wait: queued');
+SELECT is(pg_temp.hook(4), 'stale', '... an unpublished workflow: stale');
+SELECT is(pg_temp.hook(5), 'stale', '... an unknown one: stale');
+SELECT is(pg_temp.hook(6), 'stale', '... a secret whose sha256 is not the digest (rotated since): stale');
+SELECT is(substr(pg_temp.hook(7), 7)::jsonb - 'message', '{"sqlstate": "22P02", "detail": "Token \"not\" is invalid."}',
+	'... a body that is not JSON: its error (22P02), the others run');
+SELECT is(pg_temp.hook(8), 'stale', '... no digest: stale');
+SELECT is(pg_temp.hook(9)::jsonb - 'executionId', '{"success": true, "status": "pending"}',
+	'... no wait given: the workflow''s setting (queued), no body: {}');
+SELECT is(substr(pg_temp.hook(10), 7)::jsonb - 'detail', '{"sqlstate": "22023", "message": "signature must be 1 to 512 characters"}',
+	'... an empty signature: 22023');
+SELECT is(substr(pg_temp.hook(11), 7)::jsonb - 'detail', '{"sqlstate": "22023", "message": "id must not be null"}',
+	'... no id: 22023');
+SELECT is((SELECT answer::jsonb ->> 'status' FROM flowent.gateway_webhook_deliver(ARRAY[:'p_priv']::uuid[], ARRAY['d6'],
+	ARRAY['{"n": 6}'], ARRAY[true], ARRAY[:'dig'])), 'success',
+	'... the failed delivery left no replay record: its signature runs once it is good');
+SELECT throws_ok(format('SELECT * FROM flowent.gateway_webhook_deliver(ARRAY[%L]::uuid[], ARRAY[''a'', ''b''], ARRAY[''{}''], ARRAY[true], ARRAY[%L])',
+	:'p_priv', :'dig'), '22023', 'ids, signatures, bodies, waits and digests must be arrays of the same length',
+	'... arrays of different lengths: 22023');
 RESET SESSION AUTHORIZATION;
-SELECT is((SELECT row(user_id, trigger_type, workflow_version, mode)::text FROM flowent.workflow_executions
-	WHERE id = (:'hooked'::jsonb ->> 'executionId')::uuid), '(alice,webhook,1,sync)',
-	'... stored as alice''s webhook run of version 1');
+SELECT is((SELECT string_agg(row(e.user_id, e.trigger_type, e.workflow_version, e.mode, e.input)::text, ' ' ORDER BY h.n)
+	FROM hooks h JOIN flowent.workflow_executions e ON e.id = (h.answer::jsonb ->> 'executionId')::uuid WHERE h.n IN (1, 3, 9)),
+	'(alice,webhook,1,sync,"{""n"": 1.50}") (alice,webhook,1,async,"{""n"": 3}") (alice,webhook,1,async,{})',
+	'... each run is the owner''s webhook run of the published version');
+SELECT is((SELECT count(*) FROM flowent.webhook_deliveries WHERE signature IN ('d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9')),
+	4::bigint, '... replay records: only the deliveries that ran (d1, d2, d8, then d6)');
 SET SESSION AUTHORIZATION gw_test;
-SELECT flowent.gateway_webhook_run(:'p_priv', '{"hook": 2}', false) AS hooked2 \gset
-SELECT is(:'hooked2'::jsonb - 'executionId', '{"success": true, "status": "pending"}', 'gateway_webhook_run: queued');
-RESET SESSION AUTHORIZATION;
-SELECT is((SELECT row(user_id, trigger_type, workflow_version, mode)::text FROM flowent.workflow_executions
-	WHERE id = (:'hooked2'::jsonb ->> 'executionId')::uuid), '(alice,webhook,1,async)',
-	'... an async webhook run of the published version');
-SET SESSION AUTHORIZATION gw_test;
-SELECT throws_ok(format('SELECT flowent.gateway_webhook_run(%L, %L, true)', :'p_team', '{}'), '55000', NULL,
-	'gateway_webhook_run: an unpublished workflow is 55000');
-SELECT throws_ok(format('SELECT flowent.gateway_webhook_run(%L, %L, true)', gen_random_uuid(), '{}'), '42704', NULL,
-	'... an unknown one 42704');
 
 -- node types, credentials, delete
 SELECT flowent.gateway_login(:'ta') \g /dev/null

@@ -1,0 +1,314 @@
+/*
+ * webhook_deliver.c
+ *	  flowent.gateway_webhook_deliver: the signed webhook deliveries that the
+ *	  gateway groups into one transaction (a group commit: one WAL flush for
+ *	  all of them), each in its own subtransaction.
+ *
+ * The gateway checked each signature with a secret it remembers and sends
+ * that secret's sha256.  Each delivery, in order, answers one row: 'stale'
+ * when the workflow is not published or its secret's sha256 differs (rotated
+ * since), 'replayed' when its signature was recorded before, else the run's
+ * answer as gateway_webhook_run gives it (text: numbers stay exact), or
+ * 'error ' || {sqlstate, message, detail} when it failed.  A delivery that
+ * fails leaves no replay record and no trace of its run; the others run.
+ *
+ * In C, not plpgsql: the plpgsql chain (secret, record, run, start) was as
+ * much CPU per delivery as the run itself.  One lookup of the workflow gives
+ * the secret, the owner, the published version and the wait setting.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/uuid.h"
+
+#include "pg/api.h"
+#include "pg/engine.h"
+#include "pg/jsonb_util.h"
+
+PG_FUNCTION_INFO_V1(flowent_gateway_webhook_deliver);
+
+/* The signature limit of flowent.webhook_deliveries (as _webhook_record checks it). */
+#define SIGNATURE_MAX 512
+
+/* The published workflow a delivery runs. */
+typedef struct HookTarget
+{
+	char	   *owner;
+	char	   *secret;
+	int			version;
+	bool		wait;			/* settings.webhookWait */
+} HookTarget;
+
+/* Elements of a one-dimensional array argument (none for NULL). */
+static int
+array_arg(FunctionCallInfo fcinfo, int arg, Oid type, Datum **vals, bool **nulls)
+{
+	ArrayType  *a;
+	int16		len;
+	bool		byval;
+	char		align;
+	int			n;
+
+	*vals = NULL;
+	*nulls = NULL;
+	if (PG_ARGISNULL(arg))
+		return 0;
+	a = PG_GETARG_ARRAYTYPE_P(arg);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("ids, signatures, bodies, waits and digests must be one-dimensional arrays")));
+	get_typlenbyvalalign(type, &len, &byval, &align);
+	deconstruct_array(a, type, len, byval, align, vals, nulls, &n);
+	return n;
+}
+
+/* The published workflow id, or false. */
+static bool
+hook_target(Datum id, HookTarget *t)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1] = {id};
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+
+	if (fl_owner_query(&plan,
+					   "SELECT user_id, webhook_secret::text, published_version, "
+					   " coalesce(settings -> 'webhookWait' = 'true'::jsonb, false) "
+					   "FROM flowent.workflows WHERE id = $1 AND is_published AND published_version >= 1",
+					   1, types, a, NULL, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the webhook's workflow");
+	if (SPI_processed == 0)
+		return false;
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	t->owner = SPI_getvalue(row, desc, 1);
+	t->secret = SPI_getvalue(row, desc, 2);
+	t->version = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+	t->wait = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+	return t->secret != NULL;
+}
+
+/* Is digest (hex) the sha256 of secret? */
+static bool
+secret_matches(const char *secret, text *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		sum[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
+		pg_cryptohash_final(ctx, sum, sizeof(sum)) < 0)
+		elog(ERROR, "could not compute a sha256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) sum, sizeof(sum), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	return digest != NULL && VARSIZE_ANY_EXHDR(digest) == sizeof(hex) - 1 &&
+		memcmp(VARDATA_ANY(digest), hex, sizeof(hex) - 1) == 0;
+}
+
+/* Record the delivery's signature; true when it was recorded before. */
+static bool
+replayed(Datum id, text *signature)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		a[2];
+
+	if (signature == NULL || VARSIZE_ANY_EXHDR(signature) < 1 ||
+		pg_mbstrlen_with_len(VARDATA_ANY(signature), VARSIZE_ANY_EXHDR(signature)) > SIGNATURE_MAX)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("signature must be 1 to %d characters", SIGNATURE_MAX)));
+	a[0] = id;
+	a[1] = PointerGetDatum(signature);
+	if (fl_owner_query(&plan,
+					   "INSERT INTO flowent.webhook_deliveries (workflow_id, signature) VALUES ($1, $2) "
+					   "ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING",
+					   2, types, a, NULL, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record the webhook delivery");
+	return SPI_processed == 0;
+}
+
+/* The status of the stored execution. */
+static char *
+execution_status(Datum exec_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		a[1] = {exec_id};
+
+	if (fl_owner_query(&plan, "SELECT status::text FROM flowent.workflow_executions WHERE id = $1",
+					   1, types, a, NULL, 1) != SPI_OK_SELECT || SPI_processed == 0)
+		elog(ERROR, "the queued execution is not there");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * Run the published version as its owner, with trigger type webhook:
+ * synchronously (wait) with the run's result and success, or queued with
+ * {success, executionId, status}.
+ */
+static char *
+run_hook(Datum id, HookTarget *t, text *body, bool wait)
+{
+	Datum		payload = body ? DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(body)))
+		: DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	Datum		options = DirectFunctionCall1(jsonb_in,
+											  CStringGetDatum(psprintf("{\"triggerType\": \"webhook\", \"version\": %d}", t->version)));
+	Jsonb	   *answer;
+
+	DirectFunctionCall1(flowent_set_acting_user, PointerGetDatum(cstring_to_text(t->owner)));
+	if (wait)
+	{
+		Jsonb	   *r = DatumGetJsonbP(DirectFunctionCall3(flowent_run, id, payload, options));
+		char	   *status = jb_get_cstring(r, "status");
+		Datum		success = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+			status && strcmp(status, "success") == 0 ? "{\"success\": true}" : "{\"success\": false}"));
+
+		answer = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, success, JsonbPGetDatum(r)));
+	}
+	else
+	{
+		Datum		exec = DirectFunctionCall3(flowent_execute, id, payload, options);
+		char	   *exec_text = DatumGetCString(DirectFunctionCall1(uuid_out, exec));
+		StringInfoData s;
+
+		initStringInfo(&s);
+		appendStringInfo(&s, "{\"success\": true, \"executionId\": \"%s\", \"status\": ", exec_text);
+		escape_json(&s, execution_status(exec));
+		appendStringInfoChar(&s, '}');
+		answer = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	}
+	return JsonbToCString(NULL, &answer->root, VARSIZE(answer));
+}
+
+/* One delivery's answer, or an error. */
+static char *
+deliver(Datum id, text *signature, text *body, bool wait_given, bool wait, text *digest)
+{
+	HookTarget	t;
+
+	if (!hook_target(id, &t) || !secret_matches(t.secret, digest))
+		return "stale";
+	if (replayed(id, signature))
+		return "replayed";
+	return run_hook(id, &t, body, wait_given ? wait : t.wait);
+}
+
+/* 'error ' || {sqlstate, message, detail} */
+static char *
+error_answer(ErrorData *e)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "error {\"sqlstate\": \"%s\", \"message\": ", unpack_sql_state(e->sqlerrcode));
+	escape_json(&s, e->message ? e->message : "");
+	appendStringInfoString(&s, ", \"detail\": ");
+	if (e->detail && e->detail[0])
+		escape_json(&s, e->detail);
+	else
+		appendStringInfoString(&s, "null");
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
+/*
+ * flowent.gateway_webhook_deliver(ids uuid[], signatures text[], bodies
+ * text[], waits boolean[], digests text[]) RETURNS TABLE (n integer, answer
+ * text).  A NULL wait: the workflow's own setting (settings.webhookWait).
+ */
+Datum
+flowent_gateway_webhook_deliver(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *ids,
+			   *sigs,
+			   *bodies,
+			   *waits,
+			   *digests;
+	bool	   *ids_null,
+			   *sigs_null,
+			   *bodies_null,
+			   *waits_null,
+			   *digests_null;
+	int			k;
+	MemoryContext one;
+
+	InitMaterializedSRF(fcinfo, 0);
+	k = array_arg(fcinfo, 0, UUIDOID, &ids, &ids_null);
+	if (array_arg(fcinfo, 1, TEXTOID, &sigs, &sigs_null) != k ||
+		array_arg(fcinfo, 2, TEXTOID, &bodies, &bodies_null) != k ||
+		array_arg(fcinfo, 3, BOOLOID, &waits, &waits_null) != k ||
+		array_arg(fcinfo, 4, TEXTOID, &digests, &digests_null) != k)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("ids, signatures, bodies, waits and digests must be arrays of the same length")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* old signatures go once per batch, not once per delivery */
+	if (SPI_execute("SELECT flowent._webhook_deliveries_prune()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not prune old webhook signatures");
+	one = AllocSetContextCreate(CurrentMemoryContext, "webhook delivery", ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < k; i++)
+	{
+		MemoryContext caller = MemoryContextSwitchTo(one);
+		ResourceOwner owner = CurrentResourceOwner;
+		char	   *volatile answer;
+		Datum		row[2];
+		bool		row_null[2] = {false, false};
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(one);
+		PG_TRY();
+		{
+			if (ids_null[i])
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("id must not be null")));
+			answer = deliver(ids[i], sigs_null[i] ? NULL : DatumGetTextPP(sigs[i]),
+							 bodies_null[i] ? NULL : DatumGetTextPP(bodies[i]),
+							 !waits_null[i], !waits_null[i] && DatumGetBool(waits[i]),
+							 digests_null[i] ? NULL : DatumGetTextPP(digests[i]));
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(one);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *e;
+
+			MemoryContextSwitchTo(one);
+			e = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(one);
+			CurrentResourceOwner = owner;
+			/* as plpgsql's WHEN OTHERS: a cancel stops the batch */
+			if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ASSERT_FAILURE)
+				ReThrowError(e);
+			answer = error_answer(e);
+		}
+		PG_END_TRY();
+		row[0] = Int32GetDatum(i + 1);
+		row[1] = CStringGetTextDatum(answer);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, row_null);
+		MemoryContextSwitchTo(caller);
+		MemoryContextReset(one);
+	}
+	MemoryContextDelete(one);
+	SPI_finish();
+	return (Datum) 0;
+}
