@@ -13,15 +13,14 @@
  * fails leaves no replay record and no trace of its run; the others run.
  *
  * In C, not plpgsql: the plpgsql chain (secret, record, run, start) was as
- * much CPU per delivery as the run itself.  One lookup of the workflow gives
- * the secret, the owner, the published version and the wait setting.
+ * much CPU per delivery as the run itself.  One statement checks the secret,
+ * records the signature and gives the owner, the published version and the
+ * wait setting.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -47,10 +46,16 @@ PG_FUNCTION_INFO_V1(flowent_gateway_webhook_deliver);
 typedef struct HookTarget
 {
 	char	   *owner;
-	char	   *secret;
 	int			version;
 	bool		wait;			/* settings.webhookWait */
 } HookTarget;
+
+typedef enum HookCheck
+{
+	HOOK_STALE,
+	HOOK_REPLAYED,
+	HOOK_NEW
+} HookCheck;
 
 /* Elements of a one-dimensional array argument (none for NULL). */
 static int
@@ -75,73 +80,48 @@ array_arg(FunctionCallInfo fcinfo, int arg, Oid type, Datum **vals, bool **nulls
 	return n;
 }
 
-/* The published workflow id, or false. */
-static bool
-hook_target(Datum id, HookTarget *t)
+/*
+ * The published workflow id whose secret's sha256 is digest, and the
+ * delivery's signature recorded for it, in one statement: stale when there
+ * is no such workflow, replayed when the signature was recorded before.
+ */
+static HookCheck
+hook_check(Datum id, text *signature, text *digest, HookTarget *t)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {UUIDOID};
-	Datum		a[1] = {id};
+	Oid			types[3] = {UUIDOID, TEXTOID, TEXTOID};
+	Datum		a[3];
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
-
-	if (fl_owner_query(&plan,
-					   "SELECT user_id, webhook_secret::text, published_version, "
-					   " coalesce(settings -> 'webhookWait' = 'true'::jsonb, false) "
-					   "FROM flowent.workflows WHERE id = $1 AND is_published AND published_version >= 1",
-					   1, types, a, NULL, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look up the webhook's workflow");
-	if (SPI_processed == 0)
-		return false;
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	t->owner = SPI_getvalue(row, desc, 1);
-	t->secret = SPI_getvalue(row, desc, 2);
-	t->version = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
-	t->wait = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
-	return t->secret != NULL;
-}
-
-/* Is digest (hex) the sha256 of secret? */
-static bool
-secret_matches(const char *secret, text *digest)
-{
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		sum[PG_SHA256_DIGEST_LENGTH];
-	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
-
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
-		pg_cryptohash_final(ctx, sum, sizeof(sum)) < 0)
-		elog(ERROR, "could not compute a sha256: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	hex_encode((const char *) sum, sizeof(sum), hex);
-	hex[sizeof(hex) - 1] = '\0';
-	return digest != NULL && VARSIZE_ANY_EXHDR(digest) == sizeof(hex) - 1 &&
-		memcmp(VARDATA_ANY(digest), hex, sizeof(hex) - 1) == 0;
-}
-
-/* Record the delivery's signature; true when it was recorded before. */
-static bool
-replayed(Datum id, text *signature)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, TEXTOID};
-	Datum		a[2];
 
 	if (signature == NULL || VARSIZE_ANY_EXHDR(signature) < 1 ||
 		pg_mbstrlen_with_len(VARDATA_ANY(signature), VARSIZE_ANY_EXHDR(signature)) > SIGNATURE_MAX)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("signature must be 1 to %d characters", SIGNATURE_MAX)));
+	if (digest == NULL)
+		return HOOK_STALE;
 	a[0] = id;
 	a[1] = PointerGetDatum(signature);
+	a[2] = PointerGetDatum(digest);
 	if (fl_owner_query(&plan,
-					   "INSERT INTO flowent.webhook_deliveries (workflow_id, signature) VALUES ($1, $2) "
-					   "ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING",
-					   2, types, a, NULL, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the webhook delivery");
-	return SPI_processed == 0;
+					   "WITH w AS (SELECT user_id, published_version, "
+					   "  coalesce(settings -> 'webhookWait' = 'true'::jsonb, false) AS wait "
+					   " FROM flowent.workflows WHERE id = $1 AND is_published AND published_version >= 1 "
+					   "  AND encode(sha256(convert_to(webhook_secret::text, 'UTF8')), 'hex') = $3), "
+					   "r AS (INSERT INTO flowent.webhook_deliveries (workflow_id, signature) SELECT $1, $2 FROM w "
+					   " ON CONFLICT ON CONSTRAINT webhook_deliveries_pkey DO NOTHING RETURNING 1) "
+					   "SELECT user_id, published_version, wait, EXISTS (SELECT 1 FROM r) FROM w",
+					   3, types, a, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not check the webhook delivery");
+	if (SPI_processed == 0)
+		return HOOK_STALE;
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	t->owner = SPI_getvalue(row, desc, 1);
+	t->version = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
+	t->wait = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
+	return DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)) ? HOOK_NEW : HOOK_REPLAYED;
 }
 
 /* The status of the stored execution. */
@@ -203,10 +183,15 @@ deliver(Datum id, text *signature, text *body, bool wait_given, bool wait, text 
 {
 	HookTarget	t;
 
-	if (!hook_target(id, &t) || !secret_matches(t.secret, digest))
-		return "stale";
-	if (replayed(id, signature))
-		return "replayed";
+	switch (hook_check(id, signature, digest, &t))
+	{
+		case HOOK_STALE:
+			return "stale";
+		case HOOK_REPLAYED:
+			return "replayed";
+		case HOOK_NEW:
+			break;
+	}
 	return run_hook(id, &t, body, wait_given ? wait : t.wait);
 }
 
@@ -249,6 +234,7 @@ flowent_gateway_webhook_deliver(PG_FUNCTION_ARGS)
 			   *digests_null;
 	int			k;
 	MemoryContext one;
+	static SPIPlanPtr prune = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
 	k = array_arg(fcinfo, 0, UUIDOID, &ids, &ids_null);
@@ -261,7 +247,7 @@ flowent_gateway_webhook_deliver(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* old signatures go once per batch, not once per delivery */
-	if (SPI_execute("SELECT flowent._webhook_deliveries_prune()", false, 0) != SPI_OK_SELECT)
+	if (fl_owner_query(&prune, "SELECT flowent._webhook_deliveries_prune()", 0, NULL, NULL, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not prune old webhook signatures");
 	one = AllocSetContextCreate(CurrentMemoryContext, "webhook delivery", ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < k; i++)
