@@ -19,7 +19,6 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -30,12 +29,12 @@
 #include "utils/lsyscache.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/uuid.h"
 
 #include "pg/api.h"
 #include "pg/engine.h"
 #include "pg/jsonb_util.h"
+#include "pg/subxact.h"
 
 PG_FUNCTION_INFO_V1(flowent_gateway_webhook_deliver);
 
@@ -177,22 +176,39 @@ run_hook(Datum id, HookTarget *t, text *body, bool wait)
 	return JsonbToCString(NULL, &answer->root, VARSIZE(answer));
 }
 
-/* One delivery's answer, or an error. */
-static char *
-deliver(Datum id, text *signature, text *body, bool wait_given, bool wait, text *digest)
+/* One delivery (fl_subxact_try's work): its arguments and its answer. */
+typedef struct Delivery
 {
+	Datum		id;
+	bool		id_null;
+	text	   *signature;
+	text	   *body;
+	bool		wait_given;
+	bool		wait;
+	text	   *digest;
+	char	   *answer;
+} Delivery;
+
+static void
+deliver(void *arg)
+{
+	Delivery   *d = arg;
 	HookTarget	t;
 
-	switch (hook_check(id, signature, digest, &t))
+	if (d->id_null)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("id must not be null")));
+	switch (hook_check(d->id, d->signature, d->digest, &t))
 	{
 		case HOOK_STALE:
-			return "stale";
+			d->answer = "stale";
+			return;
 		case HOOK_REPLAYED:
-			return "replayed";
+			d->answer = "replayed";
+			return;
 		case HOOK_NEW:
 			break;
 	}
-	return run_hook(id, &t, body, wait_given ? wait : t.wait);
+	d->answer = run_hook(d->id, &t, d->body, d->wait_given ? d->wait : t.wait);
 }
 
 /* 'error ' || {sqlstate, message, detail} */
@@ -253,43 +269,20 @@ flowent_gateway_webhook_deliver(PG_FUNCTION_ARGS)
 	for (int i = 0; i < k; i++)
 	{
 		MemoryContext caller = MemoryContextSwitchTo(one);
-		ResourceOwner owner = CurrentResourceOwner;
-		char	   *volatile answer;
+		Delivery	d = {ids[i], ids_null[i],
+			sigs_null[i] ? NULL : DatumGetTextPP(sigs[i]),
+			bodies_null[i] ? NULL : DatumGetTextPP(bodies[i]),
+			!waits_null[i], !waits_null[i] && DatumGetBool(waits[i]),
+		digests_null[i] ? NULL : DatumGetTextPP(digests[i]), NULL};
+		ErrorData  *e = fl_subxact_try(deliver, &d);
 		Datum		row[2];
 		bool		row_null[2] = {false, false};
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(one);
-		PG_TRY();
-		{
-			if (ids_null[i])
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("id must not be null")));
-			answer = deliver(ids[i], sigs_null[i] ? NULL : DatumGetTextPP(sigs[i]),
-							 bodies_null[i] ? NULL : DatumGetTextPP(bodies[i]),
-							 !waits_null[i], !waits_null[i] && DatumGetBool(waits[i]),
-							 digests_null[i] ? NULL : DatumGetTextPP(digests[i]));
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(one);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *e;
-
-			MemoryContextSwitchTo(one);
-			e = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(one);
-			CurrentResourceOwner = owner;
-			/* as plpgsql's WHEN OTHERS: a cancel stops the batch */
-			if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ASSERT_FAILURE)
-				ReThrowError(e);
-			answer = error_answer(e);
-		}
-		PG_END_TRY();
+		/* a cancel or a shutdown stops the batch (its transaction rolls back) */
+		if (e && (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN))
+			ReThrowError(e);
 		row[0] = Int32GetDatum(i + 1);
-		row[1] = CStringGetTextDatum(answer);
+		row[1] = CStringGetTextDatum(e ? error_answer(e) : d.answer);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, row_null);
 		MemoryContextSwitchTo(caller);
 		MemoryContextReset(one);
