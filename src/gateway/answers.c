@@ -39,6 +39,7 @@ static bool have_latest;
 static uint64_t latest_epoch,
 			latest_count;
 static long hits,
+			shared,
 			misses;
 
 static uint32_t
@@ -212,10 +213,12 @@ gw_answers_put(const char *key, const char *stamp, const char *body, size_t len)
 }
 
 void
-gw_answers_count(bool hit)
+gw_answers_count(gw_answer_source how)
 {
-	if (hit)
+	if (how == GW_ANSWER_KEPT)
 		hits++;
+	else if (how == GW_ANSWER_SHARED)
+		shared++;
 	else
 		misses++;
 }
@@ -223,7 +226,7 @@ gw_answers_count(bool hit)
 gw_answers_stats
 gw_answers_get_stats(void)
 {
-	gw_answers_stats s = {.entries = nentries,.bytes = bytes,.hits = hits,.misses = misses};
+	gw_answers_stats s = {.entries = nentries,.bytes = bytes,.hits = hits,.shared = shared,.misses = misses};
 
 	return s;
 }

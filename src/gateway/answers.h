@@ -20,9 +20,17 @@ typedef struct gw_answers_stats
 {
 	long		entries;
 	size_t		bytes;
-	long		hits;
-	long		misses;
+	long		hits;			/* served from a kept answer */
+	long		shared;			/* served from another request's making */
+	long		misses;			/* made */
 } gw_answers_stats;
+
+typedef enum gw_answer_source
+{
+	GW_ANSWER_KEPT,
+	GW_ANSWER_SHARED,
+	GW_ANSWER_MADE
+} gw_answer_source;
 
 /* budget in bytes; 0: nothing is kept */
 void		gw_answers_init(size_t budget);
@@ -36,7 +44,7 @@ bool		gw_answers_note_stamp(const char *stamp);
 const gw_answer *gw_answers_get(const char *key);
 /* keep body (copied) as key's answer made under stamp, if stamp is the newest */
 void		gw_answers_put(const char *key, const char *stamp, const char *body, size_t len);
-void		gw_answers_count(bool hit);
+void		gw_answers_count(gw_answer_source how);
 gw_answers_stats gw_answers_get_stats(void);
 void		gw_answers_shutdown(void);
 

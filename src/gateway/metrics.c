@@ -102,12 +102,13 @@ gw_metrics_text(void)
 	{
 		gw_answers_stats a = gw_answers_get_stats();
 
-		gw_buf_printf(&b, "# HELP flowent_gateway_answers_total Cacheable requests by whether a kept answer served them.\n"
+		gw_buf_printf(&b, "# HELP flowent_gateway_answers_total Cacheable requests: served from a kept answer (true), from the answer another request was making (shared), or made (false).\n"
 					  "# TYPE flowent_gateway_answers_total counter\n"
-					  "flowent_gateway_answers_total{kept=\"true\"} %ld\nflowent_gateway_answers_total{kept=\"false\"} %ld\n"
+					  "flowent_gateway_answers_total{kept=\"true\"} %ld\nflowent_gateway_answers_total{kept=\"shared\"} %ld\n"
+					  "flowent_gateway_answers_total{kept=\"false\"} %ld\n"
 					  "# TYPE flowent_gateway_answers_kept gauge\nflowent_gateway_answers_kept %ld\n"
 					  "# TYPE flowent_gateway_answers_kept_bytes gauge\nflowent_gateway_answers_kept_bytes %zu\n",
-					  a.hits, a.misses, a.entries, a.bytes);
+					  a.hits, a.shared, a.misses, a.entries, a.bytes);
 	}
 	{
 		gw_hook_batch_stats h = gw_hook_batch_get_stats();

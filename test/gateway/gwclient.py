@@ -41,6 +41,36 @@ def http(base, method, path, token=None, body=None, raw=None, headers=None, time
         return Response(e.code, dict(e.headers), e.read().decode())
 
 
+def http_at_once(host, port, reqs, method='POST', timeout=30):
+    """Send requests [(path, headers, body bytes)] so that they arrive
+    together: every connection is opened first, then all requests are
+    written in one loop; answers [Response] in order."""
+    socks = [socket.create_connection((host, port), timeout=timeout) for _ in reqs]
+    msgs = []
+    for path, headers, body in reqs:
+        h = dict(headers or {})
+        h.setdefault('Content-Type', 'application/json')
+        head = ''.join(f'{k}: {v}\r\n' for k, v in h.items())
+        msgs.append((f'{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n{head}'
+                     f'Content-Length: {len(body)}\r\n\r\n').encode() + body)
+    for sk, m in zip(socks, msgs):
+        sk.sendall(m)
+    out = []
+    for sk in socks:
+        data = b''
+        while True:
+            chunk = sk.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        sk.close()
+        head, _, body = data.partition(b'\r\n\r\n')
+        lines = head.decode().split('\r\n')
+        hdrs = {l.split(':', 1)[0]: l.split(':', 1)[1].strip() for l in lines[1:] if ':' in l}
+        out.append(Response(int(lines[0].split()[1]), hdrs, body.decode()))
+    return out
+
+
 def sign(secret, body, ts=None):
     ts = str(int(time.time()) if ts is None else ts)
     mac = hmac.new(secret.encode(), ts.encode() + b'.' + body, hashlib.sha256).hexdigest()
