@@ -41,6 +41,18 @@ def http(base, method, path, token=None, body=None, raw=None, headers=None, time
         return Response(e.code, dict(e.headers), e.read().decode())
 
 
+def recv_all(sock):
+    """Everything the peer sends until it closes; the socket is closed then."""
+    data = b''
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    return data
+
+
 def http_at_once(host, port, reqs, method='POST', timeout=30):
     """Send requests [(path, headers, body bytes)] so that they arrive
     together: every connection is opened first, then all requests are
@@ -57,13 +69,7 @@ def http_at_once(host, port, reqs, method='POST', timeout=30):
         sk.sendall(m)
     out = []
     for sk in socks:
-        data = b''
-        while True:
-            chunk = sk.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        sk.close()
+        data = recv_all(sk)
         head, _, body = data.partition(b'\r\n\r\n')
         lines = head.decode().split('\r\n')
         hdrs = {l.split(':', 1)[0]: l.split(':', 1)[1].strip() for l in lines[1:] if ':' in l}

@@ -16,7 +16,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwclient import WebSocket, http, http_at_once, sign, sse  # noqa: E402
+from gwclient import WebSocket, http, http_at_once, recv_all, sign, sse  # noqa: E402
 
 BIN = os.environ['GW_BIN']
 ADMIN = os.environ['GW_ADMIN_CONNINFO']
@@ -854,13 +854,7 @@ def main():
     import socket as _s
     c = _s.create_connection((HOST, gw4.port))
     c.sendall(b'GET /assets/../../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-    raw = b''
-    while True:
-        chunk = c.recv(4096)
-        if not chunk:
-            break
-        raw += chunk
-    c.close()
+    raw = recv_all(c)
     ok(raw.startswith(b'HTTP/1.1 400') and b'not for the web' not in raw, 'a path with ".." is refused', raw[:80])
     r = gw4.req('GET', '/api/pipelines/abc/nothing', alice)
     ok(r.status == 404 and r.json['error']['code'] == 'NOT_FOUND', 'an unknown /api path is a JSON 404, not the app', r)
