@@ -3,7 +3,7 @@
 # (web/e2e/*.test.mjs, node's test runner driving Debian's headless Chromium through
 # playwright-core) against the real gateway, database and worker. Builds web/dist, makes its
 # own database, gateway login role and token, starts a gateway with --web web/dist on its own
-# port, and stops and drops what it started. WEB_SKIP_BUILD=1 skips npm ci/test/build (iterating). Screenshots land in web/e2e/screenshots/
+# port, and stops and drops what it started. WEB_SKIP_BUILD=1 skips npm ci/test/build (iterating); WEB_E2E_ONLY=<files> runs only those test files. Screenshots land in web/e2e/screenshots/
 # (git-ignored). WEB_PORT picks the gateway's port (default 3911); CHROMIUM the browser. The fake
 # OpenAI-style server (test/fake/api_server.py) answers the streaming test's model calls.
 set -euo pipefail
@@ -57,7 +57,7 @@ echo "web: browser tests against http://127.0.0.1:$PORT"
 rc=0
 WEB_BASE="http://127.0.0.1:$PORT" WEB_TOKEN="$TOKEN" CHROMIUM="$CHROMIUM" WEB_LLM_BASE="$WEB_LLM_BASE" \
 	WEB_PSQL_DB="$DB" WEB_SHOTS="$ROOT/web/e2e/screenshots" \
-	node --test --test-concurrency=1 web/e2e/*.test.mjs || rc=$?
+	node --test --test-concurrency=1 ${WEB_E2E_ONLY:-web/e2e/*.test.mjs} || rc=$?
 if [ $rc -ne 0 ]; then
 	tail -n 30 "$WEB_GW_LOG"
 	fail "browser tests failed (screenshots in web/e2e/screenshots)"

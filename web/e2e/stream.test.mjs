@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { BASE, TOKEN, api, launch, shot, until } from './lib.mjs';
 
 const LLM = process.env.WEB_LLM_BASE;
-const ANSWER = 'echo: write a short poem about postgres';
+// long enough to stream for about 8 s: a browser slow to join the execution still sees it grow
+const PROMPT = 'write a short poem about postgres: its write-ahead log, its vacuum, its planner and its many workers, in four lines';
+const ANSWER = `echo: ${PROMPT}`;
 let b;
 let page;
 
@@ -25,7 +27,7 @@ test('a streamed answer grows in the run panel while the model writes', { skip: 
     nodes: [
       { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: {} },
       { id: 'ai', type: 'llm-agent', position: { x: 260, y: 0 },
-        data: { model: 'stream-slow', baseUrl: LLM, credential: 'openai', prompt: 'write a short poem about postgres' } },
+        data: { model: 'stream-slow', baseUrl: LLM, credential: 'openai', prompt: PROMPT } },
       { id: 'end', type: 'output', position: { x: 520, y: 0 }, data: {} },
     ],
     edges: [{ id: 'e1', source: 'start', target: 'ai' }, { id: 'e2', source: 'ai', target: 'end' }],
