@@ -687,10 +687,7 @@ feed_flush(void)
 		return;
 	gw_buf_str(&ids, "{");
 	for (feed_ev *e = feed_batch; e; e = e->next)
-	{
-		gw_buf_str(&ids, e == feed_batch ? "" : ",");
-		gw_buf_str(&ids, e->execution_id);
-	}
+		gw_buf_array_element(&ids, e->execution_id);
 	gw_buf_str(&ids, "}");
 	{
 		const char *p[1] = {ids.data};

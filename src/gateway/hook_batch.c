@@ -56,35 +56,6 @@ gw_hook_batch_config(int batches, int batch_size)
 	max_size = batch_size;
 }
 
-/* an element of an array literal: "...", with \ and " escaped, or NULL */
-static void
-add_element(gw_buf *b, const char *s)
-{
-	if (b->len > 1)
-		gw_buf_str(b, ",");
-	if (s == NULL)
-	{
-		gw_buf_str(b, "NULL");
-		return;
-	}
-	gw_buf_str(b, "\"");
-	for (const char *p = s; *p;)
-	{
-		size_t		n = strcspn(p, "\"\\");
-
-		gw_buf_add(b, p, n);
-		p += n;
-		if (*p)
-		{
-			char		esc[2] = {'\\', *p};
-
-			gw_buf_add(b, esc, 2);
-			p++;
-		}
-	}
-	gw_buf_str(b, "\"");
-}
-
 static void
 delivery_free(delivery *d)
 {
@@ -173,11 +144,11 @@ send_batch(void)
 		nwaiting--;
 		last = d;
 		b->n++;
-		add_element(&arr[0], d->id);
-		add_element(&arr[1], d->signature);
-		add_element(&arr[2], d->body);
-		add_element(&arr[3], d->wait);
-		add_element(&arr[4], d->digest);
+		gw_buf_array_element(&arr[0], d->id);
+		gw_buf_array_element(&arr[1], d->signature);
+		gw_buf_array_element(&arr[2], d->body);
+		gw_buf_array_element(&arr[3], d->wait);
+		gw_buf_array_element(&arr[4], d->digest);
 	}
 	last->next = NULL;
 	if (waiting_head == NULL)

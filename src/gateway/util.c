@@ -148,6 +148,34 @@ gw_buf_free(gw_buf *b)
 }
 
 void
+gw_buf_array_element(gw_buf *b, const char *s)
+{
+	if (b->len > 1)
+		gw_buf_str(b, ",");
+	if (s == NULL)
+	{
+		gw_buf_str(b, "NULL");
+		return;
+	}
+	gw_buf_str(b, "\"");
+	for (const char *p = s; *p;)
+	{
+		size_t		n = strcspn(p, "\"\\");
+
+		gw_buf_add(b, p, n);
+		p += n;
+		if (*p)
+		{
+			char		esc[2] = {'\\', *p};
+
+			gw_buf_add(b, esc, 2);
+			p++;
+		}
+	}
+	gw_buf_str(b, "\"");
+}
+
+void
 gw_buf_json_str(gw_buf *b, const char *s)
 {
 	gw_buf_add(b, "\"", 1);

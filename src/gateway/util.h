@@ -34,6 +34,11 @@ void		gw_buf_free(gw_buf *b);
 void		gw_sha256_hex(const char *s, char out[65]);
 /* s as a JSON string literal, quotes included */
 void		gw_buf_json_str(gw_buf *b, const char *s);
+/*
+ * s as the next element of a PostgreSQL array literal being built in b
+ * (after its "{"): quoted, \ and " escaped; NULL for s NULL
+ */
+void		gw_buf_array_element(gw_buf *b, const char *s);
 
 /*
  * A message of the gateway's own on a socket: {"type": type, key: id,

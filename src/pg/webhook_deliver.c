@@ -7,9 +7,9 @@
  * The gateway checked each signature with a secret it remembers and sends
  * that secret's sha256.  Each delivery, in order, answers one row: 'stale'
  * when the workflow is not published or its secret's sha256 differs (rotated
- * since), 'replayed' when its signature was recorded before, else the run's
- * answer as gateway_webhook_run gives it (text: numbers stay exact), or
- * 'error ' || {sqlstate, message, detail} when it failed.  A delivery that
+ * since), 'replayed' when its signature was recorded before, else the
+ * answer of the owner's run of the published version (text: numbers stay
+ * exact), or 'error ' || {sqlstate, message, detail} when it failed.  A delivery that
  * fails leaves no replay record and no trace of its run; the others run.
  *
  * In C, not plpgsql: the plpgsql chain (secret, record, run, start) was as
@@ -38,7 +38,7 @@
 
 PG_FUNCTION_INFO_V1(flowent_gateway_webhook_deliver);
 
-/* The signature limit of flowent.webhook_deliveries (as _webhook_record checks it). */
+/* The longest signature recorded (the gateway sends "sha256=" and 64 hex digits). */
 #define SIGNATURE_MAX 512
 
 /* The published workflow a delivery runs. */

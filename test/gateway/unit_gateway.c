@@ -85,6 +85,22 @@ test_errors(void)
 	free(d);
 }
 
+/* PostgreSQL array literals built element by element (webhook batches, feed ids) */
+static void
+test_array_element(void)
+{
+	gw_buf		a = {0};
+
+	gw_buf_str(&a, "{");
+	gw_buf_array_element(&a, "plain");
+	gw_buf_array_element(&a, NULL);
+	gw_buf_array_element(&a, "{\"q\": \"a\\\\b\"}");
+	gw_buf_array_element(&a, "");
+	gw_buf_str(&a, "}");
+	CHECK(strcmp(a.data, "{\"plain\",NULL,\"{\\\"q\\\": \\\"a\\\\\\\\b\\\"}\",\"\"}") == 0);
+	gw_buf_free(&a);
+}
+
 static void
 test_util(void)
 {
@@ -288,5 +304,6 @@ main(void)
 	test_signature();
 	test_errors();
 	test_util();
+	test_array_element();
 	UNIT_DONE();
 }
